@@ -1,0 +1,281 @@
+/**
+ * The event catalog: every webhook event type and the shape of its `data`.
+ *
+ * One record keyed by type is the single place a type is defined; ingestion validation,
+ * payload scoping and `GET /v1/event-types` all read from it, so they cannot drift apart.
+ * Sensitive (PHI/PII/PCI) fields are marked on the schema itself and everything else
+ * (scoping, the catalog listing, JSON Schema) derives from those marks.
+ */
+import { z } from 'zod';
+import { hasPath } from './paths';
+
+/** The JSON Schema key that flags a sensitive field; `x-` so validators ignore it. */
+const SENSITIVE_KEY = 'x-sensitive';
+
+/**
+ * Marks a field as sensitive. The mark lives in zod's metadata so `z.toJSONSchema` emits it
+ * for free and there is no second list to keep in sync.
+ */
+export function sensitive<T extends z.ZodType>(schema: T): T {
+  return schema.meta({ [SENSITIVE_KEY]: true });
+}
+
+// Offsets are accepted because agents report local times; the JSON Schema says date-time either way.
+const datetime = () => z.iso.datetime({ offset: true });
+const nonEmpty = () => z.string().min(1);
+// Only http(s): a reference a receiver will fetch must never be javascript:, file:, etc.
+const httpUrl = () => z.url({ protocol: /^https?$/ });
+const priority = z.enum(['urgent', 'high', 'normal', 'low']);
+
+const ianaTimeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as America/New_York' },
+);
+
+/** Free map of what the agent collected; values are whatever the agent's tools produced. */
+const extracted = () => sensitive(z.record(z.string(), z.unknown()));
+
+const transcriptTurn = z.strictObject({
+  role: z.enum(['agent', 'caller', 'system']),
+  text: z.string(),
+  at: datetime().optional(),
+});
+
+/** Fields every event carries, so receivers can always correlate to a call and their own records. */
+function eventData<S extends z.ZodRawShape>(shape: S) {
+  return z.strictObject({
+    callId: nonEmpty(),
+    agentId: z.string().optional(),
+    // Customer identifiers (e.g. a CRM lead id) echoed back untouched; not sensitive by contract.
+    metadata: z.record(z.string(), z.string()).optional(),
+    ...shape,
+  });
+}
+
+const definitions = {
+  call_started: {
+    description: 'A call was connected to a voice agent.',
+    data: eventData({
+      direction: z.enum(['inbound', 'outbound']),
+      from: sensitive(z.string()),
+      to: sensitive(z.string()),
+      startedAt: datetime(),
+    }),
+  },
+  call_completed: {
+    description: 'A call ended; carries its outcome and, if scoped in, what was said and collected.',
+    data: eventData({
+      startedAt: datetime(),
+      endedAt: datetime(),
+      durationMs: z.number().int().min(0),
+      endedReason: z.string(),
+      disposition: z.string(),
+      intent: z.string().optional(),
+      summary: sensitive(z.string()).optional(),
+      extracted: extracted().optional(),
+      transcript: sensitive(z.array(transcriptTurn)).optional(),
+      recordingUrl: sensitive(httpUrl()).optional(),
+    }),
+  },
+  disposition_updated: {
+    description: "A call's disposition changed after the call, e.g. by post-call review.",
+    data: eventData({
+      disposition: z.string(),
+      previousDisposition: z.string().optional(),
+      extracted: extracted().optional(),
+    }),
+  },
+  escalation_requested: {
+    description: 'The agent asked for a human to take over or follow up.',
+    data: eventData({
+      priority,
+      reasonCode: z.string(),
+      queue: z.string().optional(),
+      slaDueAt: datetime().optional(),
+      summary: sensitive(z.string()).optional(),
+    }),
+  },
+  callback_scheduled: {
+    description: 'The caller agreed to be called back within a time window.',
+    data: eventData({
+      // Opaque handle so receivers can dedupe contacts without holding the phone number.
+      contactToken: nonEmpty(),
+      window: z
+        .strictObject({ start: datetime(), end: datetime(), timezone: ianaTimeZone })
+        .refine((w) => Date.parse(w.end) > Date.parse(w.start), {
+          message: 'end must be after start',
+          path: ['end'],
+        }),
+      queue: z.string().optional(),
+      phone: sensitive(z.string()),
+    }),
+  },
+  case_created: {
+    description: 'A case or ticket was opened for the call, possibly in an external system.',
+    data: eventData({
+      caseId: nonEmpty(),
+      externalSystem: z.string().optional(),
+      externalRef: z.string().optional(),
+      category: z.string().optional(),
+      priority: priority.optional(),
+      description: sensitive(z.string()).optional(),
+    }),
+  },
+  transcription_ready: {
+    description: "A call's transcript is available to fetch.",
+    data: eventData({
+      transcriptId: nonEmpty(),
+      language: z.string(),
+      url: sensitive(httpUrl()),
+      expiresAt: datetime().optional(),
+      text: sensitive(z.string()).optional(),
+    }),
+  },
+  recording_ready: {
+    description: "A call's recording is available to fetch (by reference: audio never travels in a webhook).",
+    data: eventData({
+      recordingId: nonEmpty(),
+      format: z.string(),
+      durationMs: z.number().int().min(0),
+      url: sensitive(httpUrl()),
+      expiresAt: datetime().optional(),
+    }),
+  },
+  endpoint_test: {
+    description: 'A synthetic event sent on request to check an endpoint receives and verifies webhooks.',
+    // No agentId/metadata: nothing real produced it.
+    data: z.strictObject({ callId: nonEmpty(), message: z.string().optional() }),
+  },
+} satisfies Record<string, { description: string; data: z.ZodObject }>;
+
+type Definitions = typeof definitions;
+export type EventType = keyof Definitions;
+export type EventData<T extends EventType> = z.output<Definitions[T]['data']>;
+
+export const eventTypes = Object.keys(definitions) as readonly EventType[];
+export const eventTypeSchema = z.enum(eventTypes as [EventType, ...EventType[]]);
+
+export function dataSchemaFor<T extends EventType>(type: T): Definitions[T]['data'] {
+  return definitions[type].data;
+}
+
+// ---- sensitive paths, derived from the marks ----
+
+function isMarkedSensitive(schema: z.ZodType): boolean {
+  return schema.meta()?.[SENSITIVE_KEY] === true;
+}
+
+/** Strips optional/nullable/default wrappers; a mark may sit on either side of `.optional()`. */
+function unwrap(schema: z.ZodType): { inner: z.ZodType; marked: boolean } {
+  let current = schema;
+  let marked = isMarkedSensitive(current);
+  while (
+    current instanceof z.ZodOptional ||
+    current instanceof z.ZodNullable ||
+    current instanceof z.ZodDefault ||
+    current instanceof z.ZodReadonly
+  ) {
+    current = current.unwrap() as z.ZodType;
+    marked ||= isMarkedSensitive(current);
+  }
+  return { inner: current, marked };
+}
+
+function collectSensitive(object: z.ZodObject, prefix: string, out: string[]): string[] {
+  for (const [key, field] of Object.entries(object.shape)) {
+    const { inner, marked } = unwrap(field as z.ZodType);
+    const path = prefix + key;
+    // A marked field is sensitive as a whole; its children need no separate listing.
+    if (marked) out.push(path);
+    else if (inner instanceof z.ZodObject) collectSensitive(inner, `${path}.`, out);
+  }
+  return out;
+}
+
+const sensitiveByType = new Map<EventType, readonly string[]>(
+  eventTypes.map((type) => [type, Object.freeze(collectSensitive(definitions[type].data, '', []))]),
+);
+
+/** Dot paths relative to `data`, e.g. ["from", "to"] for call_started. */
+export function sensitivePaths(type: EventType): string[] {
+  return [...(sensitiveByType.get(type) ?? [])];
+}
+
+// ---- validation with messages a caller can act on ----
+
+export type DataIssue = { path: string; message: string };
+export type ParseEventDataResult<T> =
+  | { success: true; data: T }
+  | { success: false; error: { message: string; details: DataIssue[] } };
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  return segments.reduce<string>(
+    (acc, segment) => (typeof segment === 'number' ? `${acc}[${segment}]` : `${acc}.${String(segment)}`),
+    'data',
+  );
+}
+
+const typeNames: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'a boolean',
+  object: 'an object',
+  record: 'an object',
+  array: 'an array',
+};
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): DataIssue[] {
+  const path = formatPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      // One entry per key so each can be located and removed.
+      return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown field' }));
+    case 'invalid_type': {
+      const missing = issue.path.length > 0 && !hasPath(input, issue.path.map(String).join('.'));
+      const expected = typeNames[issue.expected] ?? issue.expected;
+      return [{ path, message: missing ? 'required' : `must be ${expected}` }];
+    }
+    case 'invalid_value':
+      return [{ path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
+    case 'invalid_format':
+      if (issue.format === 'datetime') return [{ path, message: 'must be an ISO 8601 datetime, e.g. 2025-01-31T09:30:00Z' }];
+      if (issue.format === 'url') return [{ path, message: 'must be an http(s) URL' }];
+      return [{ path, message: `must be a valid ${issue.format}` }];
+    case 'too_small':
+      if (issue.origin === 'string' && Number(issue.minimum) === 1) return [{ path, message: 'must not be empty' }];
+      return [{ path, message: `must be at least ${String(issue.minimum)}` }];
+    default:
+      return [{ path, message: issue.message }];
+  }
+}
+
+export function parseEventData<T extends EventType>(type: T, data: unknown): ParseEventDataResult<EventData<T>> {
+  const result = definitions[type].data.safeParse(data);
+  if (result.success) return { success: true, data: result.data as EventData<T> };
+  const details = result.error.issues.flatMap((issue) => describeIssue(issue, data));
+  const message = `invalid data for ${type}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`;
+  return { success: false, error: { message, details } };
+}
+
+// ---- the public listing ----
+
+export type JSONSchema = z.core.JSONSchema.BaseSchema;
+export type CatalogEntry = { type: EventType; description: string; sensitiveFields: string[]; schema: JSONSchema };
+
+/** Built on demand: cheap, and callers get a fresh object they may decorate. */
+export function catalog(): CatalogEntry[] {
+  return eventTypes.map((type) => ({
+    type,
+    description: definitions[type].description,
+    sensitiveFields: sensitivePaths(type),
+    schema: z.toJSONSchema(definitions[type].data),
+  }));
+}
