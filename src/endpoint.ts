@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { eventTypeSchema } from './catalog';
+import { filterSchema } from './filter';
+import { endpointIdSchema } from './ids';
+import { payloadScopeSchema } from './scope';
+import { secretSchema } from './signing';
+
+/** The endpoint shape, as accepted by the API and kept in the store. One source of truth. */
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https url' }).max(2048);
+
+const durationMs = (min: number) => z.number().int().min(min);
+
+export const retrySettingsSchema = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(50).optional(),
+  initialIntervalMs: durationMs(50).max(86_400_000).optional(),
+  backoffCoefficient: z.number().min(1).max(100).optional(),
+  maxIntervalMs: durationMs(50).max(7 * 86_400_000).optional(),
+  attemptTimeoutMs: durationMs(100).max(300_000).optional(),
+});
+
+export const RETRY_DEFAULTS = {
+  maxAttempts: 8,
+  initialIntervalMs: 5_000,
+  backoffCoefficient: 6,
+  maxIntervalMs: 36_000_000,
+  attemptTimeoutMs: 15_000,
+} as const;
+
+export type RetrySettings = Required<z.infer<typeof retrySettingsSchema>>;
+
+export function resolveRetry(retry: z.infer<typeof retrySettingsSchema> | undefined): RetrySettings {
+  return { ...RETRY_DEFAULTS, ...retry };
+}
+
+const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid HTTP header name');
+const headerValue = z.string().max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks');
+
+/** Headers the service sets itself; an endpoint may not override them. */
+const RESERVED_HEADERS = new Set([
+  'content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature',
+  'transfer-encoding', 'connection',
+]);
+
+const staticHeaders = z.record(headerName, headerValue).superRefine((headers, ctx) => {
+  for (const name of Object.keys(headers)) {
+    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      ctx.addIssue({ code: 'custom', message: `header "${name}" is set by the service and cannot be overridden` });
+    }
+  }
+});
+
+export const authSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('bearer'), token: z.string().min(1).max(4096) }),
+  z.strictObject({ type: z.literal('header'), name: headerName, value: headerValue.min(1) }),
+]);
+
+const settingsShape = {
+  url: httpUrl,
+  description: z.string().max(500).optional(),
+  disabled: z.boolean().optional(),
+  eventTypes: z.array(eventTypeSchema).min(1).optional(),
+  filter: filterSchema.optional(),
+  payloadScope: payloadScopeSchema.optional(),
+  auth: authSchema.optional(),
+  headers: staticHeaders.optional(),
+  retry: retrySettingsSchema.optional(),
+  fallbackUrl: httpUrl.optional(),
+};
+
+export const endpointCreateSchema = z.strictObject({
+  id: endpointIdSchema.optional(),
+  secret: secretSchema.optional(),
+  ...settingsShape,
+});
+
+/** PATCH: any field may change; `null` clears an optional one. */
+export const endpointPatchSchema = z.strictObject({
+  url: settingsShape.url.optional(),
+  description: settingsShape.description.nullable(),
+  disabled: settingsShape.disabled,
+  eventTypes: settingsShape.eventTypes.nullable(),
+  filter: settingsShape.filter.nullable(),
+  payloadScope: settingsShape.payloadScope.nullable(),
+  auth: settingsShape.auth.nullable(),
+  headers: settingsShape.headers.nullable(),
+  retry: settingsShape.retry.nullable(),
+  fallbackUrl: settingsShape.fallbackUrl.nullable(),
+});
+
+export type EndpointCreate = z.infer<typeof endpointCreateSchema>;
+export type EndpointPatch = z.infer<typeof endpointPatchSchema>;
+export type EndpointSettings = Omit<EndpointCreate, 'id' | 'secret'>;
+
+export interface Endpoint extends EndpointSettings {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An endpoint with its signing secret: only activities and the secret route see this. */
+export interface EndpointWithSecret extends Endpoint {
+  secret: string;
+}

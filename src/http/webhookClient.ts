@@ -1,0 +1,112 @@
+import { Agent, errors, request } from 'undici';
+
+/**
+ * The outbound HTTP client for webhook attempts. One keep-alive agent is shared by all
+ * attempts so connections to a receiver are reused. Redirects are never followed.
+ */
+
+export type FailureClass = 'timeout' | 'dns' | 'connect' | 'tls' | 'http';
+
+export interface PostRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+}
+
+export interface PostOutcome {
+  ok: boolean;
+  durationMs: number;
+  statusCode?: number;
+  failure?: FailureClass;
+  /** A short, non-sensitive description for operators. */
+  message: string;
+  /** The first RESPONSE_KEEP_BYTES of the response body. */
+  responseBody?: string;
+  retryAfter?: string;
+}
+
+export interface WebhookClient {
+  post(req: PostRequest): Promise<PostOutcome>;
+  close(): Promise<void>;
+}
+
+const RESPONSE_KEEP_BYTES = 4096;
+/** Past this the rest of a response is not read: the connection is dropped. */
+const RESPONSE_READ_LIMIT = 64 * 1024;
+
+function classify(err: unknown): { failure: FailureClass; message: string } {
+  const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
+  const code = e.code ?? (e.cause as { code?: string } | undefined)?.code ?? '';
+  if (
+    err instanceof errors.HeadersTimeoutError ||
+    err instanceof errors.BodyTimeoutError ||
+    err instanceof errors.ConnectTimeoutError ||
+    e.name === 'TimeoutError' ||
+    e.name === 'AbortError'
+  ) {
+    return { failure: 'timeout', message: 'the receiver did not answer in time' };
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { failure: 'dns', message: `name resolution failed (${code})` };
+  if (/^(ERR_TLS|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(code) || /SSL|TLS/i.test(e.message ?? '')) {
+    return { failure: 'tls', message: `TLS failed (${code || 'handshake'})` };
+  }
+  return { failure: 'connect', message: `connection failed (${code || e.name || 'error'})` };
+}
+
+async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let read = 0;
+  for await (const chunk of body) {
+    if (read < RESPONSE_KEEP_BYTES) chunks.push(chunk);
+    read += chunk.length;
+    if (read >= RESPONSE_READ_LIMIT) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, RESPONSE_KEEP_BYTES).toString('utf8');
+}
+
+export function createWebhookClient(options: { connections?: number } = {}): WebhookClient {
+  const agent = new Agent({
+    keepAliveTimeout: 10_000,
+    connections: options.connections ?? 64,
+  });
+  return {
+    async post({ url, headers, body, timeoutMs }) {
+      const started = performance.now();
+      // One deadline for the whole exchange, headers and body alike.
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        const res = await request(url, {
+          method: 'POST',
+          headers,
+          body,
+          dispatcher: agent,
+          signal,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
+        const responseBody = await readLimited(res.body);
+        const statusCode = res.statusCode;
+        const ok = statusCode >= 200 && statusCode < 300;
+        const retryAfter = res.headers['retry-after'];
+        return {
+          ok,
+          durationMs: Math.round(performance.now() - started),
+          statusCode,
+          failure: ok ? undefined : 'http',
+          message: ok ? `HTTP ${statusCode}` : `the receiver answered HTTP ${statusCode}`,
+          responseBody,
+          retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+        };
+      } catch (err) {
+        return { ok: false, durationMs: Math.round(performance.now() - started), ...classify(err) };
+      }
+    },
+    async close() {
+      await agent.close();
+    },
+  };
+}

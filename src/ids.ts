@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+export { deliveryId, workflowIdForEvent } from '../workflows/ids';
+
+/** Identifier rules in one place; neither rule admits `~`, so delivery ids split back unambiguously. */
+
+export const endpointIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a slug: lowercase letters, digits and dashes, at most 63 characters');
+
+export const eventIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'must be 1-200 characters of letters, digits and . _ : -');
+
+/** A random id such as `evt_9f1c…` or `ep-9f1c…`; lowercase hex so it also fits the endpoint slug rule. */
+export function newId(prefix: 'evt_' | 'ep-'): string {
+  return prefix + randomBytes(10).toString('hex');
+}
+
+export function parseDeliveryId(id: string): { eventId: string; endpointId: string } | undefined {
+  const at = id.lastIndexOf('~');
+  if (at <= 0) return undefined;
+  const eventId = id.slice(0, at);
+  const endpointId = id.slice(at + 1);
+  if (!eventIdSchema.safeParse(eventId).success || !endpointIdSchema.safeParse(endpointId).success) return undefined;
+  return { eventId, endpointId };
+}

@@ -1,0 +1,25 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { DiscardSignal, EventSnapshot, ResendSignal } from './types';
+
+/** Signals, queries and search attributes: shared by the workflow, the API and operators' tools. */
+
+export const resendSignal = defineSignal<[ResendSignal]>('resend');
+export const discardSignal = defineSignal<[DiscardSignal]>('discard');
+export const statusQuery = defineQuery<EventSnapshot>('status');
+
+export const RESEND_DESCRIPTION =
+  'Deliver again a delivery awaiting review. Input: { "endpointId"?: string (all awaiting review when absent), "url"?: string (this resend only) }';
+export const DISCARD_DESCRIPTION =
+  'Give up a delivery awaiting review. Input: { "endpointId"?: string (all awaiting review when absent) }';
+
+export const searchAttributes = {
+  eventType: defineSearchAttributeKey('CallbackEventType', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('CallbackStatus', SearchAttributeType.KEYWORD),
+  callId: defineSearchAttributeKey('CallId', SearchAttributeType.KEYWORD),
+  endpoints: defineSearchAttributeKey('CallbackEndpoints', SearchAttributeType.KEYWORD_LIST),
+  /** `endpointId:status` pairs, so visibility can list deliveries by endpoint and status. */
+  deliveries: defineSearchAttributeKey('CallbackDeliveries', SearchAttributeType.KEYWORD_LIST),
+} as const;
+
+export const REVIEW_WINDOW = '7 days';

@@ -1,0 +1,1 @@
+export { callbackEvent } from './callbackEvent';
