@@ -1,0 +1,480 @@
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import {
+  compileFilter,
+  filterSchema,
+  FilterError,
+  matchesFilter,
+  MAX_FILTER_DEPTH,
+  MAX_REGEX_INPUT_LENGTH,
+  MAX_REGEX_LENGTH,
+  type Filter,
+} from '../../src/filter';
+
+const event = {
+  id: 'evt_1',
+  type: 'call.completed',
+  timestamp: '2025-03-01T12:00:00.000Z',
+  data: {
+    disposition: 'qualified',
+    durationMs: 45000,
+    score: 0.8,
+    flagged: false,
+    note: null,
+    tags: ['vip', 'callback'],
+    extracted: {
+      preferred_date: '2025-03-04',
+      contact: { name: 'Ada', phone: '+15550100' },
+    },
+  },
+};
+
+const match = (filter: Filter, ev: unknown = event): boolean => matchesFilter(filter, ev);
+
+/** Messages of the issues filterSchema reports (empty when valid). */
+function problems(input: unknown): string[] {
+  const result = filterSchema.safeParse(input);
+  return result.success ? [] : result.error.issues.map((issue) => issue.message);
+}
+
+function rejects(input: unknown, message: string): void {
+  assert.deepEqual(problems(input), [message]);
+  assert.throws(() => compileFilter(input as Filter), (error: unknown) => {
+    assert.ok(error instanceof FilterError);
+    assert.ok(error.message.includes(message), error.message);
+    return true;
+  });
+}
+
+/** A filter whose `data.durationMs` condition sits `depth` documents down through `$and`. */
+function nestedAnd(depth: number): Filter {
+  let filter: Filter = { 'data.durationMs': 45000 };
+  for (let i = 1; i < depth; i++) filter = { $and: [filter] };
+  return filter;
+}
+
+/** A field condition wrapped in `nots` field-level `$not`s. */
+function nestedNot(nots: number): Filter {
+  let ops: Record<string, unknown> = { $eq: 1 };
+  for (let i = 0; i < nots; i++) ops = { $not: ops };
+  return { 'data.durationMs': ops } as Filter;
+}
+
+describe('filter', () => {
+  describe('bare values and $eq', () => {
+    it('a bare value means $eq', () => {
+      assert.equal(match({ type: 'call.completed' }), true);
+      assert.equal(match({ type: 'call.started' }), false);
+      assert.equal(match({ 'data.durationMs': 45000 }), true);
+      assert.equal(match({ 'data.durationMs': 45001 }), false);
+      assert.equal(match({ 'data.flagged': false }), true);
+      assert.equal(match({ 'data.flagged': true }), false);
+    });
+
+    it('$eq matches and fails', () => {
+      assert.equal(match({ 'data.disposition': { $eq: 'qualified' } }), true);
+      assert.equal(match({ 'data.disposition': { $eq: 'unqualified' } }), false);
+    });
+
+    it('does not coerce types', () => {
+      assert.equal(match({ 'data.durationMs': '45000' }), false);
+      assert.equal(match({ 'data.flagged': 0 }), false);
+      assert.equal(match({ 'data.note': false }), false);
+    });
+
+    it('null is a value: it matches a null field, not a missing one', () => {
+      assert.equal(match({ 'data.note': null }), true);
+      assert.equal(match({ 'data.note': { $eq: null } }), true);
+      assert.equal(match({ 'data.absent': null }), false);
+      assert.equal(match({ 'data.absent': { $eq: null } }), false);
+    });
+
+    it('compares objects and arrays by structure', () => {
+      assert.equal(match({ 'data.extracted.contact': { $eq: { phone: '+15550100', name: 'Ada' } } }), true, 'key order is irrelevant');
+      assert.equal(match({ 'data.extracted.contact': { phone: '+15550100', name: 'Ada' } }), true, 'bare object is $eq');
+      assert.equal(match({ 'data.extracted.contact': { $eq: { name: 'Ada' } } }), false, 'no partial match');
+      assert.equal(match({ 'data.extracted.contact': { $eq: { name: 'Ada', phone: '+15550100', x: 1 } } }), false);
+      assert.equal(match({ 'data.tags': ['vip', 'callback'] }), true);
+      assert.equal(match({ 'data.tags': ['callback', 'vip'] }), false, 'array order matters');
+      assert.equal(match({ 'data.tags': ['vip'] }), false);
+      assert.equal(match({ 'data.tags': 'vip' }), false, 'no implicit array traversal');
+      assert.equal(match({ 'data.tags': { $eq: { 0: 'vip', 1: 'callback' } } }), false, 'an object is not an array');
+    });
+
+    it('$eq takes an operand literally, even one with "$" keys', () => {
+      const ev = { data: { raw: { $set: 1 } } };
+      assert.equal(match({ 'data.raw': { $eq: { $set: 1 } } }, ev), true);
+    });
+  });
+
+  describe('$ne', () => {
+    it('is true for a different value and false for an equal one', () => {
+      assert.equal(match({ 'data.disposition': { $ne: 'unqualified' } }), true);
+      assert.equal(match({ 'data.disposition': { $ne: 'qualified' } }), false);
+      assert.equal(match({ 'data.extracted.contact': { $ne: { phone: '+15550100', name: 'Ada' } } }), false);
+      assert.equal(match({ 'data.durationMs': { $ne: '45000' } }), true);
+    });
+  });
+
+  describe('$in / $nin', () => {
+    it('$in matches any listed value, deeply', () => {
+      assert.equal(match({ 'data.disposition': { $in: ['qualified', 'callback'] } }), true);
+      assert.equal(match({ 'data.disposition': { $in: ['voicemail', 'callback'] } }), false);
+      assert.equal(match({ 'data.tags': { $in: [['vip', 'callback'], 'x'] } }), true);
+      assert.equal(match({ 'data.durationMs': { $in: ['45000'] } }), false);
+      assert.equal(match({ 'data.disposition': { $in: [] } }), false);
+    });
+
+    it('$nin matches a present value not listed', () => {
+      assert.equal(match({ 'data.disposition': { $nin: ['voicemail', 'no_answer'] } }), true);
+      assert.equal(match({ 'data.disposition': { $nin: ['qualified'] } }), false);
+      assert.equal(match({ 'data.disposition': { $nin: [] } }), true);
+    });
+  });
+
+  describe('$gt / $gte / $lt / $lte', () => {
+    it('compare numbers', () => {
+      assert.equal(match({ 'data.durationMs': { $gt: 44999 } }), true);
+      assert.equal(match({ 'data.durationMs': { $gt: 45000 } }), false);
+      assert.equal(match({ 'data.durationMs': { $gte: 45000 } }), true);
+      assert.equal(match({ 'data.durationMs': { $gte: 45001 } }), false);
+      assert.equal(match({ 'data.durationMs': { $lt: 45001 } }), true);
+      assert.equal(match({ 'data.durationMs': { $lt: 45000 } }), false);
+      assert.equal(match({ 'data.durationMs': { $lte: 45000 } }), true);
+      assert.equal(match({ 'data.durationMs': { $lte: 44999 } }), false);
+      assert.equal(match({ 'data.score': { $gt: 0.5, $lt: 1 } }), true);
+    });
+
+    it('compare strings, so ISO timestamps order correctly', () => {
+      assert.equal(match({ timestamp: { $gte: '2025-03-01T00:00:00.000Z' } }), true);
+      assert.equal(match({ timestamp: { $lt: '2025-03-01T00:00:00.000Z' } }), false);
+      assert.equal(match({ 'data.extracted.preferred_date': { $gt: '2025-03-03', $lte: '2025-03-04' } }), true);
+      assert.equal(match({ 'data.extracted.preferred_date': { $gt: '2025-03-04' } }), false);
+    });
+
+    it('are false across types', () => {
+      assert.equal(match({ 'data.durationMs': { $gt: '1' } }), false);
+      assert.equal(match({ 'data.durationMs': { $lt: '99999999' } }), false);
+      assert.equal(match({ timestamp: { $gt: 0 } }), false);
+      assert.equal(match({ 'data.note': { $lte: 0 } }), false);
+      assert.equal(match({ 'data.flagged': { $gte: 0 } }), false);
+      assert.equal(match({ 'data.tags': { $gt: '' } }), false);
+      assert.equal(match({ 'data.extracted': { $gte: '' } }), false);
+    });
+
+    it('several operators on one field are ANDed', () => {
+      assert.equal(match({ 'data.durationMs': { $gte: 30000, $lt: 60000 } }), true);
+      assert.equal(match({ 'data.durationMs': { $gte: 30000, $lt: 40000 } }), false);
+    });
+  });
+
+  describe('$exists', () => {
+    it('true matches exactly when the field is present (even if null)', () => {
+      assert.equal(match({ 'data.disposition': { $exists: true } }), true);
+      assert.equal(match({ 'data.note': { $exists: true } }), true);
+      assert.equal(match({ 'data.absent': { $exists: true } }), false);
+    });
+
+    it('false matches exactly when the field is missing', () => {
+      assert.equal(match({ 'data.absent': { $exists: false } }), true);
+      assert.equal(match({ 'data.extracted.absent': { $exists: false } }), true);
+      assert.equal(match({ 'data.note': { $exists: false } }), false);
+      assert.equal(match({ 'data.disposition': { $exists: false } }), false);
+    });
+
+    it('a path through a non-object is missing', () => {
+      assert.equal(match({ 'data.disposition.length': { $exists: false } }), true);
+      assert.equal(match({ 'data.tags.0': { $exists: false } }), true, 'no array indexing');
+      assert.equal(match({ 'data.note.x': { $exists: false } }), true);
+    });
+  });
+
+  describe('$regex', () => {
+    it('tests strings', () => {
+      assert.equal(match({ 'data.disposition': { $regex: '^qual' } }), true);
+      assert.equal(match({ 'data.disposition': { $regex: '^QUAL' } }), false);
+      assert.equal(match({ 'data.disposition': { $regex: '^QUAL', $options: 'i' } }), true);
+      assert.equal(match({ type: { $regex: '^call\\.(completed|failed)$' } }), true);
+      assert.equal(match({ 'data.extracted.contact.phone': { $regex: '^\\+1555' } }), true);
+    });
+
+    it('honours flags from imsu', () => {
+      const ev = { data: { text: 'first line\nSecond line' } };
+      assert.equal(match({ 'data.text': { $regex: '^second' } }, ev), false);
+      assert.equal(match({ 'data.text': { $regex: '^second', $options: 'mi' } }, ev), true);
+      assert.equal(match({ 'data.text': { $regex: 'line.Second' } }, ev), false);
+      assert.equal(match({ 'data.text': { $regex: 'line.Second', $options: 's' } }, ev), true);
+      assert.equal(match({ 'data.text': { $regex: '\\p{Lu}', $options: 'u' } }, ev), true);
+    });
+
+    it('is false on non-strings', () => {
+      assert.equal(match({ 'data.durationMs': { $regex: '45' } }), false);
+      assert.equal(match({ 'data.tags': { $regex: 'vip' } }), false);
+      assert.equal(match({ 'data.note': { $regex: '.*' } }), false);
+    });
+
+    it('is false on strings longer than the input cap', () => {
+      const filter: Filter = { 'data.text': { $regex: '^a+$' } };
+      assert.equal(match(filter, { data: { text: 'a'.repeat(MAX_REGEX_INPUT_LENGTH) } }), true);
+      assert.equal(match(filter, { data: { text: 'a'.repeat(MAX_REGEX_INPUT_LENGTH + 1) } }), false);
+    });
+
+    it('is stateless across evaluations', () => {
+      const predicate = compileFilter({ 'data.disposition': { $regex: 'qual' } });
+      for (let i = 0; i < 3; i++) assert.equal(predicate(event), true);
+    });
+
+    it('compiles at compile time, never while evaluating', () => {
+      const predicate = compileFilter({
+        'data.disposition': { $regex: '^qual', $options: 'i' },
+        $or: [{ type: { $regex: 'completed$' } }, { 'data.x': { $not: { $regex: 'y' } } }],
+      });
+      const Original = RegExp;
+      let constructed = 0;
+      globalThis.RegExp = new Proxy(Original, {
+        construct(target, args) {
+          constructed++;
+          return Reflect.construct(target, args);
+        },
+        apply(target, self, args) {
+          constructed++;
+          return Reflect.apply(target, self, args);
+        },
+      });
+      try {
+        for (let i = 0; i < 100; i++) assert.equal(predicate(event), true);
+      } finally {
+        globalThis.RegExp = Original;
+      }
+      assert.equal(constructed, 0);
+    });
+  });
+
+  describe('missing fields', () => {
+    const missing = 'data.absent';
+    const cases: [string, Filter][] = [
+      ['bare value', { [missing]: 'x' }],
+      ['bare null', { [missing]: null }],
+      ['$eq', { [missing]: { $eq: 'x' } }],
+      ['$ne', { [missing]: { $ne: 'x' } }],
+      ['$in', { [missing]: { $in: ['x', null] } }],
+      ['$nin', { [missing]: { $nin: ['x'] } }],
+      ['$nin []', { [missing]: { $nin: [] } }],
+      ['$gt', { [missing]: { $gt: 0 } }],
+      ['$gte', { [missing]: { $gte: '' } }],
+      ['$lt', { [missing]: { $lt: 100 } }],
+      ['$lte', { [missing]: { $lte: 'z' } }],
+      ['$exists: true', { [missing]: { $exists: true } }],
+      ['$regex', { [missing]: { $regex: '.*' } }],
+      ['$not $eq', { [missing]: { $not: { $eq: 'x' } } }],
+      ['$not $exists: true', { [missing]: { $not: { $exists: true } } }],
+      ['$not $exists: false', { [missing]: { $not: { $exists: false } } }],
+      ['$exists: false with $ne', { [missing]: { $exists: false, $ne: 'x' } }],
+    ];
+    for (const [name, filter] of cases) {
+      it(`${name} is false on a missing field`, () => {
+        assert.equal(match(filter), false);
+        assert.equal(match(filter, {}), false);
+        assert.equal(match(filter, null), false);
+      });
+    }
+
+    it('$exists: false is the one condition true on a missing field', () => {
+      assert.equal(match({ [missing]: { $exists: false } }), true);
+    });
+
+    it('missing intermediate objects make the field missing', () => {
+      assert.equal(match({ 'data.extracted.nope.deeper': { $ne: 1 } }), false);
+      assert.equal(match({ 'data.extracted.nope.deeper': { $exists: false } }), true);
+    });
+
+    it('field-level $not is true on a present field that fails the inner condition', () => {
+      assert.equal(match({ 'data.durationMs': { $not: { $gt: 60000 } } }), true);
+      assert.equal(match({ 'data.durationMs': { $not: { $gt: 30000 } } }), false);
+      assert.equal(match({ 'data.note': { $not: { $exists: false } } }), true);
+      assert.equal(match({ 'data.disposition': { $not: { $regex: '^no_' } } }), true);
+      assert.equal(match({ 'data.disposition': { $not: { $not: { $eq: 'qualified' } } } }), true);
+    });
+  });
+
+  describe('documents and logic', () => {
+    it('an empty filter matches every event', () => {
+      assert.equal(match({}), true);
+      assert.equal(match({}, {}), true);
+    });
+
+    it('keys of a document are ANDed', () => {
+      assert.equal(match({ type: 'call.completed', 'data.disposition': 'qualified' }), true);
+      assert.equal(match({ type: 'call.completed', 'data.disposition': 'voicemail' }), false);
+    });
+
+    it('$and requires every document', () => {
+      assert.equal(match({ $and: [{ type: 'call.completed' }, { 'data.durationMs': { $gte: 30000 } }] }), true);
+      assert.equal(match({ $and: [{ type: 'call.completed' }, { 'data.durationMs': { $gte: 60000 } }] }), false);
+    });
+
+    it('$or requires some document', () => {
+      assert.equal(match({ $or: [{ type: 'call.failed' }, { 'data.disposition': 'qualified' }] }), true);
+      assert.equal(match({ $or: [{ type: 'call.failed' }, { 'data.disposition': 'voicemail' }] }), false);
+      assert.equal(match({ $or: [{ 'data.absent': { $ne: 1 } }, { 'data.absent': { $exists: false } }] }), true);
+    });
+
+    it('document-level $not is the logical complement, also of missing fields', () => {
+      assert.equal(match({ $not: { type: 'call.test' } }), true);
+      assert.equal(match({ $not: { type: 'call.completed' } }), false);
+      assert.equal(match({ $not: { 'data.absent': 'x' } }), true, 'unlike field-level $not');
+      assert.equal(match({ 'data.absent': { $not: { $eq: 'x' } } }), false);
+      assert.equal(match({ $not: {} }), false);
+    });
+
+    it('combines $and, $or, $not and field conditions', () => {
+      const filter: Filter = {
+        type: { $in: ['call.completed', 'call.transferred'] },
+        $or: [
+          { 'data.disposition': 'qualified', 'data.durationMs': { $gte: 30000 } },
+          { $and: [{ 'data.extracted.preferred_date': { $exists: true } }, { 'data.flagged': true }] },
+        ],
+        $not: { 'data.tags': ['spam'] },
+      };
+      assert.equal(match(filter), true);
+      assert.equal(match(filter, { ...event, type: 'call.started' }), false);
+      assert.equal(match(filter, { ...event, data: { ...event.data, tags: ['spam'] } }), false);
+      assert.equal(match(filter, { ...event, data: { ...event.data, durationMs: 1000 } }), false);
+      assert.equal(match(filter, { ...event, data: { ...event.data, durationMs: 1000, flagged: true } }), true);
+    });
+
+    it('evaluates anything as an event without throwing', () => {
+      const predicate = compileFilter({ 'data.x': { $exists: false }, $or: [{ id: { $ne: 1 } }, { $not: { id: 1 } }] });
+      for (const ev of [undefined, null, 42, 'str', [], { data: 'str' }]) assert.equal(predicate(ev), true);
+    });
+
+    it(`accepts nesting up to depth ${MAX_FILTER_DEPTH}`, () => {
+      assert.equal(match(nestedAnd(MAX_FILTER_DEPTH)), true);
+      assert.equal(match(nestedNot(MAX_FILTER_DEPTH - 1)), true, 'odd number of $not around $eq: 1 on 45000');
+    });
+  });
+
+  describe('validation', () => {
+    it('accepts a valid complex filter unchanged', () => {
+      const filter = {
+        'data.disposition': { $in: ['qualified', 'callback'] },
+        'data.durationMs': { $gte: 30000, $lt: 3600000 },
+        'data.extracted.preferred_date': { $exists: true, $regex: '^\\d{4}-\\d{2}-\\d{2}$' },
+        type: 'call.completed',
+        $or: [
+          { 'data.agent.name': { $regex: 'sales', $options: 'i' } },
+          { $and: [{ 'data.score': { $gt: 0.5 } }, { 'data.tags': { $nin: [['test']] } }] },
+        ],
+        $not: { 'data.flagged': true },
+        'data.note': { $not: { $eq: 'internal' } },
+        'data.extracted.contact': { name: 'Ada', phone: null },
+      };
+      assert.deepEqual(problems(filter), []);
+      assert.deepEqual(filterSchema.parse(filter), filter);
+      assert.equal(typeof compileFilter(filterSchema.parse(filter)), 'function');
+    });
+
+    it('accepts the empty filter', () => {
+      assert.deepEqual(problems({}), []);
+    });
+
+    it('rejects a non-object filter', () => {
+      rejects(null, 'filter must be an object');
+      rejects([], 'filter must be an object');
+      rejects('type', 'filter must be an object');
+      rejects({ $and: [1] }, 'filter.$and[0] must be an object');
+    });
+
+    it('rejects unknown operators', () => {
+      rejects({ 'data.x': { $foo: 1 } }, 'filter["data.x"].$foo is not a known operator');
+      rejects({ $nor: [{ a: 1 }] }, 'filter.$nor is not a known operator (document level allows $and, $or, $not)');
+      rejects({ 'data.x': { $and: [{ a: 1 }] } }, 'filter["data.x"].$and is not a known operator');
+      rejects({ 'data.x': { $not: { $foo: 1 } } }, 'filter["data.x"].$not.$foo is not a known operator');
+    });
+
+    it('rejects operators mixed with plain keys', () => {
+      rejects({ 'data.x': { $eq: 1, name: 'a' } }, 'filter["data.x"]["name"] mixes a plain key with operators; use $eq to match an object literally');
+    });
+
+    it('rejects bad dot paths', () => {
+      rejects({ 'data..x': 1 }, 'filter["data..x"] is not a valid dot path');
+      rejects({ '': 1 }, 'filter[""] is not a valid dot path');
+      rejects({ 'data.': 1 }, 'filter["data."] is not a valid dot path');
+    });
+
+    it('rejects $in / $nin that are not arrays', () => {
+      rejects({ 'data.x': { $in: 'a' } }, 'filter["data.x"].$in must be an array');
+      rejects({ 'data.x': { $nin: { a: 1 } } }, 'filter["data.x"].$nin must be an array');
+    });
+
+    it('rejects $and / $or that are not non-empty arrays', () => {
+      rejects({ $and: [] }, 'filter.$and must be a non-empty array of filter documents');
+      rejects({ $or: { a: 1 } }, 'filter.$or must be a non-empty array of filter documents');
+      rejects({ $or: [{ $and: [] }] }, 'filter.$or[0].$and must be a non-empty array of filter documents');
+    });
+
+    it('rejects a non-boolean $exists', () => {
+      rejects({ 'data.x': { $exists: 1 } }, 'filter["data.x"].$exists must be a boolean');
+      rejects({ 'data.x': { $exists: 'true' } }, 'filter["data.x"].$exists must be a boolean');
+    });
+
+    it('rejects comparison operands that are not numbers or strings', () => {
+      rejects({ 'data.x': { $gt: null } }, 'filter["data.x"].$gt must be a number or a string');
+      rejects({ 'data.x': { $lte: [1] } }, 'filter["data.x"].$lte must be a number or a string');
+      rejects({ 'data.x': { $gte: true } }, 'filter["data.x"].$gte must be a number or a string');
+      rejects({ 'data.x': { $lt: Infinity } }, 'filter["data.x"].$lt must be a number or a string');
+    });
+
+    it('rejects operands that are not JSON', () => {
+      rejects({ 'data.x': { $eq: undefined } }, 'filter["data.x"].$eq must be a JSON value (at most 32 levels deep)');
+      rejects({ 'data.x': { $in: [1, new Date(0)] } }, 'filter["data.x"].$in[1] must be a JSON value (at most 32 levels deep)');
+      rejects({ 'data.x': NaN }, 'filter["data.x"] must be a JSON value (at most 32 levels deep)');
+      let deep: unknown = 1;
+      for (let i = 0; i < 40; i++) deep = [deep];
+      rejects({ 'data.x': { $ne: deep } }, 'filter["data.x"].$ne must be a JSON value (at most 32 levels deep)');
+    });
+
+    it('rejects bad regexes', () => {
+      rejects({ 'data.x': { $regex: 5 } }, 'filter["data.x"].$regex must be a string');
+      assert.match(problems({ 'data.x': { $regex: '(' } })[0], /^filter\["data\.x"\]\.\$regex is not a valid regular expression: /);
+      assert.match(problems({ 'data.x': { $regex: '\\p{Nope}', $options: 'u' } })[0], /\$regex is not a valid regular expression/);
+      rejects({ 'data.x': { $regex: 'a'.repeat(MAX_REGEX_LENGTH + 1) } }, `filter["data.x"].$regex must be at most ${MAX_REGEX_LENGTH} characters`);
+      assert.deepEqual(problems({ 'data.x': { $regex: 'a'.repeat(MAX_REGEX_LENGTH) } }), []);
+      rejects({ 'data.x': { $regex: 'a', $options: 'g' } }, 'filter["data.x"].$options must be a string of flags from "imsu"');
+      rejects({ 'data.x': { $regex: 'a', $options: 1 } }, 'filter["data.x"].$options must be a string of flags from "imsu"');
+      assert.match(problems({ 'data.x': { $regex: 'a', $options: 'ii' } })[0], /\$regex is not a valid regular expression/);
+      rejects({ 'data.x': { $options: 'i' } }, 'filter["data.x"].$options requires $regex');
+    });
+
+    it('rejects a malformed field-level $not', () => {
+      rejects({ 'data.x': { $not: 3 } }, 'filter["data.x"].$not must be a non-empty operator object, e.g. { "$eq": 1 }');
+      rejects({ 'data.x': { $not: {} } }, 'filter["data.x"].$not must be a non-empty operator object, e.g. { "$eq": 1 }');
+      rejects({ 'data.x': { $not: { a: 1 } } }, 'filter["data.x"].$not must be a non-empty operator object, e.g. { "$eq": 1 }');
+      rejects({ $not: [{ a: 1 }] }, 'filter.$not must be an object');
+    });
+
+    it(`rejects nesting deeper than ${MAX_FILTER_DEPTH}`, () => {
+      const tooDeep = `exceeds the maximum nesting depth of ${MAX_FILTER_DEPTH}`;
+      assert.deepEqual(problems(nestedAnd(MAX_FILTER_DEPTH)), []);
+      rejects(nestedAnd(MAX_FILTER_DEPTH + 1), `filter${'.$and[0]'.repeat(MAX_FILTER_DEPTH)} ${tooDeep}`);
+      assert.deepEqual(problems(nestedNot(MAX_FILTER_DEPTH - 1)), []);
+      rejects(nestedNot(MAX_FILTER_DEPTH), `filter["data.durationMs"]${'.$not'.repeat(MAX_FILTER_DEPTH)} ${tooDeep}`);
+      let notDocs: Filter = { a: 1 };
+      for (let i = 0; i < MAX_FILTER_DEPTH; i++) notDocs = { $not: notDocs };
+      rejects(notDocs, `filter${'.$not'.repeat(MAX_FILTER_DEPTH)} ${tooDeep}`);
+    });
+
+    it('reports every problem, with zod paths relative to where the schema is used', () => {
+      const endpoint = z.object({ filter: filterSchema });
+      const result = endpoint.safeParse({ filter: { 'data.x': { $in: 1 }, $or: [{ 'data.y': { $exists: 'no' } }] } });
+      assert.equal(result.success, false);
+      assert.deepEqual(
+        result.error!.issues.map((issue) => [issue.path, issue.message]),
+        [
+          [['filter', 'data.x', '$in'], 'filter["data.x"].$in must be an array'],
+          [['filter', '$or', 0, 'data.y', '$exists'], 'filter.$or[0]["data.y"].$exists must be a boolean'],
+        ],
+      );
+    });
+  });
+});
