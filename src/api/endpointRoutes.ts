@@ -1,0 +1,109 @@
+import { Router } from 'express';
+import { eventTypes } from '../catalog';
+import {
+  endpointCreateSchema,
+  endpointPatchSchema,
+  resolveRetry,
+  type Endpoint,
+  type EndpointSettings,
+} from '../endpoint';
+import type { EventGateway } from '../events/eventGateway';
+import { newId } from '../ids';
+import { scopeProblems } from '../scope';
+import { generateSecret } from '../signing';
+import { StoreConflictError, type Store } from '../store/store';
+import { urlProblem, type UrlPolicy } from '../urlPolicy';
+import { ApiError, notFound, parseOr400 } from './errors';
+
+/** Checks that need more than one field: url policy and sensitive-field approval. */
+function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): void {
+  const details: { path: string; message: string }[] = [];
+  for (const field of ['url', 'fallbackUrl'] as const) {
+    const url = settings[field];
+    const problem = url === undefined ? undefined : urlProblem(url, policy);
+    if (problem) details.push({ path: field, message: problem });
+  }
+  for (const message of scopeProblems(settings.eventTypes ?? eventTypes, settings.payloadScope)) {
+    details.push({ path: 'payloadScope.include', message });
+  }
+  if (details.length > 0) {
+    throw new ApiError(400, 'invalid_request', `Invalid body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+  }
+}
+
+export function endpointRoutes({ store, events, policy }: { store: Store; events: EventGateway; policy: UrlPolicy }): Router {
+  const router = Router();
+
+  const load = async (id: string) => {
+    const endpoint = await store.getEndpoint(id);
+    if (!endpoint) throw notFound('Endpoint', id);
+    return endpoint;
+  };
+  const publicView = ({ secret: _secret, ...endpoint }: Endpoint & { secret?: string }): Endpoint => endpoint;
+
+  router.post('/', async (req, res) => {
+    const { id, secret, ...settings } = parseOr400(endpointCreateSchema, req.body);
+    assertUsable(settings, policy);
+    try {
+      const created = await store.createEndpoint({ id: id ?? newId('ep-'), secret: secret ?? generateSecret(), settings });
+      res.status(201).json(created);
+    } catch (err) {
+      if (err instanceof StoreConflictError) throw new ApiError(409, 'conflict', err.message);
+      throw err;
+    }
+  });
+
+  router.get('/', async (_req, res) => {
+    res.json({ data: await store.listEndpoints() });
+  });
+
+  router.get('/:id', async (req, res) => {
+    res.json(publicView(await load(req.params.id)));
+  });
+
+  router.get('/:id/secret', async (req, res) => {
+    res.json({ secret: (await load(req.params.id)).secret });
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const patch = parseOr400(endpointPatchSchema, req.body);
+    const current = publicView(await load(req.params.id));
+    const merged: Record<string, unknown> = { ...current };
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null) delete merged[key];
+      else if (value !== undefined) merged[key] = value;
+    }
+    assertUsable(merged as EndpointSettings, policy);
+    const updated = await store.updateEndpoint(req.params.id, patch);
+    if (!updated) throw notFound('Endpoint', req.params.id);
+    res.json(updated);
+  });
+
+  router.delete('/:id', async (req, res) => {
+    if (!(await store.deleteEndpoint(req.params.id))) throw notFound('Endpoint', req.params.id);
+    res.status(204).end();
+  });
+
+  /** One signed `endpoint_test` delivery, attempted once; answers with that attempt's outcome. */
+  router.post('/:id/test', async (req, res) => {
+    const endpoint = await load(req.params.id);
+    if (endpoint.disabled) throw new ApiError(409, 'endpoint_disabled', `Endpoint "${endpoint.id}" is disabled; enable it to test it.`);
+    const event = {
+      id: newId('evt_'),
+      type: 'endpoint_test',
+      occurredAt: new Date().toISOString(),
+      data: { callId: 'test', message: 'A test event sent from the callback-events API.' },
+    };
+    await events.start({ event, probe: { endpointId: endpoint.id } });
+    const outcome = await events.result(event.id, resolveRetry(endpoint.retry).attemptTimeoutMs + 15_000);
+    const delivery = outcome.deliveries[0];
+    res.json({
+      eventId: event.id,
+      delivered: delivery?.status === 'delivered',
+      statusCode: delivery?.lastStatusCode,
+      error: delivery?.lastError,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,63 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { catalog, eventTypeSchema, parseEventData } from '../catalog';
+import type { EventGateway } from '../events/eventGateway';
+import { eventIdSchema, newId } from '../ids';
+import { ApiError, notFound, parseOr400 } from './errors';
+
+/** Types the service makes itself; producers may not post them. */
+const RESERVED_TYPES = new Set(['endpoint_test']);
+
+const eventBodySchema = z.strictObject({
+  id: eventIdSchema.optional(),
+  type: eventTypeSchema.refine((t) => !RESERVED_TYPES.has(t), 'is reserved for events the service makes itself'),
+  occurredAt: z.iso.datetime({ offset: true }).optional(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export function eventRoutes({ events }: { events: EventGateway }): Router {
+  const router = Router();
+
+  router.post('/', async (req, res) => {
+    const body = parseOr400(eventBodySchema, req.body);
+    const parsed = parseEventData(body.type, body.data);
+    if (!parsed.success) {
+      throw new ApiError(400, 'invalid_request', `Invalid body: ${parsed.error.message}`, parsed.error.details);
+    }
+    const key = req.get('idempotency-key');
+    const id = body.id ?? (key === undefined ? newId('evt_') : parseOr400(eventIdSchema, key, 'Idempotency-Key header'));
+    const event = {
+      id,
+      type: body.type,
+      occurredAt: body.occurredAt ?? new Date().toISOString(),
+      data: parsed.data as Record<string, unknown>,
+    };
+    // Answered only once Temporal has the workflow: a 2xx means the event is durable.
+    const { workflowId, duplicate } = await events.start({ event });
+    res.status(duplicate ? 200 : 202).json({ id, workflowId, duplicate });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const snapshot = await events.snapshot(req.params.id);
+    if (!snapshot) throw notFound('Event', req.params.id);
+    res.json({
+      id: snapshot.id,
+      type: snapshot.type,
+      status: snapshot.status,
+      deliveries: snapshot.deliveries.map(({ id, endpointId, status, attempts, lastStatusCode, lastError, deliveredAt, reason }) => ({
+        id, endpointId, status, attempts, lastStatusCode, lastError, deliveredAt, reason,
+      })),
+    });
+  });
+
+  return router;
+}
+
+export function eventTypeRoutes(): Router {
+  const router = Router();
+  const body = { data: catalog() };
+  router.get('/', (_req, res) => {
+    res.json(body);
+  });
+  return router;
+}

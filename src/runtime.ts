@@ -1,0 +1,127 @@
+import http from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { createApp } from './api/app';
+import type { Config } from './config';
+import { createEventGateway } from './events/eventGateway';
+import { createWebhookClient, type WebhookClient } from './http/webhookClient';
+import { createLogger, type Logger } from './log';
+import { openSqliteStore } from './store/sqlite';
+import type { Store } from './store/store';
+import { findTemporalCli } from './temporal/cli';
+import { startDevServer, type DevServer } from './temporal/devServer';
+import { ensureSearchAttributes } from './temporal/searchAttributes';
+import { createWorker } from './temporal/worker';
+
+/**
+ * Wiring shared by `npm start` (everything in one process tree) and the single-role
+ * commands `npm run api` and `npm run worker`.
+ */
+
+export type Role = 'api' | 'worker';
+
+export interface Running {
+  apiUrl?: string;
+  temporalAddress: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+export async function run(config: Config, roles: Role[], env: { path: string }): Promise<Running> {
+  const log = createLogger(config.logLevel, 'callback-events');
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((err) => log.error('shutdown step failed', { error: (err as Error).message }));
+    }
+  };
+  try {
+    let address = config.temporal.address;
+    let devServer: DevServer | undefined;
+    if (!address) {
+      devServer = await startDevServer({
+        cliPath: findTemporalCli(config.temporal.cliPath, env.path),
+        dataDir: config.dataDir,
+        port: config.temporal.devServerPort,
+        uiPort: config.temporal.devServerUiPort,
+        namespace: config.temporal.namespace,
+      });
+      cleanups.push(() => devServer!.stop());
+      address = devServer.address;
+    }
+    const connection = await Connection.connect({ address });
+    cleanups.push(() => connection.close());
+    const added = await ensureSearchAttributes(connection, config.temporal.namespace);
+    if (added.length > 0) log.info('registered search attributes', { added });
+
+    const store: Store = openSqliteStore(config.dataDir);
+    cleanups.push(() => store.close());
+
+    let worker: Worker | undefined;
+    if (roles.includes('worker')) {
+      const httpClient: WebhookClient = createWebhookClient();
+      cleanups.push(() => httpClient.close());
+      const created = await createWorker({
+        address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        store,
+        http: httpClient,
+      });
+      worker = created.worker;
+      const running = worker.run();
+      cleanups.push(async () => {
+        worker!.shutdown();
+        await running;
+        await created.connection.close();
+      });
+      running.catch((err) => log.error('worker stopped', { error: (err as Error).message }));
+    }
+
+    let apiUrl: string | undefined;
+    if (roles.includes('api')) {
+      const client = new Client({ connection, namespace: config.temporal.namespace });
+      const app = createApp({
+        store,
+        events: createEventGateway(client, config.temporal.taskQueue),
+        policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets },
+        apiKeys: config.apiKeys,
+        log,
+      });
+      const server = http.createServer(app);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, resolve);
+      });
+      const port = (server.address() as { port: number }).port;
+      apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      );
+    }
+    return { apiUrl, temporalAddress: address, uiUrl: devServer?.uiUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Stops everything on SIGINT/SIGTERM, once. */
+export function stopOnSignals(running: Running, log: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
