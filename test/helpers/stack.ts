@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createApp } from '../../src/api/app';
+import { loadConfig } from '../../src/config';
+import { createEventGateway, type EventGateway } from '../../src/events/eventGateway';
+import { createWebhookClient } from '../../src/http/webhookClient';
+import { createLogger } from '../../src/log';
+import { openSqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/store';
+import { findTemporalCli } from '../../src/temporal/cli';
+import { startDevServer, type DevServer } from '../../src/temporal/devServer';
+import { createWorker } from '../../src/temporal/worker';
+import { freePort } from './ports';
+
+/**
+ * The real parts, once per test run: a Temporal dev server on free ports, the store in a
+ * temporary folder, a worker and the HTTP API, wired the way the service wires them.
+ */
+
+export interface Stack {
+  api: string;
+  store: Store;
+  client: Client;
+  events: EventGateway;
+  dataDir: string;
+  temporalAddress: string;
+  cliPath: string;
+  workflowBundle: WorkflowBundleWithSourceMap;
+}
+
+const TASK_QUEUE = 'callback-events-test';
+let stackPromise: Promise<Stack> | undefined;
+const cleanups: Array<() => Promise<void>> = [];
+
+export function temporalCliPath(): string {
+  const config = loadConfig(process.env);
+  return findTemporalCli(config.temporal.cliPath, process.env.PATH ?? '');
+}
+
+let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundlePromise ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  return bundlePromise;
+}
+
+const quietLogger = {
+  log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (msg: string) => console.error(msg),
+};
+
+async function start(): Promise<Stack> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-test-'));
+  const cliPath = temporalCliPath();
+  const devServer: DevServer = await startDevServer({
+    cliPath,
+    dataDir,
+    port: await freePort(),
+    uiPort: 0,
+    namespace: 'default',
+    headless: true,
+  });
+  cleanups.push(() => devServer.stop());
+  const store = openSqliteStore(dataDir);
+  cleanups.push(() => store.close());
+  const httpClient = createWebhookClient();
+  cleanups.push(() => httpClient.close());
+
+  const bundle = await workflowBundle();
+  const { worker, connection: workerConnection } = await createWorker({
+    address: devServer.address,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    store,
+    http: httpClient,
+    workflowBundle: bundle,
+  });
+  const running = worker.run();
+  cleanups.push(async () => {
+    worker.shutdown();
+    await running;
+    await workerConnection.close();
+  });
+
+  const connection = await Connection.connect({ address: devServer.address });
+  cleanups.push(() => connection.close());
+  const client = new Client({ connection, namespace: 'default' });
+  const events = createEventGateway(client, TASK_QUEUE);
+  const app = createApp({
+    store,
+    events,
+    policy: { allowHttp: true, allowPrivateTargets: true },
+    apiKeys: [],
+    log: createLogger('error', 'test'),
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    api: `http://127.0.0.1:${port}`,
+    store,
+    client,
+    events,
+    dataDir,
+    temporalAddress: devServer.address,
+    cliPath,
+    workflowBundle: bundle,
+  };
+}
+
+export function sharedStack(): Promise<Stack> {
+  stackPromise ??= start();
+  return stackPromise;
+}
+
+// A root-level hook: runs once after every test file is done.
+after(async function () {
+  this.timeout(60_000);
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+/** JSON over real HTTP. */
+export async function call(
+  base: string,
+  method: string,
+  pathname: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(base + pathname, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** Polls until `check` returns a value, or fails with the last seen state. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
