@@ -11,7 +11,7 @@ import type { Store } from './store/store';
 import { findTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
-import { createWorker } from './temporal/worker';
+import { createWorker, installWorkerRuntime } from './temporal/worker';
 
 /**
  * Wiring shared by `npm start` (everything in one process tree) and the single-role
@@ -59,6 +59,7 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
 
     let worker: Worker | undefined;
     if (roles.includes('worker')) {
+      installWorkerRuntime(log);
       const httpClient: WebhookClient = createWebhookClient();
       cleanups.push(() => httpClient.close());
       const created = await createWorker({

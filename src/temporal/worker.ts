@@ -1,5 +1,6 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
+import type { Logger } from '../log';
 
 export interface WorkerSetup extends ActivityDeps {
   address: string;
@@ -7,6 +8,20 @@ export interface WorkerSetup extends ActivityDeps {
   taskQueue: string;
   /** A prebuilt bundle (tests build it once); else the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+let runtimeInstalled = false;
+
+/** Routes the SDK's own warnings and errors into the service log; its info chatter is dropped. */
+export function installWorkerRuntime(log: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+      // `meta` names workflow ids, activity types and attempts: ids only, never payloads.
+      (level === 'ERROR' ? log.error : log.warn)(`temporal: ${message}`, meta as Record<string, unknown>);
+    }),
+  });
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {

@@ -13,7 +13,7 @@ import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { startDevServer, type DevServer } from '../../src/temporal/devServer';
-import { createWorker } from '../../src/temporal/worker';
+import { createWorker, installWorkerRuntime } from '../../src/temporal/worker';
 import { freePort } from './ports';
 
 /**
@@ -68,6 +68,7 @@ async function start(): Promise<Stack> {
   const httpClient = createWebhookClient();
   cleanups.push(() => httpClient.close());
 
+  installWorkerRuntime(createLogger('error', 'test-worker'));
   const bundle = await workflowBundle();
   const { worker, connection: workerConnection } = await createWorker({
     address: devServer.address,
