@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config';
+
+/** Asserts that loadConfig(env) throws a ConfigError whose message names every given variable. */
+function assertInvalid(env: Record<string, string | undefined>, ...variables: string[]): ConfigError {
+  let caught: unknown;
+  try {
+    loadConfig(env);
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError for ${JSON.stringify(env)}, got ${String(caught)}`);
+  assert.equal(caught.code, 'invalid_config');
+  for (const v of variables) assert.ok(caught.message.includes(v), `message ${JSON.stringify(caught.message)} should name ${v}`);
+  return caught;
+}
+
+describe('loadConfig', () => {
+  it('applies the defaults to an empty environment', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 3000);
+    assert.equal(c.host, '127.0.0.1');
+    assert.ok(path.isAbsolute(c.dataDir), c.dataDir);
+    assert.equal(path.basename(c.dataDir), '.data');
+    assert.equal(c.dataDir, path.resolve(process.cwd(), '.data'));
+    assert.equal(c.temporal.address, undefined);
+    assert.equal(c.temporal.namespace, 'default');
+    assert.equal(c.temporal.taskQueue, 'callback-events');
+    assert.equal(c.temporal.devServerPort, 7233);
+    assert.equal(c.temporal.devServerUiPort, 8233);
+    assert.equal(c.temporal.cliPath, undefined);
+    assert.deepEqual(c.apiKeys, []);
+    assert.equal(c.allowPrivateTargets, false);
+    assert.equal(c.allowHttp, false);
+    assert.equal(c.logLevel, 'info');
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/var/lib/callbacks',
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_NAMESPACE: 'calls',
+      TEMPORAL_PORT: '17233',
+      TEMPORAL_UI_PORT: '18233',
+      TEMPORAL_CLI_PATH: '/opt/temporal/bin/temporal',
+      TEMPORAL_TASK_QUEUE: 'cb-queue',
+      CALLBACKS_API_KEY: 'k1',
+      CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
+      CALLBACKS_ALLOW_HTTP: '1',
+      LOG_LEVEL: 'debug',
+    });
+    assert.deepEqual(c, {
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/callbacks',
+      temporal: {
+        address: 'temporal.internal:7233',
+        namespace: 'calls',
+        taskQueue: 'cb-queue',
+        devServerPort: 17233,
+        devServerUiPort: 18233,
+        cliPath: '/opt/temporal/bin/temporal',
+      },
+      apiKeys: ['k1'],
+      allowPrivateTargets: true,
+      allowHttp: true,
+      logLevel: 'debug',
+    });
+  });
+
+  it('resolves a relative DATA_DIR to an absolute path', () => {
+    const c = loadConfig({ DATA_DIR: 'var/data' });
+    assert.ok(path.isAbsolute(c.dataDir));
+    assert.equal(c.dataDir, path.resolve(process.cwd(), 'var/data'));
+  });
+
+  it('splits CALLBACKS_API_KEY on commas, trimming and dropping empty entries', () => {
+    assert.deepEqual(loadConfig({ CALLBACKS_API_KEY: ' old-key , new-key,,  ,third ' }).apiKeys, [
+      'old-key',
+      'new-key',
+      'third',
+    ]);
+    assert.deepEqual(loadConfig({ CALLBACKS_API_KEY: 'single' }).apiKeys, ['single']);
+    assert.deepEqual(loadConfig({ CALLBACKS_API_KEY: '' }).apiKeys, []);
+    assert.deepEqual(loadConfig({ CALLBACKS_API_KEY: ' , ' }).apiKeys, []);
+  });
+
+  it('reads the booleans: true/1 on, false/0/empty off', () => {
+    for (const [value, expected] of [
+      ['true', true],
+      ['1', true],
+      ['false', false],
+      ['0', false],
+      ['', false],
+    ] as const) {
+      const c = loadConfig({ CALLBACKS_ALLOW_PRIVATE_TARGETS: value, CALLBACKS_ALLOW_HTTP: value });
+      assert.equal(c.allowPrivateTargets, expected, `CALLBACKS_ALLOW_PRIVATE_TARGETS=${value}`);
+      assert.equal(c.allowHttp, expected, `CALLBACKS_ALLOW_HTTP=${value}`);
+    }
+    // The two are independent.
+    const c = loadConfig({ CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true', CALLBACKS_ALLOW_HTTP: 'false' });
+    assert.equal(c.allowPrivateTargets, true);
+    assert.equal(c.allowHttp, false);
+  });
+
+  it('accepts the port bounds', () => {
+    assert.equal(loadConfig({ PORT: '0' }).port, 0);
+    assert.equal(loadConfig({ PORT: '65535' }).port, 65535);
+  });
+
+  it('ignores variables it does not know', () => {
+    const c = loadConfig({ PATH: '/usr/bin', HOME: '/root', NODE_ENV: 'production', PORT: '4000' });
+    assert.equal(c.port, 4000);
+    assert.equal(c.host, '127.0.0.1');
+  });
+
+  describe('refuses invalid values with a ConfigError naming the variable', () => {
+    it('PORT=abc', () => {
+      assertInvalid({ PORT: 'abc' }, 'PORT');
+    });
+
+    it('PORT=70000', () => {
+      assertInvalid({ PORT: '70000' }, 'PORT');
+    });
+
+    it('PORT=-1 and PORT=3.5', () => {
+      assertInvalid({ PORT: '-1' }, 'PORT');
+      assertInvalid({ PORT: '3.5' }, 'PORT');
+    });
+
+    it('CALLBACKS_ALLOW_HTTP=yes', () => {
+      assertInvalid({ CALLBACKS_ALLOW_HTTP: 'yes' }, 'CALLBACKS_ALLOW_HTTP');
+    });
+
+    it('CALLBACKS_ALLOW_PRIVATE_TARGETS=TRUE', () => {
+      assertInvalid({ CALLBACKS_ALLOW_PRIVATE_TARGETS: 'TRUE' }, 'CALLBACKS_ALLOW_PRIVATE_TARGETS');
+    });
+
+    it('TEMPORAL_PORT and TEMPORAL_UI_PORT out of range', () => {
+      assertInvalid({ TEMPORAL_PORT: '99999' }, 'TEMPORAL_PORT');
+      assertInvalid({ TEMPORAL_UI_PORT: 'x' }, 'TEMPORAL_UI_PORT');
+    });
+
+    it('empty HOST and TEMPORAL_NAMESPACE', () => {
+      assertInvalid({ HOST: '' }, 'HOST');
+      assertInvalid({ TEMPORAL_NAMESPACE: '' }, 'TEMPORAL_NAMESPACE');
+    });
+
+    it('an unknown LOG_LEVEL', () => {
+      assertInvalid({ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
+    });
+
+    it('names every invalid variable at once', () => {
+      assertInvalid(
+        { PORT: 'abc', CALLBACKS_ALLOW_HTTP: 'yes', TEMPORAL_UI_PORT: '70000' },
+        'PORT',
+        'CALLBACKS_ALLOW_HTTP',
+        'TEMPORAL_UI_PORT',
+      );
+    });
+
+    it('does not blame valid variables', () => {
+      const err = assertInvalid({ PORT: '8080', HOST: '0.0.0.0', CALLBACKS_ALLOW_HTTP: 'yes' }, 'CALLBACKS_ALLOW_HTTP');
+      assert.ok(!/\bPORT\b/.test(err.message), err.message);
+      assert.ok(!err.message.includes('HOST'), err.message);
+    });
+  });
+});
