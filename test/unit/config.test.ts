@@ -144,9 +144,11 @@ describe('loadConfig', () => {
       assertInvalid({ TEMPORAL_UI_PORT: 'x' }, 'TEMPORAL_UI_PORT');
     });
 
-    it('empty HOST and TEMPORAL_NAMESPACE', () => {
-      assertInvalid({ HOST: '' }, 'HOST');
-      assertInvalid({ TEMPORAL_NAMESPACE: '' }, 'TEMPORAL_NAMESPACE');
+    it('treats an empty variable as unset, so the default applies', () => {
+      const c = loadConfig({ HOST: '', TEMPORAL_NAMESPACE: ' ', PORT: '' });
+      assert.equal(c.host, '127.0.0.1');
+      assert.equal(c.temporal.namespace, 'default');
+      assert.equal(c.port, 3000);
     });
 
     it('an unknown LOG_LEVEL', () => {
