@@ -17,7 +17,9 @@ for (const [prefix, bits] of [
 ] as const) {
   privateRanges.addSubnet(prefix, bits, 'ipv4');
 }
-for (const [prefix, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['::ffff:0:0', 96]] as const) {
+// No ::ffff:0:0/96 here: BlockList already checks IPv4-mapped addresses against the IPv4 ranges,
+// and that subnet would also match every IPv4 address, refusing all public IPv4 targets.
+for (const [prefix, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) {
   privateRanges.addSubnet(prefix, bits, 'ipv6');
 }
 

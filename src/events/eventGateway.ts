@@ -36,8 +36,9 @@ function summaryOf(event: CallbackEvent): string {
   return `${event.type} (call ${callId.slice(0, 12)})`;
 }
 
-export function createEventGateway(client: Client, taskQueue: string): EventGateway {
-  const withDeadline = async <T>(fn: () => Promise<T>, ms = CALL_DEADLINE_MS): Promise<T> => {
+/** `deadlineMs` bounds each call to Temporal (not `result`, which takes its own timeout). */
+export function createEventGateway(client: Client, taskQueue: string, deadlineMs = CALL_DEADLINE_MS): EventGateway {
+  const withDeadline = async <T>(fn: () => Promise<T>, ms = deadlineMs): Promise<T> => {
     try {
       return await client.connection.withDeadline(Date.now() + ms, fn);
     } catch (err) {
