@@ -1,18 +1,23 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { isOperational } from '../workflows/eventKinds';
+import { FAILURE_TYPES } from '../workflows/failures';
+import type { AttemptReport, CallbackEvent, DeliverInput, EndpointState, MatchedEndpoint } from '../workflows/types';
 import type { EventType } from '../src/catalog';
-import { resolveRetry, type Endpoint, type EndpointWithSecret } from '../src/endpoint';
+import { AUTO_DISABLE_AFTER_MS_DEFAULT, resolveRetry, type Endpoint, type EndpointWithSecret } from '../src/endpoint';
+import type { EventGateway } from '../src/events/eventGateway';
 import { compileFilter } from '../src/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
+import { nextDelayMs, verdictOf } from '../src/retryPolicy';
 import { scopeData } from '../src/scope';
 import { signatureHeaders } from '../src/signing';
 import type { Store } from '../src/store/store';
 import { USER_AGENT } from '../src/version';
-import { FAILURE_TYPES } from '../workflows/failures';
-import type { AttemptReport, CallbackEvent, DeliverInput, MatchedEndpoint } from '../workflows/types';
 
 export interface ActivityDeps {
   store: Store;
   http: WebhookClient;
+  /** Starts events' workflows: operational events go through the same pipeline. */
+  events: Pick<EventGateway, 'start'>;
 }
 
 /** The body receivers get: Standard Webhooks' `{ type, timestamp, data }` plus the event id. */
@@ -36,7 +41,13 @@ function requestHeaders(endpoint: EndpointWithSecret, msgId: string, body: strin
   };
 }
 
-export function createActivities({ store, http }: ActivityDeps) {
+/** Operational events reach only endpoints that name them; "all types" means all call events. */
+function subscribes(endpoint: Endpoint, type: string): boolean {
+  if (endpoint.eventTypes) return endpoint.eventTypes.includes(type as EventType);
+  return !isOperational(type);
+}
+
+export function createActivities({ store, http, events }: ActivityDeps) {
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
@@ -53,12 +64,20 @@ export function createActivities({ store, http }: ActivityDeps) {
     return { endpointId: endpoint.id, retry: resolveRetry(endpoint.retry), hasFallback: Boolean(endpoint.fallbackUrl) };
   }
 
-  function fail(type: string, report: AttemptReport, nonRetryable = false): never {
-    throw ApplicationFailure.create({ type, message: report.message, details: [report], nonRetryable });
+  function fail(type: string, report: AttemptReport, options: { nonRetryable?: boolean; nextRetryDelay?: number } = {}): never {
+    throw ApplicationFailure.create({ type, message: report.message, details: [report], ...options });
+  }
+
+  /** Disables the endpoint once; answers the reason when this call did it. */
+  async function disable(endpoint: Endpoint, reason: string): Promise<string | undefined> {
+    return (await store.disableEndpoint(endpoint.id, reason)) ? reason : undefined;
   }
 
   return {
-    /** Endpoints that take this event: enabled, subscribed to its type, and whose filter holds. */
+    /**
+     * Endpoints that take this event: subscribed to its type, and whose filter holds. Disabled
+     * endpoints match too: their deliveries are held, not dropped.
+     */
     async matchEndpoints({ event, onlyEndpointId }: { event: CallbackEvent; onlyEndpointId?: string }): Promise<MatchedEndpoint[]> {
       if (onlyEndpointId) {
         const endpoint = await store.getEndpoint(onlyEndpointId);
@@ -66,39 +85,91 @@ export function createActivities({ store, http }: ActivityDeps) {
       }
       const filterable = { id: event.id, type: event.type, timestamp: event.occurredAt, data: event.data };
       return (await store.listEndpoints())
-        .filter((e) => !e.disabled)
-        .filter((e) => !e.eventTypes || e.eventTypes.includes(event.type as EventType))
-        .filter((e) => matchesFilter(e, filterable))
+        .filter((e) => subscribes(e, event.type) && matchesFilter(e, filterable))
         .map(toMatch);
     },
 
+    async endpointState(endpointId: string): Promise<EndpointState> {
+      const endpoint = await store.getEndpoint(endpointId);
+      if (!endpoint) return 'deleted';
+      return endpoint.disabled ? 'disabled' : 'enabled';
+    },
+
     /**
-     * One attempt: read the endpoint as it is now (url, secret, scope), scope, sign and post.
-     * Secrets stay in here and never enter workflow history.
+     * One attempt: read the endpoint as it is now (url, secret, scope), scope, sign, post, log the
+     * attempt, and tell the workflow what comes next. Secrets stay in here, out of workflow history.
      */
-    async deliver({ event, endpointId, target, url, attemptOffset }: DeliverInput): Promise<AttemptReport> {
-      const attempt = attemptOffset + activityInfo().attempt;
+    async deliver(input: DeliverInput): Promise<AttemptReport> {
+      const { event, endpointId, deliveryId, target, url, attemptOffset, seriesOffset } = input;
+      const { attempt: activityAttempt } = activityInfo();
+      const attempt = attemptOffset + activityAttempt;
       const report = (fields: Omit<AttemptReport, 'attempt' | 'at'>): AttemptReport => ({
         attempt,
         at: new Date().toISOString(),
         ...fields,
       });
       const endpoint = await store.getEndpoint(endpointId);
-      if (!endpoint) fail(FAILURE_TYPES.endpointDeleted, report({ message: `endpoint ${endpointId} was deleted` }), true);
-      if (endpoint.disabled) fail(FAILURE_TYPES.endpointDisabled, report({ message: `endpoint ${endpointId} is disabled` }), true);
+      if (!endpoint) fail(FAILURE_TYPES.endpointDeleted, report({ message: `endpoint ${endpointId} was deleted` }), { nonRetryable: true });
+      if (endpoint.disabled) {
+        const message = endpoint.disabledReason ?? 'the endpoint is disabled';
+        fail(FAILURE_TYPES.endpointDisabled, report({ message }), { nonRetryable: true });
+      }
       const targetUrl = url ?? (target === 'fallback' ? endpoint.fallbackUrl : endpoint.url);
-      if (!targetUrl) fail(FAILURE_TYPES.noFallback, report({ message: `endpoint ${endpointId} has no fallback url` }), true);
+      if (!targetUrl) fail(FAILURE_TYPES.noFallback, report({ message: `endpoint ${endpointId} has no fallback url` }), { nonRetryable: true });
 
+      const retry = resolveRetry(endpoint.retry);
       const body = webhookBody(event, scopeData(event.type as EventType, event.data, endpoint.payloadScope));
+      const startedAt = new Date();
       const outcome = await http.post({
         url: targetUrl,
         headers: requestHeaders(endpoint, event.id, body),
         body,
-        timeoutMs: resolveRetry(endpoint.retry).attemptTimeoutMs,
+        timeoutMs: retry.attemptTimeoutMs,
+      });
+      await store.recordAttempt({
+        deliveryId,
+        attempt,
+        target,
+        url: targetUrl,
+        startedAt: startedAt.toISOString(),
+        durationMs: outcome.durationMs,
+        statusCode: outcome.statusCode,
+        failure: outcome.failure,
+        responseBody: outcome.responseBody,
       });
       const result = report({ statusCode: outcome.statusCode, failure: outcome.failure, message: outcome.message });
-      if (!outcome.ok) fail(FAILURE_TYPES.attemptFailed, result);
-      return result;
+      const verdict = verdictOf(outcome, retry.retryAllErrors);
+
+      // Only the endpoint's own url speaks for its health; a fallback or one-off url does not.
+      const ownUrl = target === 'primary' && url === undefined;
+      const health = ownUrl ? await store.noteEndpointOutcome(endpoint.id, verdict === 'delivered', startedAt) : {};
+      if (verdict === 'delivered') return result;
+
+      if (verdict === 'gone' && ownUrl) {
+        result.disabledEndpoint = await disable(endpoint, 'the receiver answered 410 Gone');
+        fail(FAILURE_TYPES.endpointGone, result, { nonRetryable: true });
+      }
+      const autoDisableAfterMs = endpoint.autoDisableAfterMs ?? AUTO_DISABLE_AFTER_MS_DEFAULT;
+      if (health.failingSince && startedAt.getTime() - health.failingSince.getTime() >= autoDisableAfterMs) {
+        const reason = `every attempt failed since ${health.failingSince.toISOString()}`;
+        result.disabledEndpoint = (await disable(endpoint, reason)) ?? reason;
+        fail(FAILURE_TYPES.endpointDisabled, result, { nonRetryable: true });
+      }
+      if (verdict === 'retry') {
+        result.nextDelayMs = nextDelayMs(retry, seriesOffset + activityAttempt, outcome, startedAt);
+        fail(FAILURE_TYPES.attemptFailed, result, { nextRetryDelay: result.nextDelayMs });
+      }
+      fail(FAILURE_TYPES.attemptRejected, result, { nonRetryable: true });
+    },
+
+    /** Starts an operational event's workflow; idempotent by the event id the workflow chose. */
+    async emitEvent(event: CallbackEvent): Promise<void> {
+      await events.start({ event });
+    },
+
+    /** Deletes attempt-log rows older than the retention period. */
+    async purgeAttempts({ retentionDays }: { retentionDays: number }): Promise<number> {
+      return store.purgeAttempts(new Date(Date.now() - retentionDays * 86_400_000));
     },
   };
 }

@@ -17,6 +17,8 @@ export const retrySettingsSchema = z.strictObject({
   backoffCoefficient: z.number().min(1).max(100).optional(),
   maxIntervalMs: durationMs(50).max(7 * 86_400_000).optional(),
   attemptTimeoutMs: durationMs(100).max(300_000).optional(),
+  /** Also retry 3xx and 4xx answers other than 408, 425 and 429 (410 still disables). */
+  retryAllErrors: z.boolean().optional(),
 });
 
 export const RETRY_DEFAULTS = {
@@ -25,7 +27,11 @@ export const RETRY_DEFAULTS = {
   backoffCoefficient: 6,
   maxIntervalMs: 36_000_000,
   attemptTimeoutMs: 15_000,
+  retryAllErrors: false,
 } as const;
+
+/** Svix's figure: five days of nothing but failures. */
+export const AUTO_DISABLE_AFTER_MS_DEFAULT = 120 * 3_600_000;
 
 export type RetrySettings = Required<z.infer<typeof retrySettingsSchema>>;
 
@@ -66,6 +72,8 @@ const settingsShape = {
   headers: staticHeaders.optional(),
   retry: retrySettingsSchema.optional(),
   fallbackUrl: httpUrl.optional(),
+  /** Disable the endpoint once every attempt has failed for this long (seconds-long values are for tests). */
+  autoDisableAfterMs: durationMs(1_000).max(365 * 86_400_000).optional(),
 };
 
 export const endpointCreateSchema = z.strictObject({
@@ -86,11 +94,15 @@ export const endpointPatchSchema = z.strictObject({
   headers: settingsShape.headers.nullable(),
   retry: settingsShape.retry.nullable(),
   fallbackUrl: settingsShape.fallbackUrl.nullable(),
+  autoDisableAfterMs: settingsShape.autoDisableAfterMs.nullable(),
 });
 
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;
 export type EndpointPatch = z.infer<typeof endpointPatchSchema>;
-export type EndpointSettings = Omit<EndpointCreate, 'id' | 'secret'>;
+export type EndpointSettings = Omit<EndpointCreate, 'id' | 'secret'> & {
+  /** Set by the service when it disables an endpoint, or by an operator's PATCH; cleared on enable. */
+  disabledReason?: string;
+};
 
 export interface Endpoint extends EndpointSettings {
   id: string;

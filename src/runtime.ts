@@ -56,6 +56,8 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
 
     const store: Store = openSqliteStore(config.dataDir);
     cleanups.push(() => store.close());
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const events = createEventGateway(client, config.temporal.taskQueue);
 
     let worker: Worker | undefined;
     if (roles.includes('worker')) {
@@ -68,6 +70,7 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
         taskQueue: config.temporal.taskQueue,
         store,
         http: httpClient,
+        events,
       });
       worker = created.worker;
       const running = worker.run();
@@ -81,10 +84,9 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
 
     let apiUrl: string | undefined;
     if (roles.includes('api')) {
-      const client = new Client({ connection, namespace: config.temporal.namespace });
       const app = createApp({
         store,
-        events: createEventGateway(client, config.temporal.taskQueue),
+        events,
         policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets },
         apiKeys: config.apiKeys,
         log,

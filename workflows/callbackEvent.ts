@@ -8,44 +8,58 @@ import {
   setHandler,
   sleep,
   upsertSearchAttributes,
+  uuid4,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   DISCARD_DESCRIPTION,
   discardSignal,
+  eventQuery,
+  RELEASE_DESCRIPTION,
+  releaseSignal,
   RESEND_DESCRIPTION,
   resendSignal,
   REVIEW_WINDOW,
   searchAttributes,
   statusQuery,
 } from './definitions';
+import { isOperational, type OperationalEventType } from './eventKinds';
 import { FAILURE_TYPES } from './failures';
 import { deliveryId } from './ids';
-import type {
-  AttemptReport,
-  CallbackEventInput,
-  DeliverySnapshot,
-  DeliveryStatus,
-  DeliveryTarget,
-  EventSnapshot,
-  EventStatus,
-  MatchedEndpoint,
+import {
+  FINAL_STATUSES,
+  type AttemptReport,
+  type CallbackEventInput,
+  type DeliverySnapshot,
+  type DeliveryStatus,
+  type DeliveryTarget,
+  type EventSnapshot,
+  type EventStatus,
+  type MatchedEndpoint,
 } from './types';
 
 /**
  * One workflow per event: match endpoints, then for each match deliver with the endpoint's
- * retry policy, fall back, and finally wait for an operator's resend or discard.
+ * retry policy, fall back, and finally wait for an operator's resend or discard. Deliveries to
+ * a disabled endpoint are held until it is enabled again.
  */
 
-const { matchEndpoints } = proxyLocalActivities<Activities>({
+const { matchEndpoints, endpointState } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   // The store may be briefly unavailable; keep trying rather than lose the event.
   retry: { initialInterval: '200 ms', maximumInterval: '30 seconds' },
 });
 
+const { emitEvent } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  summary: 'emit an operational event',
+});
+
 /** The order in which a delivery's state speaks for the whole event: what needs attention first. */
 const STATUS_WEIGHT: Record<DeliveryStatus, number> = {
-  awaiting_review: 7,
+  awaiting_review: 8,
+  held: 7,
   retrying: 6,
   pending: 5,
   expired: 4,
@@ -54,15 +68,32 @@ const STATUS_WEIGHT: Record<DeliveryStatus, number> = {
   delivered: 1,
 };
 
-type ReviewAction = { kind: 'resend'; url?: string } | { kind: 'discard' };
+/** How often a held delivery looks at its endpoint by itself, in case a release signal was missed. */
+const HOLD_POLL_FIRST_MS = 60_000;
+const HOLD_POLL_MAX_MS = 3_600_000;
+
+type Action = { kind: 'resend'; url?: string } | { kind: 'discard'; reason?: string } | { kind: 'release' };
 
 interface DeliveryState extends DeliverySnapshot {
-  action?: ReviewAction;
+  action?: Action;
 }
 
+/** How a series of attempts ended, when not delivered. */
+type Stop =
+  | { kind: 'failed'; reason: string; nextDelayMs?: number }
+  | { kind: 'rejected'; reason: string }
+  | { kind: 'gone'; reason: string }
+  | { kind: 'held'; reason: string }
+  | { kind: 'deleted'; reason: string };
+type SeriesOutcome = 'delivered' | Stop;
+
 export async function callbackEvent(input: CallbackEventInput): Promise<EventSnapshot> {
-  const { event, probe } = input;
+  const { event, probe, redeliver } = input;
+  // Operational events never beget operational events: a failing subscriber would loop.
+  const emitsOperational = !probe && !isOperational(event.type);
   const deliveries: DeliveryState[] = [];
+  const matches = new Map<string, MatchedEndpoint>();
+  const tasks = new Set<Promise<void>>();
   let matched = false;
 
   const snapshot = (): EventSnapshot => ({
@@ -83,6 +114,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
 
   let published = '';
   function publish(): void {
+    if (!matched) return;
     const pairs = deliveries.map((d) => `${d.endpointId}:${d.status}`);
     const key = `${eventStatus()}|${pairs.join(',')}`;
     if (key === published) return;
@@ -107,22 +139,67 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     publish();
   }
 
-  function requestAction(endpointId: string | undefined, action: ReviewAction): void {
-    for (const d of deliveries) {
-      if (d.status === 'awaiting_review' && (endpointId === undefined || d.endpointId === endpointId)) d.action = action;
-    }
+  function spawn(task: Promise<void>): void {
+    tasks.add(task);
+    void task.finally(() => tasks.delete(task));
   }
 
-  setHandler(statusQuery, snapshot);
-  setHandler(resendSignal, ({ endpointId, url } = {}) => requestAction(endpointId, { kind: 'resend', url }), {
-    description: RESEND_DESCRIPTION,
-  });
-  setHandler(discardSignal, ({ endpointId } = {}) => requestAction(endpointId, { kind: 'discard' }), {
-    description: DISCARD_DESCRIPTION,
-  });
+  function emit(type: OperationalEventType, data: Record<string, unknown>): void {
+    if (!emitsOperational) return;
+    // uuid4() is replay-safe, and activity retries reuse it: the operational event is started once.
+    spawn(emitEvent({ id: `op_${uuid4()}`, type, occurredAt: new Date().toISOString(), data }).then(() => undefined));
+  }
 
-  /** Outcome of one attempt series: delivered, failed, or a reason that ends the delivery at once. */
-  type SeriesOutcome = 'delivered' | 'failed' | { end: DeliveryStatus; reason: string };
+  function deliveryFacts(d: DeliveryState): Record<string, unknown> {
+    const callId = event.data.callId;
+    return {
+      ...(typeof callId === 'string' ? { callId } : {}),
+      deliveryId: d.id,
+      eventId: event.id,
+      eventType: event.type,
+      endpointId: d.endpointId,
+      status: d.status,
+      attempts: d.attempts,
+      ...(d.reason ? { reason: d.reason } : {}),
+    };
+  }
+
+  const selects = (d: DeliveryState, endpointId?: string) => endpointId === undefined || d.endpointId === endpointId;
+
+  setHandler(statusQuery, snapshot);
+  setHandler(eventQuery, () => event);
+  setHandler(
+    resendSignal,
+    ({ endpointId, url } = {}) => {
+      for (const d of deliveries) {
+        if (!selects(d, endpointId)) continue;
+        if (d.status === 'awaiting_review') d.action = { kind: 'resend', url };
+        // A finished delivery of a workflow still open for others starts over here, in this run.
+        else if (endpointId !== undefined && FINAL_STATUSES.includes(d.status) && matches.has(d.endpointId) && !probe) {
+          const wasReviewed = d.status !== 'delivered';
+          setStatus(d, 'pending');
+          spawn(deliverTo(d, matches.get(d.endpointId)!, url, wasReviewed));
+        }
+      }
+    },
+    { description: RESEND_DESCRIPTION },
+  );
+  setHandler(
+    discardSignal,
+    ({ endpointId, reason } = {}) => {
+      for (const d of deliveries) {
+        if (selects(d, endpointId) && (d.status === 'awaiting_review' || d.status === 'held')) d.action = { kind: 'discard', reason };
+      }
+    },
+    { description: DISCARD_DESCRIPTION },
+  );
+  setHandler(
+    releaseSignal,
+    ({ endpointId }) => {
+      for (const d of deliveries) if (d.endpointId === endpointId && d.status === 'held') d.action = { kind: 'release' };
+    },
+    { description: RELEASE_DESCRIPTION },
+  );
 
   function record(d: DeliveryState, report: AttemptReport | undefined, delivered: boolean): void {
     if (!report) return;
@@ -130,6 +207,9 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     d.lastStatusCode = report.statusCode;
     d.lastError = delivered ? undefined : report.message;
     if (delivered) d.deliveredAt = report.at;
+    if (report.disabledEndpoint) {
+      emit('endpoint_disabled', { endpointId: d.endpointId, reason: report.disabledEndpoint, disabledAt: report.at });
+    }
   }
 
   async function attempt(
@@ -137,23 +217,42 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     deliver: Activities['deliver'],
     target: DeliveryTarget,
     url: string | undefined,
+    seriesOffset: number,
   ): Promise<SeriesOutcome> {
     try {
-      const report = await deliver({ event, endpointId: d.endpointId, target, url, attemptOffset: d.attempts });
+      const report = await deliver({
+        event,
+        endpointId: d.endpointId,
+        deliveryId: d.id,
+        target,
+        url,
+        attemptOffset: d.attempts,
+        seriesOffset,
+      });
       record(d, report, true);
       return 'delivered';
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure) {
-        record(d, cause.details?.[0] as AttemptReport | undefined, false);
-        if (cause.type === FAILURE_TYPES.endpointDeleted) return { end: 'discarded', reason: 'the endpoint was deleted' };
-        if (cause.type === FAILURE_TYPES.endpointDisabled) return { end: 'awaiting_review', reason: 'the endpoint is disabled' };
-      } else {
+      if (!(cause instanceof ApplicationFailure)) {
         // The attempt outlived its activity timeout; count it, as the receiver may have seen it.
         d.attempts += 1;
         d.lastError = 'the attempt timed out';
+        return { kind: 'failed', reason: 'every attempt failed' };
       }
-      return 'failed';
+      const report = cause.details?.[0] as AttemptReport | undefined;
+      record(d, report, false);
+      switch (cause.type) {
+        case FAILURE_TYPES.endpointDeleted:
+          return { kind: 'deleted', reason: 'the endpoint was deleted' };
+        case FAILURE_TYPES.endpointDisabled:
+          return { kind: 'held', reason: report?.disabledEndpoint ?? 'the endpoint is disabled' };
+        case FAILURE_TYPES.endpointGone:
+          return { kind: 'gone', reason: 'the receiver answered 410 Gone; the endpoint is disabled' };
+        case FAILURE_TYPES.attemptRejected:
+          return { kind: 'rejected', reason: `the receiver refused the request (${cause.message})` };
+        default:
+          return { kind: 'failed', reason: 'every attempt failed', nextDelayMs: report?.nextDelayMs };
+      }
     }
   }
 
@@ -166,60 +265,138 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     };
     // The first attempt runs alone so the workflow can show `retrying` as soon as it fails.
     const first = proxyActivities<Activities>({ ...options, retry: { maximumAttempts: 1 } });
-    const outcome = await attempt(d, first.deliver, target, url);
-    if (outcome !== 'failed' || r.maxAttempts <= 1 || probe) return outcome;
-    setStatus(d, 'retrying');
-    await sleep(r.initialIntervalMs);
+    const outcome = await attempt(d, first.deliver, target, url, 0);
+    if (outcome === 'delivered' || outcome.kind !== 'failed' || r.maxAttempts <= 1 || probe) return outcome;
+    setStatus(d, 'retrying', target === 'fallback' ? 'delivering to the fallback url' : undefined);
+    await sleep(outcome.nextDelayMs ?? r.initialIntervalMs);
     const rest = proxyActivities<Activities>({
       ...options,
+      // The activity sets each delay itself (jitter, Retry-After); these bounds are the fallback.
       retry: {
-        // Continues the same schedule: the delay after attempt n is initial × coefficient^(n-1).
         initialInterval: Math.min(r.initialIntervalMs * r.backoffCoefficient, r.maxIntervalMs),
         backoffCoefficient: r.backoffCoefficient,
         maximumInterval: r.maxIntervalMs,
         maximumAttempts: r.maxAttempts - 1,
       },
     });
-    return attempt(d, rest.deliver, target, url);
+    return attempt(d, rest.deliver, target, url, 1);
   }
 
-  async function awaitReview(d: DeliveryState, m: MatchedEndpoint, reason: string): Promise<void> {
+  /** Waits for an operator. Answers the resend to make, or undefined once discarded or expired. */
+  async function review(d: DeliveryState, reason: string): Promise<{ url?: string } | undefined> {
+    setStatus(d, 'awaiting_review', reason);
+    emit('delivery_exhausted', deliveryFacts(d));
     for (;;) {
-      setStatus(d, 'awaiting_review', reason);
       const acted = await condition(() => d.action !== undefined, REVIEW_WINDOW);
-      if (!acted) return setStatus(d, 'expired', 'no resend or discard within the review window');
+      if (!acted) {
+        setStatus(d, 'expired', 'no resend or discard within the review window');
+        return undefined;
+      }
       const action = d.action!;
       d.action = undefined;
-      if (action.kind === 'discard') return setStatus(d, 'discarded', 'discarded by an operator');
-      setStatus(d, 'pending');
-      const outcome = await series(d, m, 'primary', action.url);
-      if (outcome === 'delivered') return setStatus(d, 'delivered');
-      if (outcome !== 'failed') return setStatus(d, outcome.end, outcome.reason);
-      reason = 'the resend failed';
+      if (action.kind === 'discard') {
+        setStatus(d, 'discarded', action.reason ?? 'discarded by an operator');
+        return undefined;
+      }
+      if (action.kind === 'resend') {
+        setStatus(d, 'pending');
+        return { url: action.url };
+      }
     }
   }
 
-  async function deliverTo(m: MatchedEndpoint): Promise<void> {
-    const d = deliveries.find((x) => x.endpointId === m.endpointId)!;
-    let outcome = await series(d, m, 'primary');
-    if (outcome === 'delivered') return setStatus(d, 'delivered');
-    if (probe) return setStatus(d, 'discarded', 'an endpoint test is attempted once');
-    if (outcome === 'failed' && m.hasFallback) {
-      setStatus(d, 'retrying', 'delivering to the fallback url');
-      outcome = await series(d, m, 'fallback');
-      if (outcome === 'delivered') return setStatus(d, 'delivered_fallback');
+  /** Waits while the endpoint is disabled. True once it is enabled again. */
+  async function hold(d: DeliveryState, reason: string): Promise<boolean> {
+    setStatus(d, 'held', reason);
+    let pollMs = HOLD_POLL_FIRST_MS;
+    for (;;) {
+      const acted = await condition(() => d.action !== undefined, pollMs);
+      const action = d.action;
+      d.action = undefined;
+      if (action?.kind === 'discard') {
+        setStatus(d, 'discarded', action.reason ?? 'discarded by an operator');
+        return false;
+      }
+      if (action?.kind === 'release') break;
+      if (!acted) {
+        const state = await endpointState(d.endpointId);
+        if (state === 'enabled') break;
+        if (state === 'deleted') {
+          setStatus(d, 'discarded', 'the endpoint was deleted');
+          return false;
+        }
+        pollMs = Math.min(pollMs * 2, HOLD_POLL_MAX_MS);
+      }
     }
-    if (outcome !== 'failed' && outcome.end !== 'awaiting_review') return setStatus(d, outcome.end, outcome.reason);
-    const reason = outcome === 'failed' ? (m.hasFallback ? 'the url and the fallback url failed' : 'every attempt failed') : outcome.reason;
-    await awaitReview(d, m, reason);
+    setStatus(d, 'pending');
+    return true;
   }
 
-  const matches = await matchEndpoints({ event, onlyEndpointId: probe?.endpointId });
-  matched = true;
-  for (const m of matches) {
-    deliveries.push({ id: deliveryId(event.id, m.endpointId), endpointId: m.endpointId, status: 'pending', attempts: 0 });
+  function delivered(d: DeliveryState, status: 'delivered' | 'delivered_fallback', reviewed: boolean): void {
+    setStatus(d, status);
+    if (reviewed) emit('delivery_recovered', deliveryFacts(d));
+  }
+
+  async function deliverTo(d: DeliveryState, m: MatchedEndpoint, url?: string, wasReviewed = false): Promise<void> {
+    let reviewed = wasReviewed;
+    let fallbackTried = false;
+    let outcome = await series(d, m, 'primary', url);
+    for (;;) {
+      if (outcome === 'delivered') return delivered(d, 'delivered', reviewed);
+      if (probe) return setStatus(d, 'discarded', 'an endpoint test is attempted once');
+      if (outcome.kind === 'deleted') return setStatus(d, 'discarded', outcome.reason);
+      if (outcome.kind === 'held') {
+        if (!(await hold(d, outcome.reason))) return;
+        outcome = await series(d, m, 'primary');
+        continue;
+      }
+      if (outcome.kind !== 'gone' && m.hasFallback && !fallbackTried) {
+        fallbackTried = true;
+        setStatus(d, 'retrying', 'delivering to the fallback url');
+        const fallback = await series(d, m, 'fallback');
+        if (fallback === 'delivered') return delivered(d, 'delivered_fallback', reviewed);
+        if (fallback.kind === 'held' || fallback.kind === 'deleted') {
+          outcome = fallback;
+          continue;
+        }
+        outcome = { kind: 'failed', reason: 'the url and the fallback url failed' };
+      }
+      const resend = await review(d, outcome.reason);
+      if (!resend) return;
+      reviewed = true;
+      fallbackTried = true;
+      outcome = await series(d, m, 'primary', resend.url);
+    }
+  }
+
+  if (redeliver) {
+    for (const carried of redeliver.carried) if (carried.endpointId !== redeliver.endpointId) deliveries.push({ ...carried });
+    const [m] = await matchEndpoints({ event, onlyEndpointId: redeliver.endpointId });
+    const before = redeliver.carried.find((c) => c.endpointId === redeliver.endpointId);
+    const d: DeliveryState = {
+      id: deliveryId(event.id, redeliver.endpointId),
+      endpointId: redeliver.endpointId,
+      status: 'pending',
+      attempts: before?.attempts ?? 0,
+    };
+    deliveries.push(d);
+    matched = true;
+    if (m) {
+      matches.set(m.endpointId, m);
+      spawn(deliverTo(d, m, redeliver.url, before !== undefined && before.status !== 'delivered'));
+    } else {
+      setStatus(d, 'discarded', 'the endpoint was deleted');
+    }
+  } else {
+    for (const m of await matchEndpoints({ event, onlyEndpointId: probe?.endpointId })) {
+      matches.set(m.endpointId, m);
+      const d: DeliveryState = { id: deliveryId(event.id, m.endpointId), endpointId: m.endpointId, status: 'pending', attempts: 0 };
+      deliveries.push(d);
+      spawn(deliverTo(d, m));
+    }
+    matched = true;
   }
   publish();
-  await Promise.all(matches.map(deliverTo));
+  while (tasks.size > 0) await Promise.all([...tasks]);
   return snapshot();
 }

@@ -1,17 +1,22 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { DiscardSignal, EventSnapshot, ResendSignal } from './types';
+import type { CallbackEvent, DiscardSignal, EventSnapshot, ReleaseSignal, ResendSignal } from './types';
 
 /** Signals, queries and search attributes: shared by the workflow, the API and operators' tools. */
 
 export const resendSignal = defineSignal<[ResendSignal]>('resend');
 export const discardSignal = defineSignal<[DiscardSignal]>('discard');
+export const releaseSignal = defineSignal<[ReleaseSignal]>('release');
 export const statusQuery = defineQuery<EventSnapshot>('status');
+/** The event as ingested, so a redelivery in a new run can start from it. */
+export const eventQuery = defineQuery<CallbackEvent>('event');
 
 export const RESEND_DESCRIPTION =
-  'Deliver again a delivery awaiting review. Input: { "endpointId"?: string (all awaiting review when absent), "url"?: string (this resend only) }';
+  'Deliver again: a delivery awaiting review continues, a delivered, discarded or expired one starts a fresh attempt series. Input: { "endpointId"?: string (all awaiting review when absent), "url"?: string (this resend only) }';
 export const DISCARD_DESCRIPTION =
-  'Give up a delivery awaiting review. Input: { "endpointId"?: string (all awaiting review when absent) }';
+  'Give up a delivery awaiting review or held. Input: { "endpointId"?: string (all awaiting review when absent), "reason"?: string }';
+export const RELEASE_DESCRIPTION =
+  'Release the deliveries held for a disabled endpoint that is enabled again. Input: { "endpointId": string }';
 
 export const searchAttributes = {
   eventType: defineSearchAttributeKey('CallbackEventType', SearchAttributeType.KEYWORD),

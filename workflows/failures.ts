@@ -1,8 +1,13 @@
 /** ApplicationFailure types the delivery activity raises and the workflow reacts to. */
 export const FAILURE_TYPES = {
-  /** The receiver did not take the attempt: retried under the endpoint's policy. */
+  /** A retryable failure: connection, timeout, 408, 425, 429, 5xx. */
   attemptFailed: 'AttemptFailed',
+  /** A 3xx or 4xx the receiver will answer again: no more attempts in this series. */
+  attemptRejected: 'AttemptRejected',
+  /** 410 Gone: the endpoint is now disabled; the delivery goes to review. */
+  endpointGone: 'EndpointGone',
   endpointDeleted: 'EndpointDeleted',
+  /** The endpoint is (or just became) disabled: the delivery is held. */
   endpointDisabled: 'EndpointDisabled',
   noFallback: 'NoFallback',
 } as const;

@@ -6,6 +6,8 @@
 export type DeliveryStatus =
   | 'pending'
   | 'retrying'
+  /** The endpoint is disabled; the delivery waits until it is enabled (or deleted). */
+  | 'held'
   | 'delivered'
   | 'delivered_fallback'
   | 'awaiting_review'
@@ -13,6 +15,9 @@ export type DeliveryStatus =
   | 'expired';
 
 export type EventStatus = DeliveryStatus | 'filtered';
+
+/** States a delivery does not leave by itself; a resend starts it over. */
+export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'delivered_fallback', 'discarded', 'expired'];
 
 export interface CallbackEvent {
   id: string;
@@ -26,6 +31,11 @@ export interface CallbackEventInput {
   event: CallbackEvent;
   /** Deliver to this endpoint alone, once, with no fallback or review (endpoint tests). */
   probe?: { endpointId: string };
+  /**
+   * A redelivery in a new run of the event's workflow: one endpoint, a fresh attempt series,
+   * and the other deliveries' final states carried over from the run before.
+   */
+  redeliver?: { endpointId: string; url?: string; carried: DeliverySnapshot[] };
 }
 
 export interface MatchedEndpoint {
@@ -45,11 +55,14 @@ export type DeliveryTarget = 'primary' | 'fallback';
 export interface DeliverInput {
   event: CallbackEvent;
   endpointId: string;
+  deliveryId: string;
   target: DeliveryTarget;
   /** Overrides the endpoint's url for one resend. */
   url?: string;
-  /** Attempts made before this series, so attempt numbers run on across series. */
+  /** Attempts made before this activity, so attempt numbers run on across series and resends. */
   attemptOffset: number;
+  /** Attempts of this series made before this activity, for the backoff schedule. */
+  seriesOffset: number;
 }
 
 /** What one attempt reports, on success as the result, on failure as the failure's details. */
@@ -59,6 +72,10 @@ export interface AttemptReport {
   failure?: string;
   message: string;
   at: string;
+  /** The wait before the next attempt, when one is due (Retry-After or backoff with jitter). */
+  nextDelayMs?: number;
+  /** Set when this attempt disabled the endpoint (410 or auto-disable): the reason. */
+  disabledEndpoint?: string;
 }
 
 export interface DeliverySnapshot {
@@ -69,7 +86,7 @@ export interface DeliverySnapshot {
   lastStatusCode?: number;
   lastError?: string;
   deliveredAt?: string;
-  /** Why the delivery is in its current state, for review and discard. */
+  /** Why the delivery is in its current state, for review, hold and discard. */
   reason?: string;
 }
 
@@ -87,4 +104,11 @@ export interface ResendSignal {
 
 export interface DiscardSignal {
   endpointId?: string;
+  reason?: string;
 }
+
+export interface ReleaseSignal {
+  endpointId: string;
+}
+
+export type EndpointState = 'enabled' | 'disabled' | 'deleted';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../endpoint';
-import { StoreConflictError, type Store } from './store';
+import { StoreConflictError, type AttemptRecord, type Store } from './store';
 
 /** Ordered schema migrations; `PRAGMA user_version` records how many have run. */
 const MIGRATIONS: string[] = [
@@ -13,6 +13,20 @@ const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL,
      updated_at TEXT NOT NULL
    )`,
+  `ALTER TABLE endpoints ADD COLUMN failing_since TEXT;
+   CREATE TABLE attempts (
+     delivery_id   TEXT NOT NULL,
+     attempt       INTEGER NOT NULL,
+     target        TEXT NOT NULL,
+     url           TEXT NOT NULL,
+     started_at    TEXT NOT NULL,
+     duration_ms   INTEGER NOT NULL,
+     status_code   INTEGER,
+     failure       TEXT,
+     response_body TEXT,
+     PRIMARY KEY (delivery_id, attempt)
+   );
+   CREATE INDEX attempts_started_at ON attempts (started_at);`,
 ];
 
 interface EndpointRow {
@@ -23,16 +37,45 @@ interface EndpointRow {
   updated_at: string;
 }
 
+interface AttemptRow {
+  delivery_id: string;
+  attempt: number;
+  target: AttemptRecord['target'];
+  url: string;
+  started_at: string;
+  duration_ms: number;
+  status_code: number | null;
+  failure: AttemptRecord['failure'] | null;
+  response_body: string | null;
+}
+
 function toEndpoint(row: EndpointRow): EndpointWithSecret {
   const settings = JSON.parse(row.settings) as EndpointSettings;
   return { id: row.id, ...settings, secret: row.secret, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+function toAttempt(row: AttemptRow): AttemptRecord {
+  return {
+    deliveryId: row.delivery_id,
+    attempt: row.attempt,
+    target: row.target,
+    url: row.url,
+    startedAt: row.started_at,
+    durationMs: row.duration_ms,
+    statusCode: row.status_code ?? undefined,
+    failure: row.failure ?? undefined,
+    responseBody: row.response_body ?? undefined,
+  };
 }
 
 function withoutSecret({ secret: _secret, ...endpoint }: EndpointWithSecret): Endpoint {
   return endpoint;
 }
 
-/** Fields left undefined are dropped, and `null` in a patch clears the field. */
+/**
+ * Fields left undefined are kept, and `null` in a patch clears the field. Enabling clears the
+ * reason it was disabled for; disabling by hand records that it was an operator.
+ */
 function applyPatch(settings: EndpointSettings, patch: EndpointPatch): EndpointSettings {
   const next: Record<string, unknown> = { ...settings };
   for (const [key, value] of Object.entries(patch)) {
@@ -40,6 +83,8 @@ function applyPatch(settings: EndpointSettings, patch: EndpointPatch): EndpointS
     if (value === null) delete next[key];
     else next[key] = value;
   }
+  if (patch.disabled === false) delete next.disabledReason;
+  if (patch.disabled === true && !settings.disabled) next.disabledReason = 'disabled by an operator';
   return next as EndpointSettings;
 }
 
@@ -74,12 +119,36 @@ export function openSqliteStore(dataDir: string): Store {
     list: db.prepare('SELECT * FROM endpoints ORDER BY created_at, id'),
     update: db.prepare('UPDATE endpoints SET settings = @settings, updated_at = @now WHERE id = @id'),
     remove: db.prepare('DELETE FROM endpoints WHERE id = ?'),
+    failing: db.prepare(
+      'UPDATE endpoints SET failing_since = COALESCE(failing_since, @at) WHERE id = @id RETURNING failing_since',
+    ),
+    healthy: db.prepare('UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL'),
+    recordAttempt: db.prepare(
+      `INSERT OR REPLACE INTO attempts (delivery_id, attempt, target, url, started_at, duration_ms, status_code, failure, response_body)
+       VALUES (@deliveryId, @attempt, @target, @url, @startedAt, @durationMs, @statusCode, @failure, @responseBody)`,
+    ),
+    listAttempts: db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt'),
+    purgeAttempts: db.prepare('DELETE FROM attempts WHERE started_at < ?'),
     ping: db.prepare('SELECT 1'),
   };
   const get = (id: string) => {
     const row = stmt.get.get(id) as EndpointRow | undefined;
     return row && toEndpoint(row);
   };
+  const update = db.transaction((id: string, patch: EndpointPatch) => {
+    const current = get(id);
+    if (!current) return undefined;
+    const settings = applyPatch(settingsOf(current), patch);
+    stmt.update.run({ id, settings: JSON.stringify(settings), now: new Date().toISOString() });
+    return withoutSecret(get(id)!);
+  });
+  const disable = db.transaction((id: string, reason: string) => {
+    const current = get(id);
+    if (!current || current.disabled) return false;
+    const settings: EndpointSettings = { ...settingsOf(current), disabled: true, disabledReason: reason };
+    stmt.update.run({ id, settings: JSON.stringify(settings), now: new Date().toISOString() });
+    return true;
+  });
 
   return {
     async createEndpoint({ id, secret, settings }) {
@@ -101,17 +170,35 @@ export function openSqliteStore(dataDir: string): Store {
       return (stmt.list.all() as EndpointRow[]).map((row) => withoutSecret(toEndpoint(row)));
     },
     async updateEndpoint(id, patch) {
-      const update = db.transaction(() => {
-        const current = get(id);
-        if (!current) return undefined;
-        const settings = applyPatch(settingsOf(current), patch);
-        stmt.update.run({ id, settings: JSON.stringify(settings), now: new Date().toISOString() });
-        return withoutSecret(get(id)!);
-      });
-      return update();
+      return update(id, patch);
+    },
+    async disableEndpoint(id, reason) {
+      return disable(id, reason);
     },
     async deleteEndpoint(id) {
       return stmt.remove.run(id).changes > 0;
+    },
+    async noteEndpointOutcome(id, ok, at) {
+      if (ok) {
+        stmt.healthy.run(id);
+        return {};
+      }
+      const row = stmt.failing.get({ id, at: at.toISOString() }) as { failing_since: string } | undefined;
+      return row ? { failingSince: new Date(row.failing_since) } : {};
+    },
+    async recordAttempt(record) {
+      stmt.recordAttempt.run({
+        ...record,
+        statusCode: record.statusCode ?? null,
+        failure: record.failure ?? null,
+        responseBody: record.responseBody ?? null,
+      });
+    },
+    async listAttempts(deliveryId) {
+      return (stmt.listAttempts.all(deliveryId) as AttemptRow[]).map(toAttempt);
+    },
+    async purgeAttempts(before) {
+      return stmt.purgeAttempts.run(before.toISOString()).changes;
     },
     async ping() {
       stmt.ping.get();

@@ -68,6 +68,10 @@ async function start(): Promise<Stack> {
   const httpClient = createWebhookClient();
   cleanups.push(() => httpClient.close());
 
+  const connection = await Connection.connect({ address: devServer.address });
+  cleanups.push(() => connection.close());
+  const client = new Client({ connection, namespace: 'default' });
+  const events = createEventGateway(client, TASK_QUEUE);
   installWorkerRuntime(createLogger('error', 'test-worker'));
   const bundle = await workflowBundle();
   const { worker, connection: workerConnection } = await createWorker({
@@ -76,6 +80,7 @@ async function start(): Promise<Stack> {
     taskQueue: TASK_QUEUE,
     store,
     http: httpClient,
+    events,
     workflowBundle: bundle,
   });
   const running = worker.run();
@@ -85,10 +90,6 @@ async function start(): Promise<Stack> {
     await workerConnection.close();
   });
 
-  const connection = await Connection.connect({ address: devServer.address });
-  cleanups.push(() => connection.close());
-  const client = new Client({ connection, namespace: 'default' });
-  const events = createEventGateway(client, TASK_QUEUE);
   const app = createApp({
     store,
     events,

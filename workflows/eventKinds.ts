@@ -1,0 +1,16 @@
+/**
+ * Event types the service emits about itself. Shared by the catalog and the workflow (which
+ * must not emit operational events about operational events, or a failing endpoint would loop).
+ */
+export const OPERATIONAL_EVENT_TYPES = [
+  'delivery_exhausted',
+  'delivery_recovered',
+  'endpoint_disabled',
+  'endpoint_enabled',
+] as const;
+
+export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
+
+export function isOperational(type: string): type is OperationalEventType {
+  return (OPERATIONAL_EVENT_TYPES as readonly string[]).includes(type);
+}
