@@ -1,10 +1,20 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { isOperational } from '../workflows/eventKinds';
 import { FAILURE_TYPES } from '../workflows/failures';
-import type { AttemptReport, CallbackEvent, DeliverInput, EndpointState, MatchedEndpoint } from '../workflows/types';
+import type {
+  AttemptReport,
+  CallbackEvent,
+  DeliverInput,
+  DeliveryJobKind,
+  DeliveryStatus,
+  EndpointState,
+  MatchedEndpoint,
+} from '../workflows/types';
 import type { EventType } from '../src/catalog';
-import { AUTO_DISABLE_AFTER_MS_DEFAULT, resolveRetry, type Endpoint, type EndpointWithSecret } from '../src/endpoint';
+import { AUTO_DISABLE_AFTER_MS_DEFAULT, resolveRetry, REVIEW_WINDOW_MS_DEFAULT, type Endpoint, type EndpointWithSecret } from '../src/endpoint';
+import type { DeliveryListing } from '../src/events/deliveryListing';
 import type { EventGateway } from '../src/events/eventGateway';
+import { parseDeliveryId } from '../src/ids';
 import { compileFilter } from '../src/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
 import { nextDelayMs, verdictOf } from '../src/retryPolicy';
@@ -16,8 +26,9 @@ import { USER_AGENT } from '../src/version';
 export interface ActivityDeps {
   store: Store;
   http: WebhookClient;
-  /** Starts events' workflows: operational events go through the same pipeline. */
-  events: Pick<EventGateway, 'start'>;
+  /** Starts events' workflows (operational events go through the same pipeline) and acts on deliveries. */
+  events: EventGateway;
+  deliveries: DeliveryListing;
 }
 
 /** The body receivers get: Standard Webhooks' `{ type, timestamp, data }` plus the event id. */
@@ -47,7 +58,7 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events }: ActivityDeps) {
+export function createActivities({ store, http, events, deliveries }: ActivityDeps) {
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
@@ -61,7 +72,12 @@ export function createActivities({ store, http, events }: ActivityDeps) {
   }
 
   function toMatch(endpoint: Endpoint): MatchedEndpoint {
-    return { endpointId: endpoint.id, retry: resolveRetry(endpoint.retry), hasFallback: Boolean(endpoint.fallbackUrl) };
+    return {
+      endpointId: endpoint.id,
+      retry: resolveRetry(endpoint.retry),
+      hasFallback: Boolean(endpoint.fallbackUrl),
+      reviewWindowMs: endpoint.reviewWindowMs ?? REVIEW_WINDOW_MS_DEFAULT,
+    };
   }
 
   function fail(type: string, report: AttemptReport, options: { nonRetryable?: boolean; nextRetryDelay?: number } = {}): never {
@@ -165,6 +181,49 @@ export function createActivities({ store, http, events }: ActivityDeps) {
     /** Starts an operational event's workflow; idempotent by the event id the workflow chose. */
     async emitEvent(event: CallbackEvent): Promise<void> {
       await events.start({ event });
+    },
+
+    /** One page of an endpoint's deliveries in one status, for a bulk job. */
+    async findDeliveries({
+      filter,
+      cursor,
+    }: {
+      filter: { endpointId: string; status: DeliveryStatus; since?: string; until?: string };
+      cursor?: string;
+    }): Promise<{ ids: string[]; nextCursor?: string }> {
+      const page = await deliveries.list(
+        {
+          endpointId: filter.endpointId,
+          status: filter.status,
+          since: filter.since ? new Date(filter.since) : undefined,
+          until: filter.until ? new Date(filter.until) : undefined,
+        },
+        { cursor, limit: 500 },
+      );
+      return { ids: page.data.map((d) => d.id), nextCursor: page.nextCursor };
+    },
+
+    /** Applies a bulk job's action to a batch; a delivery that moved on meanwhile counts as failed. */
+    async actOnDeliveries({
+      kind,
+      deliveryIds,
+      reason,
+    }: {
+      kind: DeliveryJobKind;
+      deliveryIds: string[];
+      reason?: string;
+    }): Promise<{ done: number; failed: number }> {
+      const results = await Promise.allSettled(
+        deliveryIds.map(async (id) => {
+          const ids = parseDeliveryId(id);
+          if (!ids) throw new Error(`not a delivery id: ${id}`);
+          if (kind === 'recover') await events.resend(ids.eventId, ids.endpointId);
+          else if (kind === 'release') await events.release(ids.eventId, ids.endpointId);
+          else await events.discard(ids.eventId, ids.endpointId, reason);
+        }),
+      );
+      const done = results.filter((r) => r.status === 'fulfilled').length;
+      return { done, failed: results.length - done };
     },
 
     /** Deletes attempt-log rows older than the retention period. */

@@ -7,6 +7,7 @@
  * (scoping, the catalog listing, JSON Schema) derives from those marks.
  */
 import { z } from 'zod';
+import { OPERATIONAL_EVENT_TYPES, type OperationalEventType } from '../workflows/eventKinds';
 import { hasPath } from './paths';
 
 /** The JSON Schema key that flags a sensitive field; `x-` so validators ignore it. */
@@ -153,7 +154,39 @@ const definitions = {
     // No agentId/metadata: nothing real produced it.
     data: z.strictObject({ callId: nonEmpty(), message: z.string().optional() }),
   },
+  // Operational events: the service's own, about deliveries and endpoints. They carry ids,
+  // statuses and reasons, never the original payload. Only endpoints that name them get them.
+  delivery_exhausted: {
+    description: 'A delivery used up its attempts (and fallback) and now awaits review.',
+    data: deliveryFacts(),
+  },
+  delivery_recovered: {
+    description: 'A delivery that had been in review was delivered.',
+    data: deliveryFacts(),
+  },
+  endpoint_disabled: {
+    description: 'An endpoint was disabled: automatically after failing for too long, by a 410 Gone, or by an operator.',
+    data: z.strictObject({ endpointId: nonEmpty(), reason: z.string(), disabledAt: datetime() }),
+  },
+  endpoint_enabled: {
+    description: 'A disabled endpoint was enabled again; its held deliveries are released.',
+    data: z.strictObject({ endpointId: nonEmpty(), enabledAt: datetime() }),
+  },
 } satisfies Record<string, { description: string; data: z.ZodObject }>;
+
+/** What operational events say about a delivery: identifiers and state only. */
+function deliveryFacts() {
+  return z.strictObject({
+    callId: z.string().optional(),
+    deliveryId: nonEmpty(),
+    eventId: nonEmpty(),
+    eventType: nonEmpty(),
+    endpointId: nonEmpty(),
+    status: z.string(),
+    attempts: z.number().int().min(0),
+    reason: z.string().optional(),
+  });
+}
 
 type Definitions = typeof definitions;
 export type EventType = keyof Definitions;
@@ -161,6 +194,15 @@ export type EventData<T extends EventType> = z.output<Definitions[T]['data']>;
 
 export const eventTypes = Object.keys(definitions) as readonly EventType[];
 export const eventTypeSchema = z.enum(eventTypes as [EventType, ...EventType[]]);
+
+/** Types the service makes itself; producers may not post them. */
+export const serviceEventTypes: readonly EventType[] = ['endpoint_test', ...OPERATIONAL_EVENT_TYPES];
+/** Types a producer may post to `POST /v1/events`. */
+export const producerEventTypes = eventTypes.filter((t) => !serviceEventTypes.includes(t));
+export const producerEventTypeSchema = z.enum(producerEventTypes as [EventType, ...EventType[]]);
+
+// The workflow's list and the catalog must agree.
+const _operationalInCatalog: readonly EventType[] = OPERATIONAL_EVENT_TYPES satisfies readonly OperationalEventType[];
 
 export function dataSchemaFor<T extends EventType>(type: T): Definitions[T]['data'] {
   return definitions[type].data;

@@ -27,6 +27,8 @@ const envSchema = z.object({
     .transform((v) => (v ? v.split(',').map((k) => k.trim()).filter(Boolean) : [])),
   CALLBACKS_ALLOW_PRIVATE_TARGETS: bool.default(false),
   CALLBACKS_ALLOW_HTTP: bool.default(false),
+  CALLBACKS_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CALLBACKS_RECOVER_RPS: z.coerce.number().int().min(1).max(1000).default(20),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -46,6 +48,10 @@ export interface Config {
   apiKeys: string[];
   allowPrivateTargets: boolean;
   allowHttp: boolean;
+  /** Attempt-log rows older than this are purged by a Temporal Schedule. */
+  attemptRetentionDays: number;
+  /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
+  recoverPerSecond: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -77,6 +83,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKeys: e.CALLBACKS_API_KEY,
     allowPrivateTargets: e.CALLBACKS_ALLOW_PRIVATE_TARGETS,
     allowHttp: e.CALLBACKS_ALLOW_HTTP,
+    attemptRetentionDays: e.CALLBACKS_ATTEMPT_RETENTION_DAYS,
+    recoverPerSecond: e.CALLBACKS_RECOVER_RPS,
     logLevel: e.LOG_LEVEL,
   };
 }

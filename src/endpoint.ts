@@ -30,6 +30,8 @@ export const RETRY_DEFAULTS = {
   retryAllErrors: false,
 } as const;
 
+export const REVIEW_WINDOW_MS_DEFAULT = 7 * 86_400_000;
+
 /** Svix's figure: five days of nothing but failures. */
 export const AUTO_DISABLE_AFTER_MS_DEFAULT = 120 * 3_600_000;
 
@@ -74,6 +76,8 @@ const settingsShape = {
   fallbackUrl: httpUrl.optional(),
   /** Disable the endpoint once every attempt has failed for this long (seconds-long values are for tests). */
   autoDisableAfterMs: durationMs(1_000).max(365 * 86_400_000).optional(),
+  /** How long a delivery waits in review for a resend or discard before it expires (default 7 days). */
+  reviewWindowMs: durationMs(1_000).max(90 * 86_400_000).optional(),
 };
 
 export const endpointCreateSchema = z.strictObject({
@@ -95,6 +99,7 @@ export const endpointPatchSchema = z.strictObject({
   retry: settingsShape.retry.nullable(),
   fallbackUrl: settingsShape.fallbackUrl.nullable(),
   autoDisableAfterMs: settingsShape.autoDisableAfterMs.nullable(),
+  reviewWindowMs: settingsShape.reviewWindowMs.nullable(),
 });
 
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;

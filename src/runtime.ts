@@ -3,13 +3,14 @@ import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
 import type { Config } from './config';
-import { createEventGateway } from './events/eventGateway';
+import { createTemporalServices } from './events/services';
 import { createWebhookClient, type WebhookClient } from './http/webhookClient';
 import { createLogger, type Logger } from './log';
 import { openSqliteStore } from './store/sqlite';
 import type { Store } from './store/store';
 import { findTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/devServer';
+import { ensurePurgeSchedule } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { createWorker, installWorkerRuntime } from './temporal/worker';
 
@@ -57,7 +58,7 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
     const store: Store = openSqliteStore(config.dataDir);
     cleanups.push(() => store.close());
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const events = createEventGateway(client, config.temporal.taskQueue);
+    const services = createTemporalServices(client, { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace });
 
     let worker: Worker | undefined;
     if (roles.includes('worker')) {
@@ -70,7 +71,7 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
         taskQueue: config.temporal.taskQueue,
         store,
         http: httpClient,
-        events,
+        ...services,
       });
       worker = created.worker;
       const running = worker.run();
@@ -80,13 +81,15 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
         await created.connection.close();
       });
       running.catch((err) => log.error('worker stopped', { error: (err as Error).message }));
+      await ensurePurgeSchedule(client, config.temporal.taskQueue, config.attemptRetentionDays);
     }
 
     let apiUrl: string | undefined;
     if (roles.includes('api')) {
       const app = createApp({
         store,
-        events,
+        services,
+        recoverPerSecond: config.recoverPerSecond,
         policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets },
         apiKeys: config.apiKeys,
         log,

@@ -19,7 +19,6 @@ import {
   releaseSignal,
   RESEND_DESCRIPTION,
   resendSignal,
-  REVIEW_WINDOW,
   searchAttributes,
   statusQuery,
 } from './definitions';
@@ -123,6 +122,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
       { key: searchAttributes.status, value: eventStatus() },
       { key: searchAttributes.endpoints, value: deliveries.map((d) => d.endpointId) },
       { key: searchAttributes.deliveries, value: pairs },
+      { key: searchAttributes.deliveryStatuses, value: [...new Set(deliveries.map((d) => d.status))] },
     ]);
     setCurrentDetails(
       deliveries.length === 0
@@ -283,11 +283,11 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
   }
 
   /** Waits for an operator. Answers the resend to make, or undefined once discarded or expired. */
-  async function review(d: DeliveryState, reason: string): Promise<{ url?: string } | undefined> {
+  async function review(d: DeliveryState, m: MatchedEndpoint, reason: string): Promise<{ url?: string } | undefined> {
     setStatus(d, 'awaiting_review', reason);
     emit('delivery_exhausted', deliveryFacts(d));
     for (;;) {
-      const acted = await condition(() => d.action !== undefined, REVIEW_WINDOW);
+      const acted = await condition(() => d.action !== undefined, m.reviewWindowMs);
       if (!acted) {
         setStatus(d, 'expired', 'no resend or discard within the review window');
         return undefined;
@@ -361,7 +361,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
         }
         outcome = { kind: 'failed', reason: 'the url and the fallback url failed' };
       }
-      const resend = await review(d, outcome.reason);
+      const resend = await review(d, m, outcome.reason);
       if (!resend) return;
       reviewed = true;
       fallbackTried = true;

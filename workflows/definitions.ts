@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { CallbackEvent, DiscardSignal, EventSnapshot, ReleaseSignal, ResendSignal } from './types';
+import type { CallbackEvent, DiscardSignal, EventSnapshot, JobProgress, ReleaseSignal, ResendSignal } from './types';
 
 /** Signals, queries and search attributes: shared by the workflow, the API and operators' tools. */
 
@@ -8,6 +8,7 @@ export const resendSignal = defineSignal<[ResendSignal]>('resend');
 export const discardSignal = defineSignal<[DiscardSignal]>('discard');
 export const releaseSignal = defineSignal<[ReleaseSignal]>('release');
 export const statusQuery = defineQuery<EventSnapshot>('status');
+export const jobProgressQuery = defineQuery<JobProgress>('progress');
 /** The event as ingested, so a redelivery in a new run can start from it. */
 export const eventQuery = defineQuery<CallbackEvent>('event');
 
@@ -25,6 +26,6 @@ export const searchAttributes = {
   endpoints: defineSearchAttributeKey('CallbackEndpoints', SearchAttributeType.KEYWORD_LIST),
   /** `endpointId:status` pairs, so visibility can list deliveries by endpoint and status. */
   deliveries: defineSearchAttributeKey('CallbackDeliveries', SearchAttributeType.KEYWORD_LIST),
+  /** Every delivery's status, for listing by status across endpoints. */
+  deliveryStatuses: defineSearchAttributeKey('CallbackDeliveryStatuses', SearchAttributeType.KEYWORD_LIST),
 } as const;
-
-export const REVIEW_WINDOW = '7 days';

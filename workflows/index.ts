@@ -1,1 +1,3 @@
 export { callbackEvent } from './callbackEvent';
+export { deliveryJob } from './deliveryJob';
+export { purgeAttemptLog } from './purgeAttemptLog';

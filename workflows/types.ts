@@ -48,6 +48,7 @@ export interface MatchedEndpoint {
     attemptTimeoutMs: number;
   };
   hasFallback: boolean;
+  reviewWindowMs: number;
 }
 
 export type DeliveryTarget = 'primary' | 'fallback';
@@ -112,3 +113,28 @@ export interface ReleaseSignal {
 }
 
 export type EndpointState = 'enabled' | 'disabled' | 'deleted';
+
+export type DeliveryJobKind = 'recover' | 'release' | 'discard_held';
+
+export interface DeliveryJobInput {
+  kind: DeliveryJobKind;
+  endpointId: string;
+  statuses: DeliveryStatus[];
+  /** ISO 8601 bounds on when the events arrived. */
+  since?: string;
+  until?: string;
+  /** At most this many deliveries acted on per second. */
+  perSecond: number;
+  /** Recorded on discarded deliveries. */
+  reason?: string;
+}
+
+export interface JobProgress {
+  id: string;
+  kind: DeliveryJobKind;
+  endpointId: string;
+  status: 'running' | 'completed';
+  total: number;
+  done: number;
+  failed: number;
+}

@@ -1,6 +1,6 @@
 import express from 'express';
-import type { EventGateway } from '../events/eventGateway';
-import { TemporalUnavailableError } from '../events/eventGateway';
+import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from '../events/errors';
+import type { TemporalServices } from '../events/services';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import type { UrlPolicy } from '../urlPolicy';
@@ -9,16 +9,20 @@ import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
 import { ApiError, errorHandler, temporalUnavailable, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
+import { jobRoutes } from './jobRoutes';
 
 export interface AppDeps {
   store: Store;
-  events: EventGateway;
+  services: TemporalServices;
   policy: UrlPolicy;
   apiKeys: string[];
   log: Logger;
+  /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
+  recoverPerSecond?: number;
 }
 
-export function createApp({ store, events, policy, apiKeys, log }: AppDeps): express.Express {
+export function createApp({ store, services, policy, apiKeys, log, recoverPerSecond = 20 }: AppDeps): express.Express {
+  const { events } = services;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -44,15 +48,19 @@ export function createApp({ store, events, policy, apiKeys, log }: AppDeps): exp
   const v1 = express.Router();
   v1.use(requireApiKey(apiKeys));
   v1.use(express.json({ limit: '256kb', strict: true, type: () => true }));
-  v1.use('/endpoints', endpointRoutes({ store, events, policy }));
+  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond }));
   v1.use('/events', eventRoutes({ events }));
   v1.use('/event-types', eventTypeRoutes());
-  v1.use('/deliveries', deliveryRoutes({ events, policy }));
+  v1.use('/deliveries', deliveryRoutes({ store, events, deliveries: services.deliveries, policy }));
+  v1.use('/jobs', jobRoutes({ jobs: services.jobs }));
   app.use('/v1', v1);
 
   app.use(unknownRoute);
   app.use((err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
-    next(err instanceof TemporalUnavailableError ? temporalUnavailable() : err);
+    if (err instanceof TemporalUnavailableError) return next(temporalUnavailable());
+    if (err instanceof DeliveryNotFoundError) return next(new ApiError(404, 'not_found', err.message));
+    if (err instanceof DeliveryStateError) return next(new ApiError(409, err.code, err.message, { status: err.status }));
+    next(err);
   });
   app.use(errorHandler((err) => log.error('unexpected error', { error: err instanceof Error ? err.message : String(err) })));
   return app;

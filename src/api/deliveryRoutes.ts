@@ -1,41 +1,102 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { DeliveryListing } from '../events/deliveryListing';
 import type { EventGateway } from '../events/eventGateway';
-import { parseDeliveryId } from '../ids';
+import { endpointIdSchema, parseDeliveryId } from '../ids';
+import type { Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../urlPolicy';
+import { eventTypeSchema } from '../catalog';
 import { ApiError, notFound, parseOr400 } from './errors';
+
+const deliveryStatusSchema = z.enum([
+  'pending', 'retrying', 'held', 'delivered', 'delivered_fallback', 'awaiting_review', 'discarded', 'expired',
+]);
+
+const listQuerySchema = z.strictObject({
+  status: deliveryStatusSchema.optional(),
+  endpointId: endpointIdSchema.optional(),
+  eventType: eventTypeSchema.optional(),
+  // Quotes would end the visibility query's string literal.
+  callId: z.string().min(1).max(200).regex(/^[^'"\\]*$/, 'must not contain quotes or backslashes').optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  cursor: z.string().max(4096).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
 
 const resendBodySchema = z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048).optional() });
 const discardBodySchema = z.strictObject({});
 
-export function deliveryRoutes({ events, policy }: { events: EventGateway; policy: UrlPolicy }): Router {
+export function deliveryRoutes({
+  store,
+  events,
+  deliveries,
+  policy,
+}: {
+  store: Store;
+  events: EventGateway;
+  deliveries: DeliveryListing;
+  policy: UrlPolicy;
+}): Router {
   const router = Router();
 
-  /** The delivery, which must be awaiting review for resend and discard to act on it. */
-  async function awaitingReview(id: string) {
+  const idsOf = (id: string) => {
     const ids = parseDeliveryId(id);
     if (!ids) throw notFound('Delivery', id);
-    const snapshot = await events.snapshot(ids.eventId);
-    const delivery = snapshot?.deliveries.find((d) => d.endpointId === ids.endpointId);
-    if (!delivery) throw notFound('Delivery', id);
-    if (delivery.status !== 'awaiting_review') {
-      throw new ApiError(409, 'not_awaiting_review', `Delivery "${id}" is ${delivery.status}; only a delivery awaiting review can be resent or discarded.`);
-    }
     return ids;
-  }
+  };
+
+  /** Newest first (by when the event arrived), from Temporal visibility. */
+  router.get('/', async (req, res) => {
+    const q = parseOr400(listQuerySchema, req.query, 'query');
+    const page = await deliveries.list(
+      {
+        status: q.status,
+        endpointId: q.endpointId,
+        eventType: q.eventType,
+        callId: q.callId,
+        since: q.since ? new Date(q.since) : undefined,
+        until: q.until ? new Date(q.until) : undefined,
+      },
+      { cursor: q.cursor, limit: q.limit },
+    );
+    const counts = await store.countAttempts(page.data.map((d) => d.id));
+    res.json({
+      data: page.data.map((d) => ({ ...d, attempts: counts.get(d.id) ?? 0 })),
+      nextCursor: page.nextCursor ?? null,
+    });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const { eventId, endpointId } = idsOf(req.params.id);
+    const snapshot = await events.snapshot(eventId);
+    const delivery = snapshot?.deliveries.find((d) => d.endpointId === endpointId);
+    if (!snapshot || !delivery) throw notFound('Delivery', req.params.id);
+    const attempts = await store.listAttempts(delivery.id);
+    res.json({
+      id: delivery.id,
+      eventId,
+      endpointId,
+      eventType: snapshot.type,
+      status: delivery.status,
+      reason: delivery.reason,
+      deliveredAt: delivery.deliveredAt,
+      attempts: attempts.map(({ deliveryId: _id, ...a }) => a),
+    });
+  });
 
   router.post('/:id/resend', async (req, res) => {
     const { url } = parseOr400(resendBodySchema, req.body ?? {});
     const problem = url === undefined ? undefined : urlProblem(url, policy);
     if (problem) throw new ApiError(400, 'invalid_request', `Invalid body: url: ${problem}`, [{ path: 'url', message: problem }]);
-    const { eventId, endpointId } = await awaitingReview(req.params.id);
-    await events.resend(eventId, endpointId, url);
-    res.status(202).json({ id: req.params.id, action: 'resend' });
+    const { eventId, endpointId } = idsOf(req.params.id);
+    const mode = await events.resend(eventId, endpointId, url);
+    res.status(202).json({ id: req.params.id, action: 'resend', mode });
   });
 
   router.post('/:id/discard', async (req, res) => {
     parseOr400(discardBodySchema, req.body ?? {});
-    const { eventId, endpointId } = await awaitingReview(req.params.id);
+    const { eventId, endpointId } = idsOf(req.params.id);
     await events.discard(eventId, endpointId);
     res.status(202).json({ id: req.params.id, action: 'discard' });
   });

@@ -7,7 +7,8 @@ import {
   type Endpoint,
   type EndpointSettings,
 } from '../endpoint';
-import type { EventGateway } from '../events/eventGateway';
+import { z } from 'zod';
+import type { TemporalServices } from '../events/services';
 import { newId } from '../ids';
 import { scopeProblems } from '../scope';
 import { generateSecret } from '../signing';
@@ -31,8 +32,31 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
   }
 }
 
-export function endpointRoutes({ store, events, policy }: { store: Store; events: EventGateway; policy: UrlPolicy }): Router {
+const recoverBodySchema = z.strictObject({
+  since: z.iso.datetime({ offset: true }),
+  until: z.iso.datetime({ offset: true }).optional(),
+  statuses: z
+    .array(z.enum(['awaiting_review', 'expired', 'discarded', 'delivered', 'delivered_fallback']))
+    .min(1)
+    .default(['awaiting_review', 'expired']),
+});
+
+export function endpointRoutes({
+  store,
+  services: { events, jobs },
+  policy,
+  recoverPerSecond,
+}: {
+  store: Store;
+  services: TemporalServices;
+  policy: UrlPolicy;
+  recoverPerSecond: number;
+}): Router {
   const router = Router();
+
+  /** Operational events about endpoints, through the same pipeline as call events. */
+  const emit = (type: 'endpoint_enabled' | 'endpoint_disabled', data: Record<string, unknown>) =>
+    events.start({ event: { id: newId('evt_').replace('evt_', 'op_'), type, occurredAt: new Date().toISOString(), data } });
 
   const load = async (id: string) => {
     const endpoint = await store.getEndpoint(id);
@@ -76,12 +100,43 @@ export function endpointRoutes({ store, events, policy }: { store: Store; events
     assertUsable(merged as EndpointSettings, policy);
     const updated = await store.updateEndpoint(req.params.id, patch);
     if (!updated) throw notFound('Endpoint', req.params.id);
+    const now = new Date().toISOString();
+    if (current.disabled && !updated.disabled) {
+      // Held deliveries wait for this: release them all, as a job that survives restarts.
+      await jobs.start({ kind: 'release', endpointId: updated.id, statuses: ['held'], perSecond: recoverPerSecond });
+      await emit('endpoint_enabled', { endpointId: updated.id, enabledAt: now });
+    } else if (!current.disabled && updated.disabled) {
+      await emit('endpoint_disabled', { endpointId: updated.id, reason: updated.disabledReason ?? 'disabled by an operator', disabledAt: now });
+    }
     res.json(updated);
   });
 
   router.delete('/:id', async (req, res) => {
     if (!(await store.deleteEndpoint(req.params.id))) throw notFound('Endpoint', req.params.id);
+    // Held deliveries are not dropped silently: they end as discarded, with the reason.
+    await jobs.start({
+      kind: 'discard_held',
+      endpointId: req.params.id,
+      statuses: ['held'],
+      perSecond: recoverPerSecond,
+      reason: 'the endpoint was deleted',
+    });
     res.status(204).end();
+  });
+
+  /** Resends every matching delivery of the endpoint in a time window, as a rate-bounded job. */
+  router.post('/:id/recover', async (req, res) => {
+    const body = parseOr400(recoverBodySchema, req.body ?? {});
+    const endpoint = await load(req.params.id);
+    const jobId = await jobs.start({
+      kind: 'recover',
+      endpointId: endpoint.id,
+      statuses: body.statuses,
+      since: body.since,
+      until: body.until,
+      perSecond: recoverPerSecond,
+    });
+    res.status(202).json({ jobId });
   });
 
   /** One signed `endpoint_test` delivery, attempted once; answers with that attempt's outcome. */

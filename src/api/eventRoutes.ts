@@ -1,16 +1,18 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { catalog, eventTypeSchema, parseEventData } from '../catalog';
+import { catalog, parseEventData, producerEventTypeSchema, serviceEventTypes, type EventType } from '../catalog';
 import type { EventGateway } from '../events/eventGateway';
 import { eventIdSchema, newId } from '../ids';
 import { ApiError, notFound, parseOr400 } from './errors';
 
-/** Types the service makes itself; producers may not post them. */
-const RESERVED_TYPES = new Set(['endpoint_test']);
-
 const eventBodySchema = z.strictObject({
   id: eventIdSchema.optional(),
-  type: eventTypeSchema.refine((t) => !RESERVED_TYPES.has(t), 'is reserved for events the service makes itself'),
+  type: z.string().superRefine((t, ctx) => {
+    if (serviceEventTypes.includes(t as EventType)) ctx.addIssue({ code: 'custom', message: `"${t}" is reserved for events the service makes itself` });
+    else if (!producerEventTypeSchema.safeParse(t).success) {
+      ctx.addIssue({ code: 'custom', message: `unknown event type "${t}"; one of: ${producerEventTypeSchema.options.join(', ')}` });
+    }
+  }).transform((t) => t as EventType),
   occurredAt: z.iso.datetime({ offset: true }).optional(),
   data: z.record(z.string(), z.unknown()),
 });

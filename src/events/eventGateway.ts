@@ -1,19 +1,30 @@
-import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import type { callbackEvent } from '../../workflows';
-import { discardSignal, resendSignal, searchAttributes, statusQuery } from '../../workflows/definitions';
-import type { CallbackEvent, CallbackEventInput, EventSnapshot } from '../../workflows/types';
+import {
+  discardSignal,
+  eventQuery,
+  releaseSignal,
+  resendSignal,
+  searchAttributes,
+  statusQuery,
+} from '../../workflows/definitions';
+import { FINAL_STATUSES, type CallbackEvent, type CallbackEventInput, type DeliverySnapshot, type EventSnapshot } from '../../workflows/types';
 import { workflowIdForEvent } from '../ids';
+import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from './errors';
+
+export { TemporalUnavailableError } from './errors';
 
 /**
- * The API's one door into Temporal: start an event's workflow, read its state, signal it.
- * Every call has a deadline, so an unreachable server turns into an error, not a hung request.
+ * The one door into Temporal for events: start an event's workflow, read its state, and act on
+ * its deliveries. Used by the API and by activities alike. Every call has a deadline, so an
+ * unreachable server turns into an error, not a hung request.
  */
 
 const CALL_DEADLINE_MS = 10_000;
-
-export class TemporalUnavailableError extends Error {
-  readonly code = 'temporal_unavailable';
-}
 
 export interface StartResult {
   workflowId: string;
@@ -26,8 +37,16 @@ export interface EventGateway {
   snapshot(eventId: string): Promise<EventSnapshot | undefined>;
   /** Waits for the workflow to end: endpoint tests, which make one attempt. */
   result(eventId: string, timeoutMs: number): Promise<EventSnapshot>;
-  resend(eventId: string, endpointId: string, url?: string): Promise<void>;
-  discard(eventId: string, endpointId: string): Promise<void>;
+  /**
+   * Delivers again. A delivery awaiting review continues in its workflow; a finished one
+   * (delivered, discarded, expired) gets a fresh attempt series, in a new run when the event's
+   * workflow has closed. The same `webhook-id` either way.
+   */
+  resend(eventId: string, endpointId: string, url?: string): Promise<'continued' | 'restarted'>;
+  /** Gives up a delivery awaiting review or held. */
+  discard(eventId: string, endpointId: string, reason?: string): Promise<void>;
+  /** Lets a held delivery go on, once its endpoint is enabled. */
+  release(eventId: string, endpointId: string): Promise<void>;
   ping(): Promise<void>;
 }
 
@@ -36,44 +55,87 @@ function summaryOf(event: CallbackEvent): string {
   return `${event.type} (call ${callId.slice(0, 12)})`;
 }
 
-/** `deadlineMs` bounds each call to Temporal (not `result`, which takes its own timeout). */
-export function createEventGateway(client: Client, taskQueue: string, deadlineMs = CALL_DEADLINE_MS): EventGateway {
-  const withDeadline = async <T>(fn: () => Promise<T>, ms = deadlineMs): Promise<T> => {
+/** Wraps calls to Temporal in a deadline; what is not a known answer becomes "unavailable". */
+export function deadlineCaller(client: Client, deadlineMs = CALL_DEADLINE_MS) {
+  return async <T>(fn: () => Promise<T>, ms = deadlineMs): Promise<T> => {
     try {
       return await client.connection.withDeadline(Date.now() + ms, fn);
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError || err instanceof WorkflowNotFoundError) throw err;
+      if (
+        err instanceof WorkflowExecutionAlreadyStartedError ||
+        err instanceof WorkflowNotFoundError ||
+        err instanceof DeliveryStateError ||
+        err instanceof DeliveryNotFoundError
+      ) {
+        throw err;
+      }
       throw new TemporalUnavailableError(`Temporal did not answer: ${(err as Error).message}`);
     }
   };
+}
+
+/** `deadlineMs` bounds each call to Temporal (not `result`, which takes its own timeout). */
+export function createEventGateway(client: Client, taskQueue: string, deadlineMs = CALL_DEADLINE_MS): EventGateway {
+  const withDeadline = deadlineCaller(client, deadlineMs);
   const handle = (eventId: string) => client.workflow.getHandle(workflowIdForEvent(eventId));
+
+  const startRun = (input: CallbackEventInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE') =>
+    withDeadline(() =>
+      client.workflow.start<typeof callbackEvent>('callbackEvent', {
+        taskQueue,
+        workflowId: workflowIdForEvent(input.event.id),
+        args: [input],
+        workflowIdReusePolicy: reuse,
+        typedSearchAttributes: [
+          { key: searchAttributes.eventType, value: input.event.type },
+          { key: searchAttributes.callId, value: String(input.event.data.callId ?? '') },
+          { key: searchAttributes.status, value: 'pending' },
+        ],
+        staticSummary: summaryOf(input.event),
+      }),
+    );
+
+  /** The delivery as the latest run knows it, and whether that run is still open. */
+  async function current(eventId: string, endpointId: string): Promise<{ delivery: DeliverySnapshot; snapshot: EventSnapshot; open: boolean }> {
+    try {
+      const h = handle(eventId);
+      const [description, snapshot] = await Promise.all([withDeadline(() => h.describe()), withDeadline(() => h.query(statusQuery))]);
+      const delivery = snapshot.deliveries.find((d) => d.endpointId === endpointId);
+      if (!delivery) throw new DeliveryNotFoundError(`Delivery "${eventId}~${endpointId}" does not exist: the event did not go to that endpoint.`);
+      return { delivery, snapshot, open: description.status.name === 'RUNNING' };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new DeliveryNotFoundError(`Delivery "${eventId}~${endpointId}" does not exist: event "${eventId}" is not known (never sent, or past retention).`);
+      }
+      throw err;
+    }
+  }
+
+  /** A signal can race the workflow closing; a restart can race another restart. Try again then. */
+  async function retryingRaces<T>(fn: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const raced = err instanceof WorkflowNotFoundError || err instanceof WorkflowExecutionAlreadyStartedError;
+        if (!raced || tries >= 3) throw err;
+      }
+    }
+  }
 
   return {
     async start(input) {
-      const { event } = input;
-      const workflowId = workflowIdForEvent(event.id);
+      const workflowId = workflowIdForEvent(input.event.id);
       try {
-        await withDeadline(() =>
-          client.workflow.start<typeof callbackEvent>('callbackEvent', {
-            taskQueue,
-            workflowId,
-            args: [input],
-            // A closed workflow's id is not reused either, so a replayed event is never delivered twice.
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            typedSearchAttributes: [
-              { key: searchAttributes.eventType, value: event.type },
-              { key: searchAttributes.callId, value: String(event.data.callId ?? '') },
-              { key: searchAttributes.status, value: 'pending' },
-            ],
-            staticSummary: summaryOf(event),
-          }),
-        );
+        // A closed workflow's id is not reused either, so a replayed event is never delivered twice.
+        await startRun(input, 'REJECT_DUPLICATE');
         return { workflowId, duplicate: false };
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, duplicate: true };
         throw err;
       }
     },
+
     async snapshot(eventId) {
       try {
         return await withDeadline(() => handle(eventId).query(statusQuery));
@@ -82,15 +144,45 @@ export function createEventGateway(client: Client, taskQueue: string, deadlineMs
         throw err;
       }
     },
+
     async result(eventId, timeoutMs) {
       return withDeadline(() => handle(eventId).result() as Promise<EventSnapshot>, timeoutMs);
     },
+
     async resend(eventId, endpointId, url) {
-      await withDeadline(() => handle(eventId).signal(resendSignal, { endpointId, url }));
+      return retryingRaces(async () => {
+        const { delivery, snapshot, open } = await current(eventId, endpointId);
+        const resendable = delivery.status === 'awaiting_review' || FINAL_STATUSES.includes(delivery.status);
+        if (!resendable) {
+          throw new DeliveryStateError(
+            delivery.status,
+            delivery.status === 'held'
+              ? `Delivery is held because endpoint "${endpointId}" is disabled; enable the endpoint to release it.`
+              : `Delivery is ${delivery.status}; it can be resent once it is delivered, discarded, expired or awaiting review.`,
+          );
+        }
+        if (open) {
+          await withDeadline(() => handle(eventId).signal(resendSignal, { endpointId, url }));
+          return 'continued';
+        }
+        const event = await withDeadline(() => handle(eventId).query(eventQuery));
+        await startRun({ event, redeliver: { endpointId, url, carried: snapshot.deliveries } }, 'ALLOW_DUPLICATE');
+        return 'restarted';
+      });
     },
-    async discard(eventId, endpointId) {
-      await withDeadline(() => handle(eventId).signal(discardSignal, { endpointId }));
+
+    async discard(eventId, endpointId, reason) {
+      const { delivery } = await current(eventId, endpointId);
+      if (delivery.status !== 'awaiting_review' && delivery.status !== 'held') {
+        throw new DeliveryStateError(delivery.status, `Delivery is ${delivery.status}; only a delivery awaiting review or held can be discarded.`);
+      }
+      await withDeadline(() => handle(eventId).signal(discardSignal, { endpointId, reason }));
     },
+
+    async release(eventId, endpointId) {
+      await withDeadline(() => handle(eventId).signal(releaseSignal, { endpointId }));
+    },
+
     async ping() {
       await withDeadline(() => client.workflowService.getSystemInfo({}), 3_000);
     },

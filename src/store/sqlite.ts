@@ -197,6 +197,17 @@ export function openSqliteStore(dataDir: string): Store {
     async listAttempts(deliveryId) {
       return (stmt.listAttempts.all(deliveryId) as AttemptRow[]).map(toAttempt);
     },
+    async countAttempts(deliveryIds) {
+      const counts = new Map<string, number>();
+      if (deliveryIds.length === 0) return counts;
+      const rows = db
+        .prepare(
+          `SELECT delivery_id, COUNT(*) AS n FROM attempts WHERE delivery_id IN (${deliveryIds.map(() => '?').join(',')}) GROUP BY delivery_id`,
+        )
+        .all(...deliveryIds) as { delivery_id: string; n: number }[];
+      for (const row of rows) counts.set(row.delivery_id, row.n);
+      return counts;
+    },
     async purgeAttempts(before) {
       return stmt.purgeAttempts.run(before.toISOString()).changes;
     },

@@ -40,6 +40,8 @@ export interface Store {
   recordAttempt(record: AttemptRecord): Promise<void>;
   /** Oldest first. */
   listAttempts(deliveryId: string): Promise<AttemptRecord[]>;
+  /** How many attempts each delivery has in the log. */
+  countAttempts(deliveryIds: string[]): Promise<Map<string, number>>;
   /** Deletes attempts that started before `before`; answers how many. */
   purgeAttempts(before: Date): Promise<number>;
 

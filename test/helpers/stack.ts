@@ -6,7 +6,8 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
 import { loadConfig } from '../../src/config';
-import { createEventGateway, type EventGateway } from '../../src/events/eventGateway';
+import type { EventGateway } from '../../src/events/eventGateway';
+import { createTemporalServices, type TemporalServices } from '../../src/events/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
 import { createLogger } from '../../src/log';
 import { openSqliteStore } from '../../src/store/sqlite';
@@ -26,6 +27,8 @@ export interface Stack {
   store: Store;
   client: Client;
   events: EventGateway;
+  services: TemporalServices;
+  taskQueue: string;
   dataDir: string;
   temporalAddress: string;
   cliPath: string;
@@ -71,7 +74,8 @@ async function start(): Promise<Stack> {
   const connection = await Connection.connect({ address: devServer.address });
   cleanups.push(() => connection.close());
   const client = new Client({ connection, namespace: 'default' });
-  const events = createEventGateway(client, TASK_QUEUE);
+  const services = createTemporalServices(client, { taskQueue: TASK_QUEUE, namespace: 'default' });
+  const { events } = services;
   installWorkerRuntime(createLogger('error', 'test-worker'));
   const bundle = await workflowBundle();
   const { worker, connection: workerConnection } = await createWorker({
@@ -80,7 +84,7 @@ async function start(): Promise<Stack> {
     taskQueue: TASK_QUEUE,
     store,
     http: httpClient,
-    events,
+    ...services,
     workflowBundle: bundle,
   });
   const running = worker.run();
@@ -92,7 +96,8 @@ async function start(): Promise<Stack> {
 
   const app = createApp({
     store,
-    events,
+    services,
+    recoverPerSecond: 5,
     policy: { allowHttp: true, allowPrivateTargets: true },
     apiKeys: [],
     log: createLogger('error', 'test'),
@@ -109,6 +114,8 @@ async function start(): Promise<Stack> {
     store,
     client,
     events,
+    services,
+    taskQueue: TASK_QUEUE,
     dataDir,
     temporalAddress: devServer.address,
     cliPath,

@@ -207,10 +207,10 @@ describe('delivery through the real stack', function () {
     assert.equal(primary.requests.length, 3);
     assert.equal(primary.requests[2].headers['webhook-id'], sent.body.id);
 
-    // Nothing left to act on.
-    const again = await call(stack.api, 'POST', `/v1/deliveries/${delivery.id}/resend`, {});
-    assert.equal(again.status, 409);
-    assert.equal(again.body.error.code, 'not_awaiting_review');
+    // Discarding a delivered delivery makes no sense.
+    const late = await call(stack.api, 'POST', `/v1/deliveries/${delivery.id}/discard`, {});
+    assert.equal(late.status, 409);
+    assert.equal(late.body.error.code, 'delivery_state_conflict');
 
     // A second event goes to review and is discarded.
     primary.script(() => 500);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { OPERATIONAL_EVENT_TYPES, isOperational } from '../../workflows/eventKinds';
 import { z } from 'zod';
 import {
   catalog,
@@ -6,8 +7,10 @@ import {
   eventTypeSchema,
   eventTypes,
   parseEventData,
+  producerEventTypes,
   sensitive,
   sensitivePaths,
+  serviceEventTypes,
 } from '../../src/catalog';
 
 const at = '2025-01-31T09:30:00Z';
@@ -196,9 +199,22 @@ describe('catalog', () => {
         assert.ok(entry.description.length > 0, entry.type);
         assert.equal(entry.schema.type, 'object');
         assert.equal(entry.schema.additionalProperties, false);
-        assert.ok(entry.schema.required?.includes('callId'), entry.type);
+        // Call events always name their call; operational events are about deliveries and endpoints.
+        if (!isOperational(entry.type)) assert.ok(entry.schema.required?.includes('callId'), entry.type);
         assert.deepEqual(entry.sensitiveFields, sensitivePaths(entry.type));
       }
+    });
+
+    it('lists the operational events with no sensitive fields, and keeps them from producers', () => {
+      for (const type of OPERATIONAL_EVENT_TYPES) {
+        const entry = entries.find((e) => e.type === type);
+        assert.ok(entry, type);
+        assert.deepEqual(entry.sensitiveFields, []);
+        assert.equal(producerEventTypes.includes(type), false);
+        assert.ok(serviceEventTypes.includes(type));
+      }
+      assert.equal(producerEventTypes.includes('endpoint_test'), false);
+      assert.ok(producerEventTypes.includes('call_completed'));
     });
 
     it('marks sensitive fields in the JSON Schema and leaves others unmarked', () => {

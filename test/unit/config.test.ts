@@ -50,6 +50,8 @@ describe('loadConfig', () => {
       CALLBACKS_API_KEY: 'k1',
       CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
       CALLBACKS_ALLOW_HTTP: '1',
+      CALLBACKS_ATTEMPT_RETENTION_DAYS: '7',
+      CALLBACKS_RECOVER_RPS: '50',
       LOG_LEVEL: 'debug',
     });
     assert.deepEqual(c, {
@@ -67,6 +69,8 @@ describe('loadConfig', () => {
       apiKeys: ['k1'],
       allowPrivateTargets: true,
       allowHttp: true,
+      attemptRetentionDays: 7,
+      recoverPerSecond: 50,
       logLevel: 'debug',
     });
   });

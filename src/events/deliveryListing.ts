@@ -1,0 +1,104 @@
+import type { Client } from '@temporalio/client';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { searchAttributes } from '../../workflows/definitions';
+import { deliveryId } from '../../workflows/ids';
+import type { DeliveryStatus } from '../../workflows/types';
+import { deadlineCaller } from './eventGateway';
+
+/**
+ * Deliveries listed from Temporal visibility (search attributes), not from a second copy of
+ * state: each event workflow carries `endpointId:status` pairs for its deliveries.
+ */
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  endpointId?: string;
+  eventType?: string;
+  callId?: string;
+  since?: Date;
+  until?: Date;
+}
+
+export interface DeliveryListItem {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  createdAt: string;
+}
+
+const EVENT_WORKFLOW_PREFIX = 'event-';
+
+/** Values reach the query already validated (slugs, enums, ISO dates); quotes are refused upstream. */
+export function visibilityQuery(f: DeliveryFilter): string {
+  const parts = [`WorkflowType = 'callbackEvent'`];
+  if (f.endpointId && f.status) parts.push(`${searchAttributes.deliveries.name} = '${f.endpointId}:${f.status}'`);
+  else if (f.endpointId) parts.push(`${searchAttributes.endpoints.name} = '${f.endpointId}'`);
+  else if (f.status) parts.push(`${searchAttributes.deliveryStatuses.name} = '${f.status}'`);
+  if (f.eventType) parts.push(`${searchAttributes.eventType.name} = '${f.eventType}'`);
+  if (f.callId) parts.push(`${searchAttributes.callId.name} = '${f.callId}'`);
+  if (f.since) parts.push(`StartTime >= '${f.since.toISOString()}'`);
+  if (f.until) parts.push(`StartTime < '${f.until.toISOString()}'`);
+  return parts.join(' AND ');
+}
+
+export interface DeliveryPage {
+  data: DeliveryListItem[];
+  nextCursor?: string;
+}
+
+export function createDeliveryListing(client: Client, namespace: string) {
+  const withDeadline = deadlineCaller(client);
+
+  /** Runs a resend replaced keep their old pairs in visibility; only the latest run speaks. */
+  async function latestRunIds(workflowIds: string[]): Promise<Map<string, string>> {
+    const entries = await Promise.all(
+      workflowIds.map(async (id) => {
+        const description = await withDeadline(() => client.workflow.getHandle(id).describe());
+        return [id, description.runId] as const;
+      }),
+    );
+    return new Map(entries);
+  }
+
+  return {
+    async list(filter: DeliveryFilter, page: { cursor?: string; limit: number }): Promise<DeliveryPage> {
+      const response = await withDeadline(() =>
+        client.workflowService.listWorkflowExecutions({
+          namespace,
+          query: visibilityQuery(filter),
+          pageSize: page.limit,
+          nextPageToken: page.cursor ? Buffer.from(page.cursor, 'base64url') : undefined,
+        }),
+      );
+      const rows = (response.executions ?? []).map((e) => ({
+        workflowId: e.execution?.workflowId ?? '',
+        runId: e.execution?.runId ?? '',
+        open: !e.closeTime,
+        startedAt: e.startTime?.seconds ? new Date(Number(e.startTime.seconds) * 1000 + Math.floor((e.startTime.nanos ?? 0) / 1e6)) : new Date(0),
+        attrs: decodeTypedSearchAttributes(e.searchAttributes?.indexedFields),
+      }));
+      const closedIds = [...new Set(rows.filter((r) => !r.open).map((r) => r.workflowId))];
+      const latest = await latestRunIds(closedIds);
+      const data: DeliveryListItem[] = [];
+      for (const row of rows.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())) {
+        if (!row.open && latest.get(row.workflowId) !== row.runId) continue;
+        const eventId = row.workflowId.slice(EVENT_WORKFLOW_PREFIX.length);
+        const eventType = row.attrs.get(searchAttributes.eventType) ?? '';
+        for (const pair of row.attrs.get(searchAttributes.deliveries) ?? []) {
+          const at = pair.lastIndexOf(':');
+          const endpointId = pair.slice(0, at);
+          const status = pair.slice(at + 1) as DeliveryStatus;
+          if (filter.endpointId && endpointId !== filter.endpointId) continue;
+          if (filter.status && status !== filter.status) continue;
+          data.push({ id: deliveryId(eventId, endpointId), eventId, endpointId, eventType, status, createdAt: row.startedAt.toISOString() });
+        }
+      }
+      const token = response.nextPageToken;
+      return { data, nextCursor: token && token.length > 0 ? Buffer.from(token).toString('base64url') : undefined };
+    },
+  };
+}
+
+export type DeliveryListing = ReturnType<typeof createDeliveryListing>;

@@ -1,0 +1,35 @@
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { deliveryJob } from '../../workflows';
+import { jobProgressQuery } from '../../workflows/definitions';
+import type { DeliveryJobInput, JobProgress } from '../../workflows/types';
+import { newId } from '../ids';
+import { deadlineCaller } from './eventGateway';
+
+/** Bulk jobs on an endpoint's deliveries, each a `deliveryJob` workflow named by its job id. */
+export function createJobs(client: Client, taskQueue: string) {
+  const withDeadline = deadlineCaller(client);
+  return {
+    async start(input: DeliveryJobInput): Promise<string> {
+      const jobId = `job-${newId('ep-').slice(3)}`;
+      await withDeadline(() =>
+        client.workflow.start<typeof deliveryJob>('deliveryJob', {
+          taskQueue,
+          workflowId: jobId,
+          args: [input],
+          staticSummary: `${input.kind} deliveries of ${input.endpointId}`,
+        }),
+      );
+      return jobId;
+    },
+    async progress(jobId: string): Promise<JobProgress | undefined> {
+      try {
+        return await withDeadline(() => client.workflow.getHandle(jobId).query(jobProgressQuery));
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+export type Jobs = ReturnType<typeof createJobs>;

@@ -1,0 +1,22 @@
+import type { Client } from '@temporalio/client';
+import { createDeliveryListing, type DeliveryListing } from './deliveryListing';
+import { createEventGateway, type EventGateway } from './eventGateway';
+import { createJobs, type Jobs } from './jobs';
+
+/** Everything the API and the activities use to reach Temporal, wired once. */
+export interface TemporalServices {
+  events: EventGateway;
+  deliveries: DeliveryListing;
+  jobs: Jobs;
+}
+
+export function createTemporalServices(
+  client: Client,
+  options: { taskQueue: string; namespace: string; deadlineMs?: number },
+): TemporalServices {
+  return {
+    events: createEventGateway(client, options.taskQueue, options.deadlineMs),
+    deliveries: createDeliveryListing(client, options.namespace),
+    jobs: createJobs(client, options.taskQueue),
+  };
+}
