@@ -1,69 +1,16 @@
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { searchAttributes } from '../../workflows/definitions';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { call, eventually, sharedStack, type Stack } from '../helpers/stack';
-
-let seq = 0;
-const unique = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
-const fastRetry = (maxAttempts: number) => ({ maxAttempts, initialIntervalMs: 50, backoffCoefficient: 1, maxIntervalMs: 100, attemptTimeoutMs: 2000 });
-
-/** Each test tags its events and filters its endpoints on the tag, so tests never see each other's events. */
-let tag = '';
-beforeEach(() => {
-  tag = unique('t');
-});
-
-function completedCall(callId: string, extra: Record<string, unknown> = {}) {
-  return {
-    type: 'call_completed',
-    occurredAt: '2026-11-29T10:00:05Z',
-    data: {
-      callId,
-      agentId: 'agent-7',
-      startedAt: '2026-11-29T09:58:00Z',
-      endedAt: '2026-11-29T10:00:00Z',
-      durationMs: 120000,
-      endedReason: 'caller_hangup',
-      disposition: 'qualified',
-      summary: 'Caller wants a callback on Tuesday',
-      extracted: { preferred_date: '2026-12-01', ssn_last4: '1234' },
-      transcript: [{ role: 'caller', text: 'Hello, my number is 555-0100' }],
-      metadata: { leadId: 'L-1', test: tag },
-      ...extra,
-    },
-  };
-}
+import { fastRetry, unique, useKit } from '../helpers/kit';
+import { call, eventually, type Stack } from '../helpers/stack';
 
 describe('delivery through the real stack', function () {
   this.timeout(90_000);
+  const kit = useKit();
+  const { receiver, createEndpoint, completedCall, eventStatus, waitForStatus } = kit;
   let stack: Stack;
-  const receivers: Receiver[] = [];
-  const receiver = async (...args: Parameters<typeof startReceiver>) => {
-    const r = await startReceiver(...args);
-    receivers.push(r);
-    return r;
-  };
-  const createEndpoint = async (body: Record<string, unknown>) => {
-    const own = { 'data.metadata.test': tag };
-    const filter = body.filter ? { $and: [own, body.filter] } : own;
-    const res = await call(stack.api, 'POST', '/v1/endpoints', { id: unique('ep'), ...body, filter });
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return res.body as { id: string; secret: string };
-  };
-  const eventStatus = (id: string) => call(stack.api, 'GET', `/v1/events/${id}`).then((r) => r.body);
-  const waitForStatus = (id: string, status: string, timeoutMs = 30_000) =>
-    eventually(async () => {
-      const body = await eventStatus(id);
-      return body?.status === status ? body : undefined;
-    }, timeoutMs, `event ${id} to be ${status}`);
-
-  before(async function () {
-    this.timeout(120_000);
-    stack = await sharedStack();
-  });
-  after(async () => {
-    await Promise.all(receivers.map((r) => r.close()));
+  before(() => {
+    stack = kit.stack;
   });
 
   it('delivers a signed, scoped webhook that standardwebhooks verifies', async () => {
@@ -86,7 +33,7 @@ describe('delivery through the real stack', function () {
     assert.equal(verified.timestamp, '2026-11-29T10:00:05Z');
     assert.equal(verified.data.callId, callId);
     assert.equal(verified.data.disposition, 'qualified');
-    assert.deepEqual(verified.data.metadata, { leadId: 'L-1', test: tag });
+    assert.deepEqual(verified.data.metadata, { leadId: 'L-1', test: kit.tag });
     // Sensitive fields are not delivered to an endpoint that is not approved for them.
     for (const field of ['summary', 'extracted', 'transcript']) assert.equal(field in verified.data, false, field);
     // A changed byte breaks the signature.
@@ -159,7 +106,7 @@ describe('delivery through the real stack', function () {
   it('recognises a repeated event id and delivers it once', async () => {
     const r = await receiver();
     await createEndpoint({ url: r.url, eventTypes: ['escalation_requested'] });
-    const body = { id: unique('evt'), type: 'escalation_requested', data: { callId: unique('call'), priority: 'urgent', reasonCode: 'asked_for_human', metadata: { test: tag } } };
+    const body = { id: unique('evt'), type: 'escalation_requested', data: { callId: unique('call'), priority: 'urgent', reasonCode: 'asked_for_human', metadata: { test: kit.tag } } };
     const first = await call(stack.api, 'POST', '/v1/events', body);
     const second = await call(stack.api, 'POST', '/v1/events', body);
     assert.equal(first.status, 202);
