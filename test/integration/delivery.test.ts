@@ -67,6 +67,21 @@ describe('delivery through the real stack', function () {
     assert.match((await description.staticSummary()) ?? '', /call_completed \(call /);
   });
 
+  it('describes its signals and queries for the Web UI\'s "Send a Signal"', async () => {
+    const r = await receiver();
+    await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
+    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
+    await waitForStatus(sent.body.id, 'delivered');
+    const metadata: any = await stack.client.workflow.getHandle(sent.body.workflowId).query('__temporal_workflow_metadata');
+    const signals = Object.fromEntries(metadata.definition.signalDefinitions.map((d: { name: string; description: string }) => [d.name, d.description]));
+    assert.match(signals.resend, /endpointId/);
+    assert.match(signals.resend, /url/);
+    assert.match(signals.discard, /endpointId/);
+    assert.ok(signals.release);
+    const queries = metadata.definition.queryDefinitions.map((d: { name: string }) => d.name);
+    assert.ok(queries.includes('status'));
+  });
+
   it('sends sensitive fields only to an approved endpoint, honouring include and exclude', async () => {
     const approved = await receiver();
     const narrow = await receiver();
