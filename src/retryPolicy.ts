@@ -46,6 +46,8 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Every HTTP date names its month; V8's lenient Date.parse would read "1.5" or "-1" as days in 2001.
+  if (!/[a-z]/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now.getTime());
