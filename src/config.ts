@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -11,6 +12,45 @@ const bool = z
   .enum(['true', 'false', '1', '0', ''])
   .transform((v) => v === 'true' || v === '1');
 
+const list = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(',').map((k) => k.trim()).filter(Boolean) : []));
+
+export type ApiKeyRole = 'admin' | 'ingest';
+export interface ApiKey {
+  key: string;
+  role: ApiKeyRole;
+}
+
+/** `ingest:KEY` may only post events; `admin:KEY` or a bare `KEY` may do everything. */
+const apiKeys = list.transform((keys) =>
+  keys.map((entry): ApiKey => {
+    const match = /^(admin|ingest):(.+)$/.exec(entry);
+    return match ? { role: match[1] as ApiKeyRole, key: match[2] } : { role: 'admin', key: entry };
+  }),
+);
+
+/** Base64 of 32 random bytes each; the first encrypts, all decrypt. */
+const aesKeys = list.pipe(
+  z.array(
+    z.string().refine((k) => Buffer.from(k, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(k), {
+      message: 'must be base64 of exactly 32 random bytes (openssl rand -base64 32)',
+    }),
+  ),
+);
+
+const cidrs = list.pipe(
+  z.array(
+    z.string().refine((c) => {
+      const [address, bits, extra] = c.split('/');
+      const family = net.isIP(address);
+      const n = Number(bits);
+      return extra === undefined && family !== 0 && Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+    }, 'must be CIDR ranges such as 203.0.113.0/24 or 2001:db8::/32'),
+  ),
+);
+
 const envSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -21,10 +61,13 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('callback-events'),
-  CALLBACKS_API_KEY: z
-    .string()
-    .optional()
-    .transform((v) => (v ? v.split(',').map((k) => k.trim()).filter(Boolean) : [])),
+  NODE_ENV: z.string().optional(),
+  CALLBACKS_API_KEY: apiKeys,
+  CALLBACKS_MASTER_KEY: aesKeys,
+  CALLBACKS_PAYLOAD_KEY: aesKeys,
+  CALLBACKS_ALLOWED_CIDRS: cidrs,
+  CALLBACKS_MAX_EVENT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+  CALLBACKS_INGEST_RPS: z.coerce.number().min(1).max(1_000_000).default(500),
   CALLBACKS_ALLOW_PRIVATE_TARGETS: bool.default(false),
   CALLBACKS_ALLOW_HTTP: bool.default(false),
   CALLBACKS_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -45,7 +88,17 @@ export interface Config {
     devServerUiPort: number;
     cliPath?: string;
   };
-  apiKeys: string[];
+  /** Production mode refuses unsafe settings at start. */
+  production: boolean;
+  apiKeys: ApiKey[];
+  /** Keys for secrets at rest and for Temporal payloads; empty: generated under DATA_DIR/keys. */
+  masterKeys: Buffer[];
+  payloadKeys: Buffer[];
+  /** Ranges opened to delivery even though they are private (production alternative to allowPrivateTargets). */
+  allowedCidrs: string[];
+  maxEventBytes: number;
+  /** Events a second each API key may post; over it, 429 with Retry-After. */
+  ingestRps: number;
   allowPrivateTargets: boolean;
   allowHttp: boolean;
   /** Attempt-log rows older than this are purged by a Temporal Schedule. */
@@ -68,6 +121,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production) {
+    const missing = [
+      e.CALLBACKS_API_KEY.length === 0 && 'CALLBACKS_API_KEY',
+      e.CALLBACKS_MASTER_KEY.length === 0 && 'CALLBACKS_MASTER_KEY',
+      e.CALLBACKS_PAYLOAD_KEY.length === 0 && 'CALLBACKS_PAYLOAD_KEY',
+    ].filter(Boolean);
+    const problems = missing.map((name) => `${name}: required when NODE_ENV=production`);
+    if (e.CALLBACKS_ALLOW_PRIVATE_TARGETS) {
+      problems.push('CALLBACKS_ALLOW_PRIVATE_TARGETS: not allowed when NODE_ENV=production (open chosen ranges with CALLBACKS_ALLOWED_CIDRS)');
+    }
+    if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -80,7 +146,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       devServerUiPort: e.TEMPORAL_UI_PORT,
       cliPath: e.TEMPORAL_CLI_PATH,
     },
+    production,
     apiKeys: e.CALLBACKS_API_KEY,
+    masterKeys: e.CALLBACKS_MASTER_KEY.map((k) => Buffer.from(k, 'base64')),
+    payloadKeys: e.CALLBACKS_PAYLOAD_KEY.map((k) => Buffer.from(k, 'base64')),
+    allowedCidrs: e.CALLBACKS_ALLOWED_CIDRS,
+    maxEventBytes: e.CALLBACKS_MAX_EVENT_BYTES,
+    ingestRps: e.CALLBACKS_INGEST_RPS,
     allowPrivateTargets: e.CALLBACKS_ALLOW_PRIVATE_TARGETS,
     allowHttp: e.CALLBACKS_ALLOW_HTTP,
     attemptRetentionDays: e.CALLBACKS_ATTEMPT_RETENTION_DAYS,

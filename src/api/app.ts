@@ -4,7 +4,8 @@ import type { TemporalServices } from '../events/services';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import type { UrlPolicy } from '../urlPolicy';
-import { requireApiKey } from './auth';
+import { authenticate, requireRole } from './auth';
+import type { ApiKey } from '../config';
 import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
 import { ApiError, errorHandler, temporalUnavailable, unknownRoute } from './errors';
@@ -15,7 +16,7 @@ export interface AppDeps {
   store: Store;
   services: TemporalServices;
   policy: UrlPolicy;
-  apiKeys: string[];
+  apiKeys: ApiKey[];
   log: Logger;
   /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
   recoverPerSecond?: number;
@@ -46,8 +47,12 @@ export function createApp({ store, services, policy, apiKeys, log, recoverPerSec
   });
 
   const v1 = express.Router();
-  v1.use(requireApiKey(apiKeys));
+  v1.use(authenticate(apiKeys));
   v1.use(express.json({ limit: '256kb', strict: true, type: () => true }));
+  // Ingest keys may post events and nothing else.
+  v1.post('/events', requireRole('ingest'));
+  v1.use(/^\/(?!events$)/, requireRole('admin'));
+  v1.get(/^\/events(\/.*)?$/, requireRole('admin'));
   v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond }));
   v1.use('/events', eventRoutes({ events }));
   v1.use('/event-types', eventTypeRoutes());

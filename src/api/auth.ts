@@ -1,20 +1,51 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { ApiKey, ApiKeyRole } from '../config';
 import { ApiError } from './errors';
 
-/** Bearer-key check for `/v1`; keys are compared as SHA-256 digests in constant time. */
-export function requireApiKey(keys: string[]): RequestHandler {
-  const digests = keys.map((k) => createHash('sha256').update(k).digest());
-  return (req, _res, next) => {
-    if (digests.length === 0) return next();
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer (.+)$/i.exec(header);
+/**
+ * Bearer keys for `/v1`, compared as SHA-256 digests in constant time. Each request is tagged
+ * with the key's id (the first 8 hex characters of its SHA-256) for the audit log.
+ */
+
+export interface Caller {
+  keyId: string;
+  role: ApiKeyRole;
+}
+
+const digest = (key: string) => createHash('sha256').update(key).digest();
+export const keyIdOf = (key: string) => digest(key).toString('hex').slice(0, 8);
+
+/** Without keys (development) every caller is an anonymous admin. */
+const ANONYMOUS: Caller = { keyId: 'anonymous', role: 'admin' };
+
+export function authenticate(keys: ApiKey[]): RequestHandler {
+  const known = keys.map((k) => ({ digest: digest(k.key), caller: { keyId: keyIdOf(k.key), role: k.role } }));
+  return (req, res, next) => {
+    if (known.length === 0) {
+      res.locals.caller = ANONYMOUS;
+      return next();
+    }
+    const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
     if (!match) return next(new ApiError(401, 'unauthorized', 'Send the API key as "Authorization: Bearer <key>".'));
-    const given = createHash('sha256').update(match[1].trim()).digest();
+    const given = digest(match[1].trim());
     // Compare against every key so timing does not reveal which one matched.
-    let ok = false;
-    for (const d of digests) ok = timingSafeEqual(d, given) || ok;
-    if (!ok) return next(new ApiError(401, 'unauthorized', 'The API key is not valid.'));
+    let caller: Caller | undefined;
+    for (const k of known) if (timingSafeEqual(k.digest, given)) caller = k.caller;
+    if (!caller) return next(new ApiError(401, 'unauthorized', 'The API key is not valid.'));
+    res.locals.caller = caller;
+    next();
+  };
+}
+
+/** An `ingest` key may only post events; everything else needs `admin`. */
+export function requireRole(role: ApiKeyRole): RequestHandler {
+  return (_req, res, next) => {
+    const caller = res.locals.caller as Caller | undefined;
+    if (!caller) return next(new ApiError(401, 'unauthorized', 'Send the API key as "Authorization: Bearer <key>".'));
+    if (role === 'admin' && caller.role !== 'admin') {
+      return next(new ApiError(403, 'forbidden', `This key (${caller.keyId}) has the ${caller.role} role; this action needs an admin key.`));
+    }
     next();
   };
 }

@@ -358,7 +358,7 @@ describe('HTTP API contract', function () {
   describe('API keys', () => {
     let base: string;
     before(async () => {
-      const app = createApp({ store: stack.store, services: stack.services, policy: { allowHttp: true, allowPrivateTargets: true }, apiKeys: ['k1', 'k2'], log });
+      const app = createApp({ store: stack.store, services: stack.services, policy: { allowHttp: true, allowPrivateTargets: true }, apiKeys: [{ key: 'k1', role: 'admin' }, { key: 'k2', role: 'admin' }], log });
       const server = await listen(app);
       closers.push(server.close);
       base = server.base;

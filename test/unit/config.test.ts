@@ -66,7 +66,13 @@ describe('loadConfig', () => {
         devServerUiPort: 18233,
         cliPath: '/opt/temporal/bin/temporal',
       },
-      apiKeys: ['k1'],
+      production: false,
+      apiKeys: [{ key: 'k1', role: 'admin' }],
+      masterKeys: [],
+      payloadKeys: [],
+      allowedCidrs: [],
+      maxEventBytes: 262144,
+      ingestRps: 500,
       allowPrivateTargets: true,
       allowHttp: true,
       attemptRetentionDays: 7,
@@ -81,15 +87,43 @@ describe('loadConfig', () => {
     assert.equal(c.dataDir, path.resolve(process.cwd(), 'var/data'));
   });
 
-  it('splits CALLBACKS_API_KEY on commas, trimming and dropping empty entries', () => {
-    assert.deepEqual(loadConfig({ CALLBACKS_API_KEY: ' old-key , new-key,,  ,third ' }).apiKeys, [
-      'old-key',
-      'new-key',
-      'third',
+  it('splits CALLBACKS_API_KEY on commas, trimming and dropping empty entries, with roles', () => {
+    assert.deepEqual(loadConfig({ CALLBACKS_API_KEY: ' old-key , ingest:new-key,,  ,admin:third ' }).apiKeys, [
+      { key: 'old-key', role: 'admin' },
+      { key: 'new-key', role: 'ingest' },
+      { key: 'third', role: 'admin' },
     ]);
-    assert.deepEqual(loadConfig({ CALLBACKS_API_KEY: 'single' }).apiKeys, ['single']);
+    assert.deepEqual(loadConfig({ CALLBACKS_API_KEY: 'single' }).apiKeys, [{ key: 'single', role: 'admin' }]);
     assert.deepEqual(loadConfig({ CALLBACKS_API_KEY: '' }).apiKeys, []);
     assert.deepEqual(loadConfig({ CALLBACKS_API_KEY: ' , ' }).apiKeys, []);
+  });
+
+  it('reads the keys, ranges and limits of the security settings', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const other = Buffer.alloc(32, 9).toString('base64');
+    const c = loadConfig({
+      CALLBACKS_MASTER_KEY: `${key},${other}`,
+      CALLBACKS_PAYLOAD_KEY: key,
+      CALLBACKS_ALLOWED_CIDRS: '203.0.113.0/24, 2001:db8::/32',
+      CALLBACKS_MAX_EVENT_BYTES: '1048576',
+      CALLBACKS_INGEST_RPS: '25',
+    });
+    assert.deepEqual(c.masterKeys, [Buffer.alloc(32, 7), Buffer.alloc(32, 9)]);
+    assert.deepEqual(c.payloadKeys, [Buffer.alloc(32, 7)]);
+    assert.deepEqual(c.allowedCidrs, ['203.0.113.0/24', '2001:db8::/32']);
+    assert.equal(c.maxEventBytes, 1048576);
+    assert.equal(c.ingestRps, 25);
+    assertInvalid({ CALLBACKS_MASTER_KEY: Buffer.alloc(16).toString('base64') }, 'CALLBACKS_MASTER_KEY');
+    assertInvalid({ CALLBACKS_ALLOWED_CIDRS: '10.0.0.0' }, 'CALLBACKS_ALLOWED_CIDRS');
+    assertInvalid({ CALLBACKS_ALLOWED_CIDRS: '10.0.0.0/33' }, 'CALLBACKS_ALLOWED_CIDRS');
+  });
+
+  it('refuses production mode without keys, or with private targets open', () => {
+    assertInvalid({ NODE_ENV: 'production' }, 'CALLBACKS_API_KEY', 'CALLBACKS_MASTER_KEY', 'CALLBACKS_PAYLOAD_KEY');
+    const key = Buffer.alloc(32, 1).toString('base64');
+    const safe = { NODE_ENV: 'production', CALLBACKS_API_KEY: 'k', CALLBACKS_MASTER_KEY: key, CALLBACKS_PAYLOAD_KEY: key };
+    assert.equal(loadConfig(safe).production, true);
+    assertInvalid({ ...safe, CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true' }, 'CALLBACKS_ALLOW_PRIVATE_TARGETS');
   });
 
   it('reads the booleans: true/1 on, false/0/empty off', () => {
@@ -116,7 +150,7 @@ describe('loadConfig', () => {
   });
 
   it('ignores variables it does not know', () => {
-    const c = loadConfig({ PATH: '/usr/bin', HOME: '/root', NODE_ENV: 'production', PORT: '4000' });
+    const c = loadConfig({ PATH: '/usr/bin', HOME: '/root', SHELL: '/bin/bash', PORT: '4000' });
     assert.equal(c.port, 4000);
     assert.equal(c.host, '127.0.0.1');
   });
