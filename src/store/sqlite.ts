@@ -5,7 +5,7 @@ import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } fr
 import { StoreConflictError, type AttemptRecord, type Store } from './store';
 
 /** Ordered schema migrations; `PRAGMA user_version` records how many have run. */
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `CREATE TABLE endpoints (
      id         TEXT PRIMARY KEY,
      secret     TEXT NOT NULL,

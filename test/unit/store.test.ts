@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EndpointSettings } from '../../src/endpoint';
-import { openSqliteStore } from '../../src/store/sqlite';
+import { MIGRATIONS, openSqliteStore } from '../../src/store/sqlite';
 import { StoreConflictError, type AttemptRecord, type Store } from '../../src/store/store';
 
 /** How many entries MIGRATIONS in src/store/sqlite.ts has (it is not exported). */
-const MIGRATION_COUNT = 2;
+const MIGRATION_COUNT = MIGRATIONS.length;
 
 /** The endpoints table exactly as MIGRATIONS[0] creates it. */
 const FIRST_MIGRATION = `CREATE TABLE endpoints (
