@@ -7,7 +7,7 @@
  * (scoping, the catalog listing, JSON Schema) derives from those marks.
  */
 import { z } from 'zod';
-import { OPERATIONAL_EVENT_TYPES, type OperationalEventType } from '../workflows/eventKinds';
+import { OPERATIONAL_EVENT_TYPES } from '../workflows/eventKinds';
 import { hasPath } from './paths';
 
 /** The JSON Schema key that flags a sensitive field; `x-` so validators ignore it. */
@@ -201,8 +201,8 @@ export const serviceEventTypes: readonly EventType[] = ['endpoint_test', ...OPER
 export const producerEventTypes = eventTypes.filter((t) => !serviceEventTypes.includes(t));
 export const producerEventTypeSchema = z.enum(producerEventTypes as [EventType, ...EventType[]]);
 
-// The workflow's list and the catalog must agree.
-const _operationalInCatalog: readonly EventType[] = OPERATIONAL_EVENT_TYPES satisfies readonly OperationalEventType[];
+// The workflow's list of operational types must name catalog types: this fails to compile otherwise.
+void (OPERATIONAL_EVENT_TYPES satisfies readonly EventType[]);
 
 export function dataSchemaFor<T extends EventType>(type: T): Definitions[T]['data'] {
   return definitions[type].data;
