@@ -48,7 +48,8 @@ function requestHeaders(endpoint: EndpointWithSecret, msgId: string, body: strin
     ...auth,
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
-    ...signatureHeaders(endpoint.secret, msgId, body),
+    // During a rotation's grace period both secrets sign: `v1,<new> v1,<old>` (or `v1a,…`).
+    ...signatureHeaders(endpoint.previousSecret ? [endpoint.secret, endpoint.previousSecret] : [endpoint.secret], msgId, body),
   };
 }
 
@@ -171,6 +172,8 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
         result.disabledEndpoint = (await disable(endpoint, reason)) ?? reason;
         fail(FAILURE_TYPES.endpointDisabled, result, { nonRetryable: true });
       }
+      // A refused target stays refused: no retries (retryAllErrors included); fallback, then review.
+      if (outcome.failure === 'blocked') fail(FAILURE_TYPES.targetBlocked, result, { nonRetryable: true });
       if (verdict === 'retry') {
         result.nextDelayMs = nextDelayMs(retry, seriesOffset + activityAttempt, outcome, startedAt);
         fail(FAILURE_TYPES.attemptFailed, result, { nextRetryDelay: result.nextDelayMs });

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
 import type { Config } from './config';
+import { resolveKeys, type ServiceKeys } from './crypto/keys';
 import { createTemporalServices } from './events/services';
 import { createWebhookClient, type WebhookClient } from './http/webhookClient';
 import { createLogger, type Logger } from './log';
@@ -12,6 +13,7 @@ import { findTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { ensurePurgeSchedule } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
+import { createPayloadCodec, payloadDataConverter } from './temporal/payloadCodec';
 import { createWorker, installWorkerRuntime } from './temporal/worker';
 
 /**
@@ -20,6 +22,19 @@ import { createWorker, installWorkerRuntime } from './temporal/worker';
  */
 
 export type Role = 'api' | 'worker';
+
+/** Where the Web UI (in the operator's browser) reaches the codec server; undefined when the port is not known yet. */
+export function codecEndpointFor(host: string, port: number): string | undefined {
+  if (port === 0) return undefined;
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}/codec`;
+}
+
+/** The embedded UI's origins, as a browser names them. */
+function uiOrigins(uiUrl: string): string[] {
+  const url = new URL(uiUrl);
+  return [url.origin, `${url.protocol}//localhost:${url.port}`];
+}
 
 export interface Running {
   apiUrl?: string;
@@ -37,6 +52,12 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
     }
   };
   try {
+    // Resolved once: configured keys, else generated under DATA_DIR/keys (mode 0600).
+    const keys: ServiceKeys = resolveKeys({ master: config.masterKeys, payload: config.payloadKeys }, config.dataDir);
+    if (keys.generated.length > 0) log.info('using generated keys (set CALLBACKS_MASTER_KEY and CALLBACKS_PAYLOAD_KEY in production)', { files: keys.generated });
+    const payloadCodec = createPayloadCodec(keys.payload);
+    const dataConverter = payloadDataConverter(payloadCodec);
+
     let address = config.temporal.address;
     let devServer: DevServer | undefined;
     if (!address) {
@@ -46,6 +67,7 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
         port: config.temporal.devServerPort,
         uiPort: config.temporal.devServerUiPort,
         namespace: config.temporal.namespace,
+        codecEndpoint: roles.includes('api') ? codecEndpointFor(config.host, config.port) : undefined,
       });
       cleanups.push(() => devServer!.stop());
       address = devServer.address;
@@ -55,15 +77,18 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (added.length > 0) log.info('registered search attributes', { added });
 
-    const store: Store = openSqliteStore(config.dataDir);
+    // keys.master (resolved above) is the key for secrets at rest.
+    const store: Store = openSqliteStore(config.dataDir, { masterKeys: keys.master });
     cleanups.push(() => store.close());
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
     const services = createTemporalServices(client, { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace });
 
     let worker: Worker | undefined;
     if (roles.includes('worker')) {
       installWorkerRuntime(log);
-      const httpClient: WebhookClient = createWebhookClient();
+      const httpClient: WebhookClient = createWebhookClient({
+        policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets, allowedCidrs: config.allowedCidrs },
+      });
       cleanups.push(() => httpClient.close());
       const created = await createWorker({
         address,
@@ -72,6 +97,7 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
         store,
         http: httpClient,
         ...services,
+        dataConverter,
       });
       worker = created.worker;
       const running = worker.run();
@@ -90,9 +116,12 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
         store,
         services,
         recoverPerSecond: config.recoverPerSecond,
-        policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets },
+        maxEventBytes: config.maxEventBytes,
+        ingestRps: config.ingestRps,
+        policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets, allowedCidrs: config.allowedCidrs },
         apiKeys: config.apiKeys,
         log,
+        codec: { codec: payloadCodec, origins: devServer?.uiUrl ? uiOrigins(devServer.uiUrl) : undefined },
       });
       const server = http.createServer(app);
       await new Promise<void>((resolve, reject) => {

@@ -250,6 +250,9 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
           return { kind: 'gone', reason: 'the receiver answered 410 Gone; the endpoint is disabled' };
         case FAILURE_TYPES.attemptRejected:
           return { kind: 'rejected', reason: `the receiver refused the request (${cause.message})` };
+        case FAILURE_TYPES.targetBlocked:
+          // The message says it: "refused by the outbound guard: <url or address> is <range>".
+          return { kind: 'rejected', reason: cause.message };
         default:
           return { kind: 'failed', reason: 'every attempt failed', nextDelayMs: report?.nextDelayMs };
       }

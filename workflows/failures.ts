@@ -10,4 +10,6 @@ export const FAILURE_TYPES = {
   /** The endpoint is (or just became) disabled: the delivery is held. */
   endpointDisabled: 'EndpointDisabled',
   noFallback: 'NoFallback',
+  /** The outbound guard refused the url (a non-public address, plain http): as final as a rejection. */
+  targetBlocked: 'TargetBlocked',
 } as const;

@@ -1,11 +1,15 @@
 import { Agent, errors, request } from 'undici';
+import { BlockedTargetError, guardedLookup, urlShapeProblem, type OutboundPolicy } from './outboundGuard';
 
 /**
  * The outbound HTTP client for webhook attempts. One keep-alive agent is shared by all
  * attempts so connections to a receiver are reused. Redirects are never followed.
+ * Every attempt passes the outbound guard: the url's shape and literal IP before the request,
+ * and every address a name resolves to in the agent's own lookup, so the socket connects to the
+ * addresses that were checked.
  */
 
-export type FailureClass = 'timeout' | 'dns' | 'connect' | 'tls' | 'http';
+export type FailureClass = 'timeout' | 'dns' | 'connect' | 'tls' | 'http' | 'blocked';
 
 export interface PostRequest {
   url: string;
@@ -38,6 +42,8 @@ const RESPONSE_READ_LIMIT = 64 * 1024;
 function classify(err: unknown): { failure: FailureClass; message: string } {
   const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
   const code = e.code ?? (e.cause as { code?: string } | undefined)?.code ?? '';
+  const blocked = err instanceof BlockedTargetError ? err : e.cause instanceof BlockedTargetError ? e.cause : undefined;
+  if (blocked) return { failure: 'blocked', message: `refused by the outbound guard: ${blocked.message}` };
   if (
     err instanceof errors.HeadersTimeoutError ||
     err instanceof errors.BodyTimeoutError ||
@@ -68,14 +74,22 @@ async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }): P
   return Buffer.concat(chunks).subarray(0, RESPONSE_KEEP_BYTES).toString('utf8');
 }
 
-export function createWebhookClient(options: { connections?: number } = {}): WebhookClient {
+/** Without a policy the client is as strict as production: https only, public addresses only. */
+const STRICT: OutboundPolicy = { allowHttp: false, allowPrivateTargets: false };
+
+export function createWebhookClient(options: { connections?: number; policy?: OutboundPolicy } = {}): WebhookClient {
+  const policy = options.policy ?? STRICT;
   const agent = new Agent({
     keepAliveTimeout: 10_000,
     connections: options.connections ?? 64,
+    connect: { lookup: guardedLookup(policy) },
   });
   return {
     async post({ url, headers, body, timeoutMs }) {
       const started = performance.now();
+      // A literal IP never reaches the lookup (net connects to it directly): judge it here.
+      const refused = urlShapeProblem(url, policy);
+      if (refused) return { ok: false, durationMs: 0, failure: 'blocked', message: `refused by the outbound guard: the url ${refused}` };
       // One deadline for the whole exchange, headers and body alike.
       const signal = AbortSignal.timeout(timeoutMs);
       try {

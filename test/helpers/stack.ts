@@ -14,6 +14,7 @@ import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { startDevServer, type DevServer } from '../../src/temporal/devServer';
+import { createPayloadCodec, payloadDataConverter, type EncryptionCodec } from '../../src/temporal/payloadCodec';
 import { createWorker, installWorkerRuntime } from '../../src/temporal/worker';
 import { freePort } from './ports';
 
@@ -33,7 +34,15 @@ export interface Stack {
   temporalAddress: string;
   cliPath: string;
   workflowBundle: WorkflowBundleWithSourceMap;
+  /** The payload codec the client, worker and `/codec` use (keyed by TEST_PAYLOAD_KEY). */
+  codec: EncryptionCodec;
 }
+
+/** A fixed payload key for tests, as CALLBACKS_PAYLOAD_KEY would give it. */
+export const TEST_PAYLOAD_KEY = Buffer.alloc(32, 7);
+
+/** A fixed master key for tests (endpoint secrets at rest), as CALLBACKS_MASTER_KEY would give it. */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 9);
 
 const TASK_QUEUE = 'callback-events-test';
 let stackPromise: Promise<Stack> | undefined;
@@ -66,14 +75,17 @@ async function start(): Promise<Stack> {
     headless: true,
   });
   cleanups.push(() => devServer.stop());
-  const store = openSqliteStore(dataDir);
+  const store = openSqliteStore(dataDir, { masterKeys: [TEST_MASTER_KEY] });
   cleanups.push(() => store.close());
-  const httpClient = createWebhookClient();
+  // Receivers in tests are plain http on loopback.
+  const httpClient = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
   cleanups.push(() => httpClient.close());
 
   const connection = await Connection.connect({ address: devServer.address });
   cleanups.push(() => connection.close());
-  const client = new Client({ connection, namespace: 'default' });
+  const codec = createPayloadCodec([TEST_PAYLOAD_KEY]);
+  const dataConverter = payloadDataConverter(codec);
+  const client = new Client({ connection, namespace: 'default', dataConverter });
   const services = createTemporalServices(client, { taskQueue: TASK_QUEUE, namespace: 'default' });
   const { events } = services;
   installWorkerRuntime(createLogger('error', 'test-worker'));
@@ -86,6 +98,7 @@ async function start(): Promise<Stack> {
     http: httpClient,
     ...services,
     workflowBundle: bundle,
+    dataConverter,
   });
   const running = worker.run();
   cleanups.push(async () => {
@@ -101,6 +114,7 @@ async function start(): Promise<Stack> {
     policy: { allowHttp: true, allowPrivateTargets: true },
     apiKeys: [],
     log: createLogger('error', 'test'),
+    codec: { codec },
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -120,6 +134,7 @@ async function start(): Promise<Stack> {
     temporalAddress: devServer.address,
     cliPath,
     workflowBundle: bundle,
+    codec,
   };
 }
 

@@ -13,6 +13,7 @@ import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { searchAttributes } from '../../workflows/definitions';
 import { installWorkerRuntime } from '../../src/temporal/worker';
+import { createPayloadCodec, payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { startReceiver, type Receiver, type Script } from './receiver';
 
 /**
@@ -113,7 +114,9 @@ async function registerSearchAttributes(env: TestWorkflowEnvironment, namespace:
 export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
   installWorkerRuntime(createLogger('error', 'time-skipping-worker'));
   // Loaded here, not at the top: stack.ts adds a mocha hook, and the resolver above is usable without mocha.
-  const { workflowBundle } = await import('./stack');
+  const { workflowBundle, TEST_PAYLOAD_KEY, TEST_MASTER_KEY } = await import('./stack');
+  // Payloads encrypted as the service encrypts them.
+  const dataConverter = payloadDataConverter(createPayloadCodec([TEST_PAYLOAD_KEY]));
   const bundle = await workflowBundle();
   const cleanups: Array<() => Promise<unknown>> = [];
   const close = async () => {
@@ -124,11 +127,12 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
     cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
     const env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: findTestServer() } },
+      client: { dataConverter },
     });
     cleanups.push(() => env.teardown());
-    const store = openSqliteStore(dataDir);
+    const store = openSqliteStore(dataDir, { masterKeys: [TEST_MASTER_KEY] });
     cleanups.push(() => store.close());
-    const http = createWebhookClient();
+    const http = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
     cleanups.push(() => http.close());
     const namespace = env.namespace ?? 'default';
     await registerSearchAttributes(env, namespace);
@@ -139,6 +143,7 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
       namespace,
       taskQueue,
       workflowBundle: bundle,
+      dataConverter,
       activities: createActivities({ store, http, events: services.events, deliveries: services.deliveries }),
     });
     const running = worker.run();
