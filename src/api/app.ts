@@ -5,6 +5,9 @@ import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import type { UrlPolicy } from '../urlPolicy';
 import { authenticate, requireRole } from './auth';
+import { codecRoutes, type CodecServerOptions } from './codecRoutes';
+import { auditContext, auditRoutes } from './audit';
+import { limitErrors, rateLimit, verifyJsonDepth } from './limits';
 import type { ApiKey } from '../config';
 import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
@@ -20,9 +23,25 @@ export interface AppDeps {
   log: Logger;
   /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
   recoverPerSecond?: number;
+  /** The payload codec, served at `/codec` for the Temporal Web UI; absent: no codec server. */
+  codec?: CodecServerOptions;
+  /** Request bodies larger than this are a 413. */
+  maxEventBytes?: number;
+  /** Events a second each API key may post (one bucket per API process); over it, 429. */
+  ingestRps?: number;
 }
 
-export function createApp({ store, services, policy, apiKeys, log, recoverPerSecond = 20 }: AppDeps): express.Express {
+export function createApp({
+  store,
+  services,
+  policy,
+  apiKeys,
+  log,
+  recoverPerSecond = 20,
+  codec,
+  maxEventBytes = 256 * 1024,
+  ingestRps = 500,
+}: AppDeps): express.Express {
   const { events } = services;
   const app = express();
   app.disable('x-powered-by');
@@ -48,19 +67,27 @@ export function createApp({ store, services, policy, apiKeys, log, recoverPerSec
 
   const v1 = express.Router();
   v1.use(authenticate(apiKeys));
-  v1.use(express.json({ limit: '256kb', strict: true, type: () => true }));
+  // Per key, before the body is even read, so a runaway producer costs little and never reaches Temporal.
+  v1.post('/events', rateLimit(ingestRps));
+  v1.use(express.json({ limit: maxEventBytes, strict: true, type: () => true, verify: verifyJsonDepth() }));
+  v1.use(auditContext(store, log));
   // Ingest keys may post events and nothing else.
   v1.post('/events', requireRole('ingest'));
-  v1.use(/^\/(?!events$)/, requireRole('admin'));
+  // The pattern must take the whole first segment: a `use` path that stops inside a segment never matches.
+  v1.use(/^\/(?!events\/?$)[^/]*/i, requireRole('admin'));
   v1.get(/^\/events(\/.*)?$/, requireRole('admin'));
   v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond }));
   v1.use('/events', eventRoutes({ events }));
   v1.use('/event-types', eventTypeRoutes());
   v1.use('/deliveries', deliveryRoutes({ store, events, deliveries: services.deliveries, policy }));
   v1.use('/jobs', jobRoutes({ jobs: services.jobs }));
+  v1.use('/audit', auditRoutes({ store }));
   app.use('/v1', v1);
+  // Outside /v1: its own CORS (the Web UI calls it from the browser), body limit and admin-only auth.
+  if (codec) app.use('/codec', codecRoutes({ ...codec, apiKeys }));
 
   app.use(unknownRoute);
+  app.use(limitErrors);
   app.use((err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
     if (err instanceof TemporalUnavailableError) return next(temporalUnavailable());
     if (err instanceof DeliveryNotFoundError) return next(new ApiError(404, 'not_found', err.message));

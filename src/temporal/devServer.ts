@@ -19,6 +19,8 @@ export interface DevServerOptions {
   headless?: boolean;
   /** Extra `--dynamic-config-value` pairs. */
   dynamicConfig?: Record<string, unknown>;
+  /** The codec server the Web UI decodes payloads with (`http://<api>/codec`). */
+  codecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -43,7 +45,10 @@ export function devServerArgs(o: DevServerOptions): string[] {
     ...devServerSearchAttributeFlags(),
   ];
   if (o.headless) args.push('--headless');
-  else args.push('--ui-port', String(o.uiPort), '--ui-disable-news-fetch');
+  else {
+    args.push('--ui-port', String(o.uiPort), '--ui-disable-news-fetch');
+    if (o.codecEndpoint) args.push('--ui-codec-endpoint', o.codecEndpoint);
+  }
   for (const [key, value] of Object.entries(o.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }

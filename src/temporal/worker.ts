@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { Logger } from '../log';
@@ -8,6 +9,8 @@ export interface WorkerSetup extends ActivityDeps {
   taskQueue: string;
   /** A prebuilt bundle (tests build it once); else the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The payload codec (src/temporal/payloadCodec.ts): the same one the Client uses. Required, so no worker writes payloads in clear. */
+  dataConverter: DataConverter;
 }
 
 let runtimeInstalled = false;
@@ -31,6 +34,7 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
     activities: createActivities(setup),
+    dataConverter: setup.dataConverter,
     ...(setup.workflowBundle
       ? { workflowBundle: setup.workflowBundle }
       : { workflowsPath: require.resolve('../../workflows') }),
