@@ -7,6 +7,7 @@ import type { Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../urlPolicy';
 import { eventTypeSchema } from '../catalog';
 import { ApiError, notFound, parseOr400 } from './errors';
+import { audit, originOf } from './audit';
 
 const deliveryStatusSchema = z.enum([
   'pending', 'retrying', 'held', 'delivered', 'delivered_fallback', 'awaiting_review', 'discarded', 'expired',
@@ -91,6 +92,7 @@ export function deliveryRoutes({
     if (problem) throw new ApiError(400, 'invalid_request', `Invalid body: url: ${problem}`, [{ path: 'url', message: problem }]);
     const { eventId, endpointId } = idsOf(req.params.id);
     const mode = await events.resend(eventId, endpointId, url);
+    await audit(res, 'delivery.resend', req.params.id, url === undefined ? { mode } : { mode, url: originOf(url) });
     res.status(202).json({ id: req.params.id, action: 'resend', mode });
   });
 
@@ -98,6 +100,7 @@ export function deliveryRoutes({
     parseOr400(discardBodySchema, req.body ?? {});
     const { eventId, endpointId } = idsOf(req.params.id);
     await events.discard(eventId, endpointId);
+    await audit(res, 'delivery.discard', req.params.id);
     res.status(202).json({ id: req.params.id, action: 'discard' });
   });
 

@@ -11,10 +11,11 @@ import { z } from 'zod';
 import type { TemporalServices } from '../events/services';
 import { newId } from '../ids';
 import { scopeProblems } from '../scope';
-import { generateSecret } from '../signing';
+import { DEFAULT_SIGNING_SCHEME, generateSecret, publicKeyOf, schemeOfSecret } from '../signing';
 import { StoreConflictError, type Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../urlPolicy';
 import { ApiError, notFound, parseOr400 } from './errors';
+import { audit, originOf } from './audit';
 
 /** Checks that need more than one field: url policy and sensitive-field approval. */
 function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): void {
@@ -31,6 +32,15 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
     throw new ApiError(400, 'invalid_request', `Invalid body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
   }
 }
+
+/** Rotation: how long the replaced secret keeps signing beside the new one (0: stops at once). */
+const rotateBodySchema = z.strictObject({
+  graceSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400),
+});
+
+/** The public key of an ed25519 endpoint, beside its secret wherever the API shows one. */
+const withPublicKey = <T extends { secret: string }>(body: T) =>
+  schemeOfSecret(body.secret) === 'ed25519' ? { ...body, publicKey: publicKeyOf(body.secret) } : body;
 
 const recoverBodySchema = z.strictObject({
   since: z.iso.datetime({ offset: true }),
@@ -63,14 +73,20 @@ export function endpointRoutes({
     if (!endpoint) throw notFound('Endpoint', id);
     return endpoint;
   };
-  const publicView = ({ secret: _secret, ...endpoint }: Endpoint & { secret?: string }): Endpoint => endpoint;
+  const publicView = ({
+    secret: _secret,
+    previousSecret: _previous,
+    ...endpoint
+  }: Endpoint & { secret?: string; previousSecret?: string }): Endpoint => ({ ...endpoint, signing: endpoint.signing ?? DEFAULT_SIGNING_SCHEME });
 
   router.post('/', async (req, res) => {
-    const { id, secret, ...settings } = parseOr400(endpointCreateSchema, req.body);
+    const { id, secret, signing = DEFAULT_SIGNING_SCHEME, ...rest } = parseOr400(endpointCreateSchema, req.body);
+    const settings = { ...rest, signing };
     assertUsable(settings, policy);
     try {
-      const created = await store.createEndpoint({ id: id ?? newId('ep-'), secret: secret ?? generateSecret(), settings });
-      res.status(201).json(created);
+      const created = await store.createEndpoint({ id: id ?? newId('ep-'), secret: secret ?? generateSecret(signing), settings });
+      await audit(res, 'endpoint.create', created.id, { url: originOf(created.url) });
+      res.status(201).json(withPublicKey(created));
     } catch (err) {
       if (err instanceof StoreConflictError) throw new ApiError(409, 'conflict', err.message);
       throw err;
@@ -78,7 +94,7 @@ export function endpointRoutes({
   });
 
   router.get('/', async (_req, res) => {
-    res.json({ data: await store.listEndpoints() });
+    res.json({ data: (await store.listEndpoints()).map(publicView) });
   });
 
   router.get('/:id', async (req, res) => {
@@ -86,7 +102,35 @@ export function endpointRoutes({
   });
 
   router.get('/:id/secret', async (req, res) => {
-    res.json({ secret: (await load(req.params.id)).secret });
+    res.json(withPublicKey({ secret: (await load(req.params.id)).secret }));
+  });
+
+  /** A new secret, of the endpoint's scheme; the replaced one keeps signing for `graceSeconds`. */
+  router.post('/:id/secret/rotate', async (req, res) => {
+    const { graceSeconds } = parseOr400(rotateBodySchema, req.body ?? {});
+    const endpoint = await load(req.params.id);
+    const scheme = schemeOfSecret(endpoint.secret) ?? DEFAULT_SIGNING_SCHEME;
+    const rotated = await store.rotateSecret(endpoint.id, { secret: generateSecret(scheme), graceMs: graceSeconds * 1000 });
+    if (!rotated) throw notFound('Endpoint', endpoint.id);
+    await audit(res, 'endpoint.secret.rotate', endpoint.id, { graceSeconds });
+    res.json(withPublicKey(rotated));
+  });
+
+  /** `{ publicKey: "whpk_…" }` of an ed25519 endpoint (and the previous one, while it still signs). */
+  router.get('/:id/public-key', async (req, res) => {
+    const endpoint = await load(req.params.id);
+    if (schemeOfSecret(endpoint.secret) !== 'ed25519') {
+      throw new ApiError(
+        409,
+        'no_public_key',
+        `Endpoint "${endpoint.id}" signs with hmac-sha256, a shared secret (GET /v1/endpoints/${endpoint.id}/secret); only endpoints created with "signing": "ed25519" have a public key.`,
+      );
+    }
+    const previous =
+      endpoint.previousSecret && schemeOfSecret(endpoint.previousSecret) === 'ed25519'
+        ? { previousPublicKey: publicKeyOf(endpoint.previousSecret), previousPublicKeyExpiresAt: endpoint.previousSecretExpiresAt }
+        : {};
+    res.json({ publicKey: publicKeyOf(endpoint.secret), ...previous });
   });
 
   router.patch('/:id', async (req, res) => {
@@ -108,6 +152,8 @@ export function endpointRoutes({
     } else if (!current.disabled && updated.disabled) {
       await emit('endpoint_disabled', { endpointId: updated.id, reason: updated.disabledReason ?? 'disabled by an operator', disabledAt: now });
     }
+    // Which fields changed, never their values (auth and headers may hold credentials).
+    await audit(res, 'endpoint.update', updated.id, { fields: Object.keys(patch).filter((k) => patch[k as keyof typeof patch] !== undefined) });
     res.json(updated);
   });
 
@@ -121,6 +167,7 @@ export function endpointRoutes({
       perSecond: recoverPerSecond,
       reason: 'the endpoint was deleted',
     });
+    await audit(res, 'endpoint.delete', req.params.id);
     res.status(204).end();
   });
 
@@ -136,6 +183,7 @@ export function endpointRoutes({
       until: body.until,
       perSecond: recoverPerSecond,
     });
+    await audit(res, 'endpoint.recover', endpoint.id, { jobId, since: body.since, until: body.until, statuses: body.statuses });
     res.status(202).json({ jobId });
   });
 

@@ -3,6 +3,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../endpoint';
 import { StoreConflictError, type AttemptRecord, type Store } from './store';
+import { keyringOf, openSealed, openSettings, sealSettings, sealStoredSecrets, type SecretsAtRest } from './secrets';
+import type { Keyring } from '../crypto/keyring';
+import { resolveKeys } from '../crypto/keys';
 
 /** Ordered schema migrations; `PRAGMA user_version` records how many have run. */
 export const MIGRATIONS: string[] = [
@@ -27,6 +30,20 @@ export const MIGRATIONS: string[] = [
      PRIMARY KEY (delivery_id, attempt)
    );
    CREATE INDEX attempts_started_at ON attempts (started_at);`,
+  // Audit log of management actions: who (API key id), what, on what, when.
+  `CREATE TABLE IF NOT EXISTS audit (
+     id      INTEGER PRIMARY KEY AUTOINCREMENT,
+     at      TEXT NOT NULL,
+     key_id  TEXT NOT NULL,
+     action  TEXT NOT NULL,
+     target  TEXT NOT NULL,
+     details TEXT
+   );`,
+  // Secrets at rest: the secret a rotation replaced (sealed) and until when it signs, and whether
+  // the row's secrets are sealed; rows from before are sealed at open (see store/secrets.ts).
+  `ALTER TABLE endpoints ADD COLUMN previous_secret TEXT;
+   ALTER TABLE endpoints ADD COLUMN previous_secret_expires_at TEXT;
+   ALTER TABLE endpoints ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 interface EndpointRow {
@@ -35,6 +52,8 @@ interface EndpointRow {
   settings: string;
   created_at: string;
   updated_at: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
 }
 
 interface AttemptRow {
@@ -49,9 +68,31 @@ interface AttemptRow {
   response_body: string | null;
 }
 
-function toEndpoint(row: EndpointRow): EndpointWithSecret {
-  const settings = JSON.parse(row.settings) as EndpointSettings;
-  return { id: row.id, ...settings, secret: row.secret, createdAt: row.created_at, updatedAt: row.updated_at };
+interface AuditRow {
+  id: number;
+  at: string;
+  key_id: string;
+  action: string;
+  target: string;
+  details: string | null;
+}
+
+/** Opens the row's secrets; the previous secret only while its grace period lasts. */
+function toEndpoint(row: EndpointRow, keyring: Keyring): EndpointWithSecret {
+  const settings = openSettings(keyring, JSON.parse(row.settings) as EndpointSettings, row.id);
+  const endpoint: EndpointWithSecret = {
+    id: row.id,
+    ...settings,
+    secret: openSealed(keyring, row.secret, `the signing secret of endpoint "${row.id}"`),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  const expiresAt = row.previous_secret_expires_at;
+  if (row.previous_secret && expiresAt && Date.parse(expiresAt) > Date.now()) {
+    endpoint.previousSecret = openSealed(keyring, row.previous_secret, `the previous signing secret of endpoint "${row.id}"`);
+    endpoint.previousSecretExpiresAt = expiresAt;
+  }
+  return endpoint;
 }
 
 function toAttempt(row: AttemptRow): AttemptRecord {
@@ -68,7 +109,7 @@ function toAttempt(row: AttemptRow): AttemptRecord {
   };
 }
 
-function withoutSecret({ secret: _secret, ...endpoint }: EndpointWithSecret): Endpoint {
+function withoutSecret({ secret: _secret, previousSecret: _p, previousSecretExpiresAt: _pe, ...endpoint }: EndpointWithSecret): Endpoint {
   return endpoint;
 }
 
@@ -89,7 +130,7 @@ function applyPatch(settings: EndpointSettings, patch: EndpointPatch): EndpointS
 }
 
 function settingsOf(endpoint: EndpointWithSecret): EndpointSettings {
-  const { id: _id, secret: _secret, createdAt: _c, updatedAt: _u, ...settings } = endpoint;
+  const { id: _id, secret: _secret, previousSecret: _p, previousSecretExpiresAt: _pe, createdAt: _c, updatedAt: _u, ...settings } = endpoint;
   return settings;
 }
 
@@ -102,7 +143,13 @@ export function migrate(db: Database.Database): void {
   run();
 }
 
-export function openSqliteStore(dataDir: string): Store {
+/**
+ * `secrets`: the master keys (or a keyring) that seal endpoint secrets and auth credentials at
+ * rest. Without them, the development key under `dataDir/keys/master.key` (made once, as
+ * `resolveKeys` does) is used; the service always passes its resolved keys.
+ */
+export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store {
+  const keyring = keyringOf(secrets ?? { masterKeys: resolveKeys({ master: [], payload: [] }, dataDir).master });
   fs.mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, 'callbacks.sqlite'));
   db.pragma('journal_mode = WAL');
@@ -110,15 +157,25 @@ export function openSqliteStore(dataDir: string): Store {
   // API and worker processes may share the file; wait rather than fail on a brief lock.
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  try {
+    sealStoredSecrets(db, keyring);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 
   const stmt = {
     insert: db.prepare(
-      'INSERT INTO endpoints (id, secret, settings, created_at, updated_at) VALUES (@id, @secret, @settings, @now, @now)',
+      'INSERT INTO endpoints (id, secret, settings, created_at, updated_at, sealed) VALUES (@id, @secret, @settings, @now, @now, 1)',
     ),
     get: db.prepare('SELECT * FROM endpoints WHERE id = ?'),
     list: db.prepare('SELECT * FROM endpoints ORDER BY created_at, id'),
     update: db.prepare('UPDATE endpoints SET settings = @settings, updated_at = @now WHERE id = @id'),
     remove: db.prepare('DELETE FROM endpoints WHERE id = ?'),
+    rotate: db.prepare(
+      `UPDATE endpoints SET secret = @secret, previous_secret = @previous, previous_secret_expires_at = @expiresAt, updated_at = @now
+       WHERE id = @id`,
+    ),
     failing: db.prepare(
       'UPDATE endpoints SET failing_since = COALESCE(failing_since, @at) WHERE id = @id RETURNING failing_since',
     ),
@@ -129,24 +186,44 @@ export function openSqliteStore(dataDir: string): Store {
     ),
     listAttempts: db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt'),
     purgeAttempts: db.prepare('DELETE FROM attempts WHERE started_at < ?'),
+    recordAudit: db.prepare(
+      'INSERT INTO audit (at, key_id, action, target, details) VALUES (@at, @keyId, @action, @target, @details) RETURNING id',
+    ),
+    listAudit: db.prepare('SELECT * FROM audit WHERE id < @before ORDER BY id DESC LIMIT @limit'),
     ping: db.prepare('SELECT 1'),
   };
   const get = (id: string) => {
     const row = stmt.get.get(id) as EndpointRow | undefined;
-    return row && toEndpoint(row);
+    return row && toEndpoint(row, keyring);
   };
+  const storedSettings = (settings: EndpointSettings) => JSON.stringify(sealSettings(keyring, settings));
   const update = db.transaction((id: string, patch: EndpointPatch) => {
     const current = get(id);
     if (!current) return undefined;
     const settings = applyPatch(settingsOf(current), patch);
-    stmt.update.run({ id, settings: JSON.stringify(settings), now: new Date().toISOString() });
+    stmt.update.run({ id, settings: storedSettings(settings), now: new Date().toISOString() });
     return withoutSecret(get(id)!);
+  });
+  const rotate = db.transaction((id: string, secret: string, graceMs: number) => {
+    const row = stmt.get.get(id) as EndpointRow | undefined;
+    if (!row) return undefined;
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + graceMs).toISOString();
+    // The current secret, still sealed, becomes the previous one; one in grace already is dropped.
+    stmt.rotate.run({
+      id,
+      secret: keyring.seal(secret),
+      previous: graceMs > 0 ? row.secret : null,
+      expiresAt: graceMs > 0 ? expiresAt : null,
+      now: now.toISOString(),
+    });
+    return { secret, previousSecretExpiresAt: expiresAt };
   });
   const disable = db.transaction((id: string, reason: string) => {
     const current = get(id);
     if (!current || current.disabled) return false;
     const settings: EndpointSettings = { ...settingsOf(current), disabled: true, disabledReason: reason };
-    stmt.update.run({ id, settings: JSON.stringify(settings), now: new Date().toISOString() });
+    stmt.update.run({ id, settings: storedSettings(settings), now: new Date().toISOString() });
     return true;
   });
 
@@ -154,7 +231,7 @@ export function openSqliteStore(dataDir: string): Store {
     async createEndpoint({ id, secret, settings }) {
       const now = new Date().toISOString();
       try {
-        stmt.insert.run({ id, secret, settings: JSON.stringify(settings), now });
+        stmt.insert.run({ id, secret: keyring.seal(secret), settings: storedSettings(settings), now });
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
           throw new StoreConflictError(`An endpoint with id "${id}" already exists.`);
@@ -167,7 +244,7 @@ export function openSqliteStore(dataDir: string): Store {
       return get(id);
     },
     async listEndpoints() {
-      return (stmt.list.all() as EndpointRow[]).map((row) => withoutSecret(toEndpoint(row)));
+      return (stmt.list.all() as EndpointRow[]).map((row) => withoutSecret(toEndpoint(row, keyring)));
     },
     async updateEndpoint(id, patch) {
       return update(id, patch);
@@ -177,6 +254,9 @@ export function openSqliteStore(dataDir: string): Store {
     },
     async deleteEndpoint(id) {
       return stmt.remove.run(id).changes > 0;
+    },
+    async rotateSecret(id, { secret, graceMs }) {
+      return rotate(id, secret, graceMs);
     },
     async noteEndpointOutcome(id, ok, at) {
       if (ok) {
@@ -210,6 +290,22 @@ export function openSqliteStore(dataDir: string): Store {
     },
     async purgeAttempts(before) {
       return stmt.purgeAttempts.run(before.toISOString()).changes;
+    },
+    async recordAudit(entry) {
+      const details = entry.details === undefined ? null : JSON.stringify(entry.details);
+      const row = stmt.recordAudit.get({ ...entry, details }) as { id: number };
+      return { id: row.id, ...entry };
+    },
+    async listAudit({ limit, before }) {
+      const rows = stmt.listAudit.all({ before: before ?? Number.MAX_SAFE_INTEGER, limit }) as AuditRow[];
+      return rows.map((row) => ({
+        id: row.id,
+        at: row.at,
+        keyId: row.key_id,
+        action: row.action,
+        target: row.target,
+        ...(row.details === null ? {} : { details: JSON.parse(row.details) as Record<string, unknown> }),
+      }));
     },
     async ping() {
       stmt.ping.get();

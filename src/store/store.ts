@@ -22,6 +22,20 @@ export interface AttemptRecord {
   responseBody?: string;
 }
 
+/** A management action, who made it (the API key id) and when. Never holds secrets or payloads. */
+export interface AuditInput {
+  at: string;
+  keyId: string;
+  action: string;
+  target: string;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditRecord extends AuditInput {
+  /** Increasing with each record; `listAudit({ before })` pages on it. */
+  id: number;
+}
+
 export interface Store {
   createEndpoint(input: { id: string; secret: string; settings: EndpointSettings }): Promise<EndpointWithSecret>;
   getEndpoint(id: string): Promise<EndpointWithSecret | undefined>;
@@ -30,6 +44,12 @@ export interface Store {
   /** Disables an enabled endpoint with a reason; false when it was already disabled or is gone. */
   disableEndpoint(id: string, reason: string): Promise<boolean>;
   deleteEndpoint(id: string): Promise<boolean>;
+  /**
+   * Replaces the signing secret. The replaced one keeps signing until `previousSecretExpiresAt`
+   * (now + graceMs); graceMs 0 drops it at once. A secret already in its grace period is dropped.
+   * Undefined when the endpoint does not exist.
+   */
+  rotateSecret(id: string, input: { secret: string; graceMs: number }): Promise<{ secret: string; previousSecretExpiresAt: string } | undefined>;
 
   /**
    * Notes the outcome of an attempt at an endpoint's own url. Answers since when every
@@ -44,6 +64,10 @@ export interface Store {
   countAttempts(deliveryIds: string[]): Promise<Map<string, number>>;
   /** Deletes attempts that started before `before`; answers how many. */
   purgeAttempts(before: Date): Promise<number>;
+
+  recordAudit(entry: AuditInput): Promise<AuditRecord>;
+  /** Newest first; `before` is the id of the last record of the previous page. */
+  listAudit(query: { limit: number; before?: number }): Promise<AuditRecord[]>;
 
   /** Throws when the store cannot answer. */
   ping(): Promise<void>;

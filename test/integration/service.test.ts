@@ -94,4 +94,35 @@ describe('npm start: the whole service in one process tree', function () {
     assert.equal(await service.exited, 2);
     assert.match(service.output(), /PORT/);
   });
+
+  describe('production mode (NODE_ENV=production)', () => {
+    const key = () => Buffer.alloc(32, 3).toString('base64');
+
+    it('refuses to start without API keys, the master key and the payload key, naming each', async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-prod-'));
+      const service = startService({ NODE_ENV: 'production', DATA_DIR: dataDir, PORT: String(await freePort()), TEMPORAL_CLI_PATH: temporalCliPath() });
+      assert.equal(await service.exited, 2, service.output());
+      for (const name of ['CALLBACKS_API_KEY', 'CALLBACKS_MASTER_KEY', 'CALLBACKS_PAYLOAD_KEY']) {
+        assert.match(service.output(), new RegExp(`${name}: required when NODE_ENV=production`), service.output());
+      }
+      // It stopped before doing anything: no generated keys, no database.
+      assert.deepEqual(fs.readdirSync(dataDir), []);
+    });
+
+    it('refuses CALLBACKS_ALLOW_PRIVATE_TARGETS, naming it', async () => {
+      const service = startService({
+        NODE_ENV: 'production',
+        DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-prod-')),
+        PORT: String(await freePort()),
+        TEMPORAL_CLI_PATH: temporalCliPath(),
+        CALLBACKS_API_KEY: 'admin:prod-key',
+        CALLBACKS_MASTER_KEY: key(),
+        CALLBACKS_PAYLOAD_KEY: key(),
+        CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
+      });
+      assert.equal(await service.exited, 2, service.output());
+      assert.match(service.output(), /CALLBACKS_ALLOW_PRIVATE_TARGETS: not allowed when NODE_ENV=production/);
+      assert.doesNotMatch(service.output(), /required when NODE_ENV=production/);
+    });
+  });
 });

@@ -1,0 +1,77 @@
+import { Router, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { Logger } from '../log';
+import type { Store } from '../store/store';
+import type { Caller } from './auth';
+import { parseOr400 } from './errors';
+
+/**
+ * The audit log of management actions: endpoint create, update, delete and secret rotation;
+ * resend; discard; recover. Each record names the API key that acted (its id, the first 8 hex
+ * characters of its SHA-256), the action, its target and when. Details never hold secrets,
+ * auth values or payloads.
+ */
+
+export type AuditAction =
+  | 'endpoint.create'
+  | 'endpoint.update'
+  | 'endpoint.delete'
+  | 'endpoint.secret.rotate'
+  | 'endpoint.recover'
+  | 'delivery.resend'
+  | 'delivery.discard';
+
+interface AuditContext {
+  store: Store;
+  log: Logger;
+}
+
+/** Makes `audit(res, …)` work in every route below it. */
+export function auditContext(store: Store, log: Logger): RequestHandler {
+  const context: AuditContext = { store, log };
+  return (_req, res, next) => {
+    res.locals.audit = context;
+    next();
+  };
+}
+
+/**
+ * Records a management action by the caller of this request. Call it after the action has
+ * succeeded. The action has happened by then, so a failure to record is logged, not answered.
+ */
+export async function audit(res: Response, action: AuditAction, target: string, details?: Record<string, unknown>): Promise<void> {
+  const context = res.locals.audit as AuditContext | undefined;
+  const caller = res.locals.caller as Caller | undefined;
+  if (!context) throw new Error('audit() needs auditContext() in front of the route');
+  try {
+    await context.store.recordAudit({ at: new Date().toISOString(), keyId: caller?.keyId ?? 'anonymous', action, target, details });
+  } catch (err) {
+    context.log.error('could not record an audit entry', { action, target, error: (err as Error).message });
+  }
+}
+
+/** Where a url points, without credentials, path or query (which may carry tokens). */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'invalid url';
+  }
+}
+
+const listQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a cursor from a previous page').optional(),
+});
+
+/** `GET /v1/audit?limit=&cursor=`: newest first. */
+export function auditRoutes({ store }: { store: Store }): Router {
+  const router = Router();
+  router.get('/', async (req, res) => {
+    const q = parseOr400(listQuerySchema, req.query, 'query');
+    const rows = await store.listAudit({ limit: q.limit + 1, before: q.cursor === undefined ? undefined : Number(q.cursor) });
+    const data = rows.slice(0, q.limit);
+    res.json({ data, nextCursor: rows.length > q.limit ? String(data[data.length - 1].id) : null });
+  });
+  return router;
+}

@@ -1,0 +1,112 @@
+import type { IncomingMessage } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Caller } from './auth';
+import { ApiError } from './errors';
+
+/**
+ * Limits on what a caller can make the API do: how deep a JSON body may nest (checked on the raw
+ * bytes, before JSON.parse, so no nesting can reach a recursive parser or validator), and how
+ * many events a second each API key may post.
+ */
+
+export const MAX_JSON_DEPTH = 32;
+
+const OPEN_BRACE = 0x7b; // {
+const OPEN_BRACKET = 0x5b; // [
+const CLOSE_BRACE = 0x7d; // }
+const CLOSE_BRACKET = 0x5d; // ]
+const QUOTE = 0x22; // "
+const BACKSLASH = 0x5c; // \
+
+/** Thrown from express.json's `verify` hook; mapped to a 400 by `limitErrors`. */
+class TooDeepError extends Error {
+  readonly type = 'entity.too.deep';
+}
+
+/**
+ * The deepest nesting of objects and arrays in UTF-8 JSON bytes, stopping as soon as it passes
+ * `max`. Brackets inside strings do not count. In UTF-8 every byte of a multi-byte character is
+ * >= 0x80, so scanning bytes never mistakes part of a character for a bracket or a quote.
+ */
+export function jsonDepthExceeds(bytes: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === BACKSLASH) i++;
+      else if (b === QUOTE) inString = false;
+    } else if (b === QUOTE) {
+      inString = true;
+    } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** express.json's `verify` hook: refuses bodies nested deeper than `max` before they are parsed. */
+export function verifyJsonDepth(max = MAX_JSON_DEPTH) {
+  return (_req: IncomingMessage, _res: unknown, buf: Buffer, encoding: string): void => {
+    const charset = encoding.toLowerCase();
+    if (charset !== 'utf-8' && charset !== 'utf8') {
+      // The byte scan is only sound for UTF-8; the API speaks UTF-8 JSON only.
+      throw Object.assign(new Error(`unsupported charset "${encoding.toUpperCase()}"`), { type: 'charset.unsupported' });
+    }
+    if (jsonDepthExceeds(buf, max)) throw new TooDeepError(`JSON nested deeper than ${max} levels`);
+  };
+}
+
+/** Turns the body parser's refusals that this module causes into the API's error shape. */
+export const limitErrors: ErrorRequestHandler = (err, _req, _res, next) => {
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.too.deep') {
+    return next(new ApiError(400, 'too_deep', `The request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`));
+  }
+  if (type === 'entity.too.large') {
+    const limit = (err as { limit?: number }).limit;
+    return next(new ApiError(413, 'payload_too_large', `The request body is larger than ${limit === undefined ? 'the limit' : `${limit} bytes`}.`));
+  }
+  next(err);
+};
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+}
+
+/**
+ * A token bucket per API key (the anonymous caller, without keys, has one): `perSecond` tokens
+ * a second, holding at most about one second's worth, so a short burst passes and a runaway
+ * producer gets 429 with Retry-After instead of reaching Temporal. Kept in this process's memory:
+ * the limit applies per API process. Keys are configured, so the map stays small.
+ */
+export function rateLimit(perSecond: number, now: () => number = () => performance.now()): RequestHandler {
+  const capacity = Math.max(1, Math.ceil(perSecond));
+  const buckets = new Map<string, Bucket>();
+  return (_req, res, next) => {
+    const caller = res.locals.caller as Caller | undefined;
+    const id = caller?.keyId ?? 'anonymous';
+    const t = now();
+    const bucket = buckets.get(id) ?? { tokens: capacity, updatedAt: t };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((t - bucket.updatedAt) / 1000) * perSecond);
+    bucket.updatedAt = t;
+    buckets.set(id, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return next();
+    }
+    const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
+    next(
+      new ApiError(
+        429,
+        'rate_limited',
+        `Too many events from this key: at most ${perSecond} a second. Retry after ${retryAfter} s.`,
+        undefined,
+        { 'retry-after': String(retryAfter) },
+      ),
+    );
+  };
+}
