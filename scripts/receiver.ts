@@ -1,15 +1,19 @@
 /**
  * A tiny webhook receiver for trying the service locally: prints each request and, given
- * the endpoint's secret, checks its Standard Webhooks signature.
+ * the endpoint's secret (hmac-sha256) or public key (ed25519), checks its Standard Webhooks signature.
  *
  *   npm run receiver -- 4000 whsec_...
+ *   npm run receiver -- 4000 whpk_...
  */
 import http from 'node:http';
-import { Webhook } from 'standardwebhooks';
+import { verifyWebhook } from '../src/verify';
 
 const port = Number(process.argv[2] ?? 4000);
-const secret = process.argv[3];
-const verifier = secret ? new Webhook(secret) : undefined;
+const key = process.argv[3];
+const verifier = key
+  ? (body: string, headers: http.IncomingHttpHeaders) =>
+      verifyWebhook({ payload: body, headers, ...(key.startsWith('whpk_') ? { publicKey: key } : { secret: key }) })
+  : undefined;
 
 http
   .createServer((req, res) => {
@@ -17,10 +21,10 @@ http
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      let verdict = 'signature not checked (pass the secret as the second argument)';
+      let verdict = 'signature not checked (pass the secret or public key as the second argument)';
       if (verifier) {
         try {
-          verifier.verify(body, req.headers as Record<string, string>);
+          verifier(body, req.headers);
           verdict = 'signature valid';
         } catch (err) {
           verdict = `signature INVALID: ${(err as Error).message}`;

@@ -3,7 +3,7 @@ import { eventTypeSchema } from './catalog';
 import { filterSchema } from './filter';
 import { endpointIdSchema } from './ids';
 import { payloadScopeSchema } from './scope';
-import { secretSchema } from './signing';
+import { DEFAULT_SIGNING_SCHEME, secretProblem, SIGNING_SCHEMES } from './signing';
 
 /** The endpoint shape, as accepted by the API and kept in the store. One source of truth. */
 
@@ -80,11 +80,22 @@ const settingsShape = {
   reviewWindowMs: durationMs(1_000).max(90 * 86_400_000).optional(),
 };
 
-export const endpointCreateSchema = z.strictObject({
-  id: endpointIdSchema.optional(),
-  secret: secretSchema.optional(),
-  ...settingsShape,
-});
+/** How deliveries are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). Fixed at creation. */
+export const signingSchema = z.enum(SIGNING_SCHEMES);
+
+export const endpointCreateSchema = z
+  .strictObject({
+    id: endpointIdSchema.optional(),
+    /** A secret of your own: `whsec_…` for hmac-sha256, `whsk_…` for ed25519. */
+    secret: z.string().max(200).optional(),
+    signing: signingSchema.optional(),
+    ...settingsShape,
+  })
+  .superRefine((body, ctx) => {
+    if (body.secret === undefined) return;
+    const problem = secretProblem(body.secret, body.signing ?? DEFAULT_SIGNING_SCHEME);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['secret'], message: problem });
+  });
 
 /** PATCH: any field may change; `null` clears an optional one. */
 export const endpointPatchSchema = z.strictObject({
@@ -118,4 +129,8 @@ export interface Endpoint extends EndpointSettings {
 /** An endpoint with its signing secret: only activities and the secret route see this. */
 export interface EndpointWithSecret extends Endpoint {
   secret: string;
+  /** The secret a rotation replaced, present only while it still signs (its grace period). */
+  previousSecret?: string;
+  /** When `previousSecret` stops signing; present with it. */
+  previousSecretExpiresAt?: string;
 }

@@ -21,6 +21,9 @@ const FIRST_MIGRATION = `CREATE TABLE endpoints (
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
+/** The master key that seals secrets at rest (test/unit/secretsAtRest.test.ts covers that). */
+const MASTER_KEY = Buffer.alloc(32, 3);
+
 const fullSettings: EndpointSettings = {
   url: 'https://hooks.example.com/calls',
   description: 'CRM sync',
@@ -58,7 +61,7 @@ describe('sqlite store', () => {
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callbacks-store-'));
-    store = openSqliteStore(dir);
+    store = openSqliteStore(dir, { masterKeys: [MASTER_KEY] });
   });
 
   afterEach(async () => {
@@ -74,7 +77,7 @@ describe('sqlite store', () => {
   async function reopen(): Promise<Store> {
     await store?.close();
     store = undefined;
-    store = openSqliteStore(dir);
+    store = openSqliteStore(dir, { masterKeys: [MASTER_KEY] });
     return store;
   }
 

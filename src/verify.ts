@@ -1,0 +1,138 @@
+import { createHmac, timingSafeEqual, verify as edVerify, type KeyObject } from 'node:crypto';
+import { publicKeyObject } from './signing';
+
+/**
+ * Receiver side: checks a delivered webhook the way Standard Webhooks defines it, for both
+ * schemes — `v1` (HMAC-SHA256, with the endpoint's `whsec_` secret) and `v1a` (Ed25519, with the
+ * endpoint's `whpk_` public key) — and answers the parsed body.
+ *
+ *   const event = verifyWebhook({ payload: rawBody, headers: req.headers, publicKey: 'whpk_…' });
+ *
+ * `webhook-signature` may carry several space-separated signatures (during a secret rotation it
+ * does); one that matches is enough.
+ */
+
+export type VerificationFailure =
+  | 'missing_key'
+  | 'invalid_key'
+  | 'missing_headers'
+  | 'invalid_timestamp'
+  | 'timestamp_too_old'
+  | 'timestamp_in_future'
+  | 'no_matching_signature'
+  | 'invalid_payload';
+
+export class WebhookVerificationError extends Error {
+  override readonly name = 'WebhookVerificationError';
+  constructor(
+    readonly reason: VerificationFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Node's `req.headers`, a plain record (any case), or a fetch `Headers`. */
+export type WebhookHeaders =
+  | Record<string, string | string[] | undefined>
+  | { get(name: string): string | null };
+
+export interface VerifyWebhookOptions {
+  /** The raw body exactly as received: not re-serialised JSON. */
+  payload: string | Buffer | Uint8Array;
+  headers: WebhookHeaders;
+  /** `whsec_…`: verifies `v1` signatures. */
+  secret?: string;
+  /** `whpk_…`: verifies `v1a` signatures. */
+  publicKey?: string;
+  /** How far `webhook-timestamp` may be from now, either way (default 300). */
+  toleranceSeconds?: number;
+  /** The time to judge the timestamp against (default: now). */
+  now?: Date;
+}
+
+function header(headers: WebhookHeaders, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    return (headers as { get(name: string): string | null }).get(name) ?? undefined;
+  }
+  const record = headers as Record<string, string | string[] | undefined>;
+  const key = Object.keys(record).find((k) => k.toLowerCase() === name);
+  const value = key === undefined ? undefined : record[key];
+  return Array.isArray(value) ? value.join(' ') : value;
+}
+
+function hmacKey(secret: string): Buffer {
+  if (secret.startsWith('whsk_')) {
+    throw new WebhookVerificationError('invalid_key', 'A "whsk_" secret is an ed25519 private key and stays with the sender; verify with the endpoint\'s public key ("whpk_…", GET /v1/endpoints/:id/public-key) as `publicKey`.');
+  }
+  const raw = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : '';
+  const key = Buffer.from(raw, 'base64');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || key.length === 0) {
+    throw new WebhookVerificationError('invalid_key', 'The secret must be "whsec_" followed by base64.');
+  }
+  return key;
+}
+
+function edKey(publicKey: string): KeyObject {
+  try {
+    return publicKeyObject(publicKey);
+  } catch (err) {
+    throw new WebhookVerificationError('invalid_key', (err as Error).message);
+  }
+}
+
+/** Verifies the headers' signature over the raw payload and answers the parsed JSON body; throws a WebhookVerificationError saying why not. */
+export function verifyWebhook({ payload, headers, secret, publicKey, toleranceSeconds = 300, now = new Date() }: VerifyWebhookOptions): unknown {
+  if (secret === undefined && publicKey === undefined) {
+    throw new WebhookVerificationError('missing_key', 'Give the endpoint\'s `secret` ("whsec_…", v1) or its `publicKey` ("whpk_…", v1a).');
+  }
+  const hmac = secret === undefined ? undefined : hmacKey(secret);
+  const ed = publicKey === undefined ? undefined : edKey(publicKey);
+
+  const id = header(headers, 'webhook-id');
+  const timestamp = header(headers, 'webhook-timestamp');
+  const signatures = header(headers, 'webhook-signature');
+  const missing = [
+    ['webhook-id', id],
+    ['webhook-timestamp', timestamp],
+    ['webhook-signature', signatures],
+  ].filter(([, v]) => !v).map(([name]) => name);
+  if (missing.length > 0) throw new WebhookVerificationError('missing_headers', `Missing header(s): ${missing.join(', ')}.`);
+
+  if (!/^\d{1,15}$/.test(timestamp!)) throw new WebhookVerificationError('invalid_timestamp', `webhook-timestamp "${timestamp}" is not unix seconds.`);
+  const age = Math.floor(now.getTime() / 1000) - Number(timestamp);
+  if (age > toleranceSeconds) {
+    throw new WebhookVerificationError('timestamp_too_old', `webhook-timestamp is ${age} s old, more than the ${toleranceSeconds} s allowed (a replay, or a clock that is off).`);
+  }
+  if (-age > toleranceSeconds) {
+    throw new WebhookVerificationError('timestamp_in_future', `webhook-timestamp is ${-age} s in the future, more than the ${toleranceSeconds} s allowed (a clock that is off).`);
+  }
+
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload);
+  const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), body]);
+  const expectedMac = hmac && createHmac('sha256', hmac).update(signed).digest();
+
+  let matched = false;
+  for (const entry of signatures!.split(' ')) {
+    const comma = entry.indexOf(',');
+    if (comma < 0) continue;
+    const version = entry.slice(0, comma);
+    const given = Buffer.from(entry.slice(comma + 1), 'base64');
+    if (version === 'v1' && expectedMac) {
+      matched = given.length === expectedMac.length && timingSafeEqual(given, expectedMac);
+    } else if (version === 'v1a' && ed) {
+      matched = given.length === 64 && edVerify(null, signed, ed, given);
+    }
+    if (matched) break;
+  }
+  if (!matched) {
+    const schemes = [hmac && 'v1', ed && 'v1a'].filter(Boolean).join(' or ');
+    throw new WebhookVerificationError('no_matching_signature', `No matching signature: no ${schemes} signature in webhook-signature verifies with the given key (a wrong key, or a payload changed on the way).`);
+  }
+
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new WebhookVerificationError('invalid_payload', 'The signature is valid but the payload is not JSON.');
+  }
+}
