@@ -132,6 +132,10 @@ describe('docker-compose.yml (scaled-out deployment)', () => {
     assert.ok(containerPorts(temporal).includes(7233), 'temporal should publish 7233');
   });
 
+  it('points the Temporal UI at the API\'s codec server', () => {
+    assert.match(envOf(services['temporal-ui']).TEMPORAL_CODEC_ENDPOINT ?? '', /:3000\/codec\}?$/);
+  });
+
   it('points temporal-ui, api and worker at temporal:7233', () => {
     for (const name of ['temporal-ui', 'api', 'worker']) {
       assert.equal(envOf(services[name]).TEMPORAL_ADDRESS, 'temporal:7233', `${name} TEMPORAL_ADDRESS`);
@@ -182,7 +186,11 @@ describe('docker-compose.yml (scaled-out deployment)', () => {
     assert.match(raw, /<<:\s*\*callbacks-env/);
     for (const name of ['api', 'worker']) {
       const env = envOf(services[name]);
-      assert.match(env.CALLBACKS_API_KEY ?? '', /^\$\{CALLBACKS_API_KEY:\?.+\}$/, `${name} CALLBACKS_API_KEY`);
+      // Production mode: the deployment refuses to start without keys, like the service itself.
+      for (const key of ['CALLBACKS_API_KEY', 'CALLBACKS_MASTER_KEY', 'CALLBACKS_PAYLOAD_KEY']) {
+        assert.match(env[key] ?? '', new RegExp(`^\\$\\{${key}:\\?.+\\}$`), `${name} ${key}`);
+      }
+      assert.equal(env.NODE_ENV, 'production', `${name} NODE_ENV`);
       for (const key of ['CALLBACKS_ALLOW_PRIVATE_TARGETS', 'CALLBACKS_ALLOW_HTTP', 'TEMPORAL_NAMESPACE']) {
         assert.ok(key in env, `${name} ${key}`);
       }
