@@ -22,6 +22,7 @@ import { scopeData } from '../src/scope';
 import { signatureHeaders } from '../src/signing';
 import type { Store } from '../src/store/store';
 import { USER_AGENT } from '../src/version';
+import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 
 export interface ActivityDeps {
   store: Store;
@@ -78,6 +79,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       retry: resolveRetry(endpoint.retry),
       hasFallback: Boolean(endpoint.fallbackUrl),
       reviewWindowMs: endpoint.reviewWindowMs ?? REVIEW_WINDOW_MS_DEFAULT,
+      ...(endpoint.batch ? { batch: endpoint.batch } : {}),
     };
   }
 
@@ -91,6 +93,8 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
   }
 
   return {
+    ...createBatchActivities({ events }),
+
     /**
      * Endpoints that take this event: subscribed to its type, and whose filter holds. Disabled
      * endpoints match too: their deliveries are held, not dropped.
@@ -135,7 +139,10 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       if (!targetUrl) fail(FAILURE_TYPES.noFallback, report({ message: `endpoint ${endpointId} has no fallback url` }), { nonRetryable: true });
 
       const retry = resolveRetry(endpoint.retry);
-      const body = webhookBody(event, scopeData(event.type as EventType, event.data, endpoint.payloadScope));
+      // A batch's `event` is the batch itself: its id is the webhook-id, and the body lists the events.
+      const body = input.batch
+        ? batchBody(event.id, input.batch, endpoint.payloadScope)
+        : webhookBody(event, scopeData(event.type as EventType, event.data, endpoint.payloadScope));
       const startedAt = new Date();
       const outcome = await http.post({
         url: targetUrl,
@@ -154,6 +161,17 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
         failure: outcome.failure,
         responseBody: outcome.responseBody,
       });
+      if (input.batch) {
+        await recordMemberAttempts(store, input.batch, attempt, {
+          target,
+          url: targetUrl,
+          startedAt: startedAt.toISOString(),
+          durationMs: outcome.durationMs,
+          statusCode: outcome.statusCode,
+          failure: outcome.failure,
+          responseBody: outcome.responseBody,
+        });
+      }
       const result = report({ statusCode: outcome.statusCode, failure: outcome.failure, message: outcome.message });
       const verdict = verdictOf(outcome, retry.retryAllErrors);
 

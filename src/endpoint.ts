@@ -30,6 +30,11 @@ export const RETRY_DEFAULTS = {
   retryAllErrors: false,
 } as const;
 
+export const batchSettingsSchema = z.strictObject({
+  maxSize: z.number().int().min(1).max(1_000),
+  maxWaitMs: durationMs(50).max(86_400_000),
+});
+
 export const REVIEW_WINDOW_MS_DEFAULT = 7 * 86_400_000;
 
 /** Svix's figure: five days of nothing but failures. */
@@ -78,6 +83,8 @@ const settingsShape = {
   autoDisableAfterMs: durationMs(1_000).max(365 * 86_400_000).optional(),
   /** How long a delivery waits in review for a resend or discard before it expires (default 7 days). */
   reviewWindowMs: durationMs(1_000).max(90 * 86_400_000).optional(),
+  /** Deliver in batches: one signed POST of up to `maxSize` events, sent `maxWaitMs` after its first event at the latest. */
+  batch: batchSettingsSchema.optional(),
 };
 
 /** How deliveries are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). Fixed at creation. */
@@ -111,6 +118,7 @@ export const endpointPatchSchema = z.strictObject({
   fallbackUrl: settingsShape.fallbackUrl.nullable(),
   autoDisableAfterMs: settingsShape.autoDisableAfterMs.nullable(),
   reviewWindowMs: settingsShape.reviewWindowMs.nullable(),
+  batch: settingsShape.batch.nullable(),
 });
 
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;

@@ -22,6 +22,7 @@ import {
   searchAttributes,
   statusQuery,
 } from './definitions';
+import { batchInbox, deliverBatched } from './batching';
 import { isOperational, type OperationalEventType } from './eventKinds';
 import { FAILURE_TYPES } from './failures';
 import { deliveryId } from './ids';
@@ -200,6 +201,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     },
     { description: RELEASE_DESCRIPTION },
   );
+  const batchUpdates = batchInbox();
 
   function record(d: DeliveryState, report: AttemptReport | undefined, delivered: boolean): void {
     if (!report) return;
@@ -341,6 +343,15 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
   }
 
   async function deliverTo(d: DeliveryState, m: MatchedEndpoint, url?: string, wasReviewed = false): Promise<void> {
+    if (m.batch && !probe) {
+      // Batching (workflows/batching.ts): the batch is delivered as a unit; this delivery mirrors it.
+      return deliverBatched({
+        inbox: batchUpdates, event, d, m, url, wasReviewed,
+        setStatus: (status, reason) => setStatus(d, status, reason),
+        delivered: (status, reviewed) => delivered(d, status, reviewed),
+        exhausted: () => emit('delivery_exhausted', deliveryFacts(d)),
+      });
+    }
     let reviewed = wasReviewed;
     let fallbackTried = false;
     let outcome = await series(d, m, 'primary', url);

@@ -49,6 +49,8 @@ export interface MatchedEndpoint {
   };
   hasFallback: boolean;
   reviewWindowMs: number;
+  /** Deliver in batches (workflows/batching.ts): at most `maxSize` events, sent `maxWaitMs` after the first at the latest. */
+  batch?: BatchSettings;
 }
 
 export type DeliveryTarget = 'primary' | 'fallback';
@@ -64,6 +66,11 @@ export interface DeliverInput {
   attemptOffset: number;
   /** Attempts of this series made before this activity, for the backoff schedule. */
   seriesOffset: number;
+  /**
+   * A batch: `event` is then the batch itself (its id is the batch id, the `webhook-id`) and the
+   * body carries these events; each attempt is logged under every member delivery too.
+   */
+  batch?: DeliverBatch;
 }
 
 /** What one attempt reports, on success as the result, on failure as the failure's details. */
@@ -89,6 +96,8 @@ export interface DeliverySnapshot {
   deliveredAt?: string;
   /** Why the delivery is in its current state, for review, hold and discard. */
   reason?: string;
+  /** The batch this delivery went out in (endpoints with `batch`); its `webhook-id`. */
+  batchId?: string;
 }
 
 export interface EventSnapshot {
@@ -137,4 +146,21 @@ export interface JobProgress {
   total: number;
   done: number;
   failed: number;
+}
+
+export interface BatchSettings {
+  maxSize: number;
+  maxWaitMs: number;
+}
+
+/** One member of a batch, as the deliver activity needs it. */
+export interface BatchMember {
+  deliveryId: string;
+  /** The member delivery's attempts before this batch, so its attempt numbers run on. */
+  attemptsBefore: number;
+}
+
+export interface DeliverBatch {
+  events: CallbackEvent[];
+  members: BatchMember[];
 }

@@ -82,6 +82,7 @@ export function deliveryRoutes({
       status: delivery.status,
       reason: delivery.reason,
       deliveredAt: delivery.deliveredAt,
+      ...(delivery.batchId ? { batchId: delivery.batchId } : {}),
       attempts: attempts.map(({ deliveryId: _id, ...a }) => a),
     });
   });

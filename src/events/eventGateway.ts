@@ -14,6 +14,8 @@ import {
 } from '../../workflows/definitions';
 import { FINAL_STATUSES, type CallbackEvent, type CallbackEventInput, type DeliverySnapshot, type EventSnapshot } from '../../workflows/types';
 import { workflowIdForEvent } from '../ids';
+import type { BatchItem } from '../../workflows/batchDefinitions';
+import { signalBatcher } from './batchGateway';
 import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from './errors';
 
 export { TemporalUnavailableError } from './errors';
@@ -47,6 +49,8 @@ export interface EventGateway {
   discard(eventId: string, endpointId: string, reason?: string): Promise<void>;
   /** Lets a held delivery go on, once its endpoint is enabled. */
   release(eventId: string, endpointId: string): Promise<void>;
+  /** Hands an event to its endpoint's batcher (signal-with-start): endpoints with `batch`. */
+  enqueueInBatch(endpointId: string, item: BatchItem): Promise<void>;
   ping(): Promise<void>;
 }
 
@@ -181,6 +185,10 @@ export function createEventGateway(client: Client, taskQueue: string, deadlineMs
 
     async release(eventId, endpointId) {
       await withDeadline(() => handle(eventId).signal(releaseSignal, { endpointId }));
+    },
+
+    async enqueueInBatch(endpointId, item) {
+      await signalBatcher(client, taskQueue, withDeadline, endpointId, item);
     },
 
     async ping() {

@@ -1,0 +1,43 @@
+import type { EventType } from '../src/catalog';
+import type { EventGateway } from '../src/events/eventGateway';
+import { scopeData, type PayloadScope } from '../src/scope';
+import type { AttemptRecord, Store } from '../src/store/store';
+import type { BatchItem } from '../workflows/batchDefinitions';
+import type { DeliverBatch } from '../workflows/types';
+
+/** Batching's part of the activities: the batch body, the members' attempt log, the hand-over. */
+
+/** `{ type: "batch", id, events: [{ id, type, timestamp, data }] }`, each event's data scoped for the endpoint. */
+export function batchBody(batchId: string, batch: DeliverBatch, scope: PayloadScope | undefined): string {
+  return JSON.stringify({
+    type: 'batch',
+    id: batchId,
+    events: batch.events.map((event) => ({
+      id: event.id,
+      type: event.type,
+      timestamp: event.occurredAt,
+      data: scopeData(event.type as EventType, event.data, scope),
+    })),
+  });
+}
+
+/** Logs a batch attempt under every member delivery too, numbered on from each member's own attempts. */
+export async function recordMemberAttempts(
+  store: Store,
+  batch: DeliverBatch,
+  batchAttempt: number,
+  record: Omit<AttemptRecord, 'deliveryId' | 'attempt'>,
+): Promise<void> {
+  for (const member of batch.members) {
+    await store.recordAttempt({ ...record, deliveryId: member.deliveryId, attempt: member.attemptsBefore + batchAttempt });
+  }
+}
+
+export function createBatchActivities({ events }: { events: EventGateway }) {
+  return {
+    /** Hands an event to its endpoint's batcher, starting the batcher when none runs. */
+    async enqueueInBatch({ endpointId, item }: { endpointId: string; item: BatchItem }): Promise<void> {
+      await events.enqueueInBatch(endpointId, item);
+    },
+  };
+}

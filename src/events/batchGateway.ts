@@ -1,0 +1,27 @@
+import type { Client } from '@temporalio/client';
+import type { batcher } from '../../workflows';
+import { batchAddSignal, batcherWorkflowId, type BatchItem } from '../../workflows/batchDefinitions';
+
+/**
+ * Hands an event to its endpoint's batcher with signal-with-start: the batcher is started when
+ * none runs (or the last one closed while idle), else signalled. Workflow code cannot do this
+ * itself; the event workflow calls it through the `enqueueInBatch` activity.
+ */
+export async function signalBatcher(
+  client: Client,
+  taskQueue: string,
+  withDeadline: <T>(fn: () => Promise<T>) => Promise<T>,
+  endpointId: string,
+  item: BatchItem,
+): Promise<void> {
+  await withDeadline(() =>
+    client.workflow.signalWithStart<typeof batcher, [BatchItem]>('batcher', {
+      taskQueue,
+      workflowId: batcherWorkflowId(endpointId),
+      args: [{ endpointId }],
+      signal: batchAddSignal,
+      signalArgs: [item],
+      staticSummary: `batches events for ${endpointId}`,
+    }),
+  );
+}

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+import { verifyWebhook } from '../../src/verify';
+import { batcherPendingQuery, batcherWorkflowId } from '../../workflows/batchDefinitions';
+import { BATCHES_PER_RUN } from '../../workflows/batcher';
+import type { Received } from '../helpers/receiver';
+import { fastRetry, unique, useKit } from '../helpers/kit';
+import { call, eventually } from '../helpers/stack';
+
+interface BatchBody {
+  type: string;
+  id: string;
+  events: Array<{ id: string; type: string; timestamp: string; data: Record<string, unknown> }>;
+}
+
+describe('batching', function () {
+  this.timeout(90_000);
+  const kit = useKit();
+  const { receiver, createEndpoint, completedCall, send, delivery, waitForDelivery } = kit;
+  const api = (method: string, path: string, body?: unknown) => call(kit.stack.api, method, path, body);
+  const deliveryOf = (eventId: string, endpointId: string) => `${eventId}~${endpointId}`;
+  const bodyOf = (q: Received) => JSON.parse(q.body) as BatchBody;
+
+  it('sends a batch when it holds maxSize events, and the rest maxWaitMs after their first', async () => {
+    const r = await receiver();
+    const maxWaitMs = 3_000;
+    const ep = await createEndpoint({ url: r.url, retry: fastRetry(3), batch: { maxSize: 5, maxWaitMs } });
+    const sentAt: number[] = [];
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      sentAt.push(Date.now());
+      ids.push((await send(completedCall(unique('call')))).id);
+    }
+    const [first, second, third] = await r.waitFor(3, 20_000);
+    assert.deepEqual([first, second, third].map((q) => bodyOf(q).events.length), [5, 5, 2]);
+    // The third batch opened when the 11th event reached the batcher, which was after the 11th send.
+    assert.ok(third.at >= sentAt[10] + maxWaitMs - 100, `the last batch came ${third.at - sentAt[10]} ms after the 11th send`);
+    assert.ok(second.at < sentAt[11] + maxWaitMs, 'the full batches did not wait for maxWaitMs');
+    const delivered = [first, second, third].flatMap((q) => bodyOf(q).events.map((e) => e.id));
+    assert.deepEqual([...delivered].sort(), [...ids].sort());
+    // Each event's delivery shows its batch.
+    const batchIds = new Set<string>();
+    for (const id of ids) {
+      const d = await waitForDelivery(deliveryOf(id, ep.id), 'delivered');
+      assert.equal(d.attempts.length, 1);
+      batchIds.add(d.batchId);
+    }
+    assert.deepEqual([...batchIds].sort(), [first, second, third].map((q) => q.headers['webhook-id']).sort());
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(r.requests.length, 3);
+  });
+
+  it('sends a lone event after maxWaitMs, not before', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint({ url: r.url, batch: { maxSize: 10, maxWaitMs: 2_000 } });
+    const before = Date.now();
+    const { id } = await send(completedCall(unique('call')));
+    const [q] = await r.waitFor(1, 15_000);
+    const waited = q.at - before;
+    assert.ok(waited >= 1_950 && waited < 6_000, `sent after ${waited} ms`);
+    assert.deepEqual(bodyOf(q).events.map((e) => e.id), [id]);
+    await waitForDelivery(deliveryOf(id, ep.id), 'delivered');
+  });
+
+  it('signs the batch like any request: webhook-id is the batch id, every signature of a rotation, each event scoped', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint({ url: r.url, batch: { maxSize: 2, maxWaitMs: 5_000 } });
+    const rotated = await api('POST', `/v1/endpoints/${ep.id}/secret/rotate`, { graceSeconds: 3_600 });
+    assert.equal(rotated.status, 200);
+    const a = await send(completedCall(unique('call')));
+    const b = await send({ ...completedCall(unique('call')), type: 'call_completed' });
+    const [q] = await r.waitFor(1, 15_000);
+    const headers = q.headers as Record<string, string>;
+    // Both the new and the previous secret verify it, with the Standard Webhooks library.
+    const verified = new Webhook(rotated.body.secret).verify(q.body, headers) as BatchBody;
+    new Webhook(ep.secret).verify(q.body, headers);
+    assert.equal(headers['webhook-signature'].split(' ').length, 2);
+    assert.equal(verified.type, 'batch');
+    assert.equal(verified.id, headers['webhook-id']);
+    assert.match(verified.id, /^bat_/);
+    assert.deepEqual(verified.events.map((e) => e.id).sort(), [a.id, b.id].sort());
+    for (const e of verified.events) {
+      assert.equal(e.type, 'call_completed');
+      assert.equal(e.timestamp, '2026-11-29T10:00:05Z');
+      assert.equal(typeof e.data.callId, 'string');
+      // Sensitive fields stay out, as for a single event.
+      assert.equal(e.data.summary, undefined);
+      assert.equal(e.data.transcript, undefined);
+    }
+    const d = await waitForDelivery(deliveryOf(a.id, ep.id), 'delivered');
+    assert.equal(d.batchId, verified.id);
+    assert.equal(d.attempts[0].statusCode, 200);
+  });
+
+  it('signs an ed25519 endpoint batch with v1a', async () => {
+    const r = await receiver();
+    const res = await api('POST', '/v1/endpoints', {
+      id: unique('ep'),
+      url: r.url,
+      signing: 'ed25519',
+      batch: { maxSize: 1, maxWaitMs: 1_000 },
+      filter: { 'data.metadata.test': kit.tag },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const { id } = await send(completedCall(unique('call')));
+    const [q] = await r.waitFor(1, 15_000);
+    const body = verifyWebhook({ payload: q.body, headers: q.headers, publicKey: res.body.publicKey }) as BatchBody;
+    assert.match(String(q.headers['webhook-signature']), /^v1a,/);
+    assert.deepEqual(body.events.map((e) => e.id), [id]);
+  });
+
+  it('retries a batch as a unit, sends it to review, and one resend delivers the whole batch', async () => {
+    const r = await receiver(() => 500);
+    const ep = await createEndpoint({ url: r.url, retry: fastRetry(2), batch: { maxSize: 3, maxWaitMs: 5_000 } });
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await send(completedCall(unique('call')))).id);
+    const inReview = [];
+    for (const id of ids) inReview.push(await waitForDelivery(deliveryOf(id, ep.id), 'awaiting_review'));
+    assert.equal(r.requests.length, 2);
+    const batchId = r.requests[0].headers['webhook-id'];
+    assert.equal(r.requests[1].headers['webhook-id'], batchId);
+    for (const q of r.requests) assert.equal(bodyOf(q).events.length, 3);
+    for (const d of inReview) {
+      assert.equal(d.batchId, batchId);
+      assert.deepEqual(d.attempts.map((a: { attempt: number; statusCode: number }) => [a.attempt, a.statusCode]), [[1, 500], [2, 500]]);
+      assert.equal(d.reason, 'every attempt failed');
+    }
+    // The event's own status follows its delivery.
+    assert.equal((await kit.eventStatus(ids[1])).status, 'awaiting_review');
+
+    r.script(() => 200);
+    const res = await api('POST', `/v1/deliveries/${deliveryOf(ids[0], ep.id)}/resend`, {});
+    assert.equal(res.status, 202);
+    assert.equal(res.body.mode, 'continued');
+    for (const id of ids) {
+      const d = await waitForDelivery(deliveryOf(id, ep.id), 'delivered');
+      assert.deepEqual(d.attempts.map((a: { statusCode: number }) => a.statusCode), [500, 500, 200]);
+    }
+    assert.equal(r.requests.length, 3);
+    assert.equal(r.requests[2].headers['webhook-id'], batchId);
+    assert.deepEqual(bodyOf(r.requests[2]).events.map((e) => e.id).sort(), [...ids].sort());
+  });
+
+  it('discards the whole batch from any of its deliveries', async () => {
+    const r = await receiver(() => 400);
+    const ep = await createEndpoint({ url: r.url, retry: fastRetry(2), batch: { maxSize: 2, maxWaitMs: 5_000 } });
+    const a = await send(completedCall(unique('call')));
+    const b = await send(completedCall(unique('call')));
+    await waitForDelivery(deliveryOf(a.id, ep.id), 'awaiting_review');
+    await waitForDelivery(deliveryOf(b.id, ep.id), 'awaiting_review');
+    assert.equal((await api('POST', `/v1/deliveries/${deliveryOf(b.id, ep.id)}/discard`, {})).status, 202);
+    await waitForDelivery(deliveryOf(a.id, ep.id), 'discarded');
+    await waitForDelivery(deliveryOf(b.id, ep.id), 'discarded');
+    assert.equal(r.requests.length, 1);
+  });
+
+  it('keeps the batcher history bounded across many batches by continuing as new', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint({ url: r.url, batch: { maxSize: 1, maxWaitMs: 50 } });
+    const batches = 3 * BATCHES_PER_RUN;
+    const ids = await Promise.all(Array.from({ length: batches }, async () => (await send(completedCall(unique('call')))).id));
+    await r.waitFor(batches, 60_000);
+    assert.equal(new Set(r.requests.map((q) => q.headers['webhook-id'])).size, batches);
+    for (const id of ids) await waitForDelivery(deliveryOf(id, ep.id), 'delivered');
+
+    const handle = kit.stack.client.workflow.getHandle(batcherWorkflowId(ep.id));
+    const description = await handle.describe();
+    assert.equal(description.status.name, 'RUNNING');
+    // One run of 10 batches is about 130 history events; 30 in one run would be about 400.
+    assert.ok(description.historyLength < 200, `history length ${description.historyLength}`);
+    const { sent, pending } = await handle.query(batcherPendingQuery);
+    assert.equal(sent, batches);
+    assert.equal(pending, 0);
+    const runs = await eventually(async () => {
+      const list = [];
+      for await (const wf of kit.stack.client.workflow.list({ query: `WorkflowId = '${batcherWorkflowId(ep.id)}'` })) list.push(wf);
+      return list.length >= 3 ? list : undefined;
+    }, 15_000, 'the batcher to have continued as new');
+    assert.ok(runs.filter((w) => w.status.name === 'CONTINUED_AS_NEW').length >= 2);
+    const one = await delivery(deliveryOf(ids[0], ep.id));
+    assert.match(one.batchId, /^bat_/);
+  });
+});

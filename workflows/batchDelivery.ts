@@ -1,0 +1,279 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  uuid4,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { batchStatusQuery, batchUpdateSignal, type BatchDeliveryInput, type BatchSnapshot, type BatchUpdate } from './batchDefinitions';
+import { DISCARD_DESCRIPTION, discardSignal, RELEASE_DESCRIPTION, releaseSignal, RESEND_DESCRIPTION, resendSignal } from './definitions';
+import { FAILURE_TYPES } from './failures';
+import { deliveryId } from './ids';
+import type { AttemptReport, CallbackEvent, DeliverBatch, DeliveryStatus, DeliveryTarget } from './types';
+
+/**
+ * One batch's delivery (id `batch-<batchId>`): the same `deliver` activity, given the batch's
+ * events, under the endpoint's retry policy, then the fallback url, then review — as a unit. Every
+ * change of state is signalled to each member event's workflow, whose delivery shows it. Resend,
+ * discard and release reach it from any member (the member forwards them), or directly.
+ */
+
+const { endpointState } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 ms', maximumInterval: '30 seconds' },
+});
+
+const { emitEvent } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  summary: 'emit an operational event',
+});
+
+const HOLD_POLL_FIRST_MS = 60_000;
+const HOLD_POLL_MAX_MS = 3_600_000;
+
+type Action = { kind: 'resend'; url?: string } | { kind: 'discard'; reason?: string } | { kind: 'release' };
+type Stop =
+  | { kind: 'failed'; reason: string; nextDelayMs?: number }
+  | { kind: 'rejected'; reason: string }
+  | { kind: 'gone'; reason: string }
+  | { kind: 'held'; reason: string }
+  | { kind: 'deleted'; reason: string };
+type SeriesOutcome = 'delivered' | Stop;
+
+export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSnapshot> {
+  const { batchId, endpointId, items, endpoint: m } = input;
+  // The batch stands in for an event: its id is the `webhook-id`, its creation the timestamp.
+  const batchEvent: CallbackEvent = { id: batchId, type: 'batch', occurredAt: input.createdAt, data: {} };
+  const batch: DeliverBatch = {
+    events: items.map((i) => i.event),
+    members: items.map((i) => ({ deliveryId: i.deliveryId, attemptsBefore: i.attemptsBefore })),
+  };
+  const state: Omit<BatchUpdate, 'token' | 'batchId' | 'seq'> = { status: 'pending', attempts: 0 };
+  let seq = 0;
+  let action: Action | undefined;
+  /** Signals to members and operational events under way: the workflow ends once they are done. */
+  const background = new Set<Promise<void>>();
+  const track = (task: Promise<unknown>) => {
+    const done = task.then(() => undefined, () => undefined);
+    background.add(done);
+    void done.finally(() => background.delete(done));
+  };
+
+  const snapshot = (): BatchSnapshot => ({
+    batchId,
+    endpointId,
+    status: state.status,
+    attempts: state.attempts,
+    reason: state.reason,
+    events: items.map((i) => i.event.id),
+  });
+
+  setHandler(batchStatusQuery, snapshot);
+  setHandler(
+    resendSignal,
+    ({ url } = {}) => {
+      if (state.status === 'awaiting_review') action = { kind: 'resend', url };
+    },
+    { description: RESEND_DESCRIPTION },
+  );
+  setHandler(
+    discardSignal,
+    ({ reason } = {}) => {
+      if (state.status === 'awaiting_review' || state.status === 'held') action = { kind: 'discard', reason };
+    },
+    { description: DISCARD_DESCRIPTION },
+  );
+  setHandler(
+    releaseSignal,
+    () => {
+      if (state.status === 'held') action = { kind: 'release' };
+    },
+    { description: RELEASE_DESCRIPTION },
+  );
+
+  /** Tells every member; a member whose workflow has closed meanwhile is skipped. */
+  function notify(): void {
+    seq += 1;
+    const update = { ...state, batchId, seq };
+    for (const item of items) {
+      track(getExternalWorkflowHandle(item.workflowId).signal(batchUpdateSignal, { ...update, token: item.token }));
+    }
+  }
+
+  function setStatus(status: DeliveryStatus, reason?: string): void {
+    state.status = status;
+    state.reason = reason;
+    setCurrentDetails(`**${status}** after ${state.attempts} attempt(s)${reason ? ` (${reason})` : ''}, ${items.length} event(s)`);
+    notify();
+  }
+
+  function record(report: AttemptReport | undefined, delivered: boolean): void {
+    if (!report) return;
+    state.attempts = Math.max(state.attempts, report.attempt);
+    state.lastStatusCode = report.statusCode;
+    state.lastError = delivered ? undefined : report.message;
+    if (delivered) state.deliveredAt = report.at;
+    if (report.disabledEndpoint) {
+      track(
+        emitEvent({
+        id: `op_${uuid4()}`,
+        type: 'endpoint_disabled',
+        occurredAt: new Date().toISOString(),
+        data: { endpointId, reason: report.disabledEndpoint, disabledAt: report.at },
+        }),
+      );
+    }
+  }
+
+  async function attempt(deliver: Activities['deliver'], target: DeliveryTarget, url: string | undefined, seriesOffset: number): Promise<SeriesOutcome> {
+    try {
+      const report = await deliver({
+        event: batchEvent,
+        endpointId,
+        deliveryId: deliveryId(batchId, endpointId),
+        target,
+        url,
+        attemptOffset: state.attempts,
+        seriesOffset,
+        batch,
+      });
+      record(report, true);
+      return 'delivered';
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (!(cause instanceof ApplicationFailure)) {
+        state.attempts += 1;
+        state.lastError = 'the attempt timed out';
+        return { kind: 'failed', reason: 'every attempt failed' };
+      }
+      const report = cause.details?.[0] as AttemptReport | undefined;
+      record(report, false);
+      switch (cause.type) {
+        case FAILURE_TYPES.endpointDeleted:
+          return { kind: 'deleted', reason: 'the endpoint was deleted' };
+        case FAILURE_TYPES.endpointDisabled:
+          return { kind: 'held', reason: report?.disabledEndpoint ?? 'the endpoint is disabled' };
+        case FAILURE_TYPES.endpointGone:
+          return { kind: 'gone', reason: 'the receiver answered 410 Gone; the endpoint is disabled' };
+        case FAILURE_TYPES.attemptRejected:
+          return { kind: 'rejected', reason: `the receiver refused the request (${cause.message})` };
+        case FAILURE_TYPES.targetBlocked:
+          return { kind: 'rejected', reason: cause.message };
+        default:
+          return { kind: 'failed', reason: 'every attempt failed', nextDelayMs: report?.nextDelayMs };
+      }
+    }
+  }
+
+  /** One series of attempts under the endpoint's retry policy (as the event workflow does it). */
+  async function series(target: DeliveryTarget, url?: string): Promise<SeriesOutcome> {
+    const r = m.retry;
+    const options = {
+      startToCloseTimeout: r.attemptTimeoutMs + 5_000,
+      summary: `${target === 'fallback' ? 'fallback ' : ''}batch delivery to ${endpointId}`,
+    };
+    const first = proxyActivities<Activities>({ ...options, retry: { maximumAttempts: 1 } });
+    const outcome = await attempt(first.deliver, target, url, 0);
+    if (outcome === 'delivered' || outcome.kind !== 'failed' || r.maxAttempts <= 1) return outcome;
+    setStatus('retrying', target === 'fallback' ? 'delivering to the fallback url' : undefined);
+    await sleep(outcome.nextDelayMs ?? r.initialIntervalMs);
+    const rest = proxyActivities<Activities>({
+      ...options,
+      retry: {
+        initialInterval: Math.min(r.initialIntervalMs * r.backoffCoefficient, r.maxIntervalMs),
+        backoffCoefficient: r.backoffCoefficient,
+        maximumInterval: r.maxIntervalMs,
+        maximumAttempts: r.maxAttempts - 1,
+      },
+    });
+    return attempt(rest.deliver, target, url, 1);
+  }
+
+  async function review(reason: string): Promise<{ url?: string } | undefined> {
+    setStatus('awaiting_review', reason);
+    for (;;) {
+      const acted = await condition(() => action !== undefined, m.reviewWindowMs);
+      if (!acted) {
+        setStatus('expired', 'no resend or discard within the review window');
+        return undefined;
+      }
+      const taken = action!;
+      action = undefined;
+      if (taken.kind === 'discard') {
+        setStatus('discarded', taken.reason ?? 'discarded by an operator');
+        return undefined;
+      }
+      if (taken.kind === 'resend') {
+        setStatus('pending');
+        return { url: taken.url };
+      }
+    }
+  }
+
+  async function hold(reason: string): Promise<boolean> {
+    setStatus('held', reason);
+    let pollMs = HOLD_POLL_FIRST_MS;
+    for (;;) {
+      const acted = await condition(() => action !== undefined, pollMs);
+      const taken = action;
+      action = undefined;
+      if (taken?.kind === 'discard') {
+        setStatus('discarded', taken.reason ?? 'discarded by an operator');
+        return false;
+      }
+      if (taken?.kind === 'release') break;
+      if (!acted) {
+        const endpoint = await endpointState(endpointId);
+        if (endpoint === 'enabled') break;
+        if (endpoint === 'deleted') {
+          setStatus('discarded', 'the endpoint was deleted');
+          return false;
+        }
+        pollMs = Math.min(pollMs * 2, HOLD_POLL_MAX_MS);
+      }
+    }
+    setStatus('pending');
+    return true;
+  }
+
+  async function run(): Promise<void> {
+    let fallbackTried = false;
+    let outcome = await series('primary', input.url);
+    for (;;) {
+      if (outcome === 'delivered') return setStatus('delivered');
+      if (outcome.kind === 'deleted') return setStatus('discarded', outcome.reason);
+      if (outcome.kind === 'held') {
+        if (!(await hold(outcome.reason))) return;
+        outcome = await series('primary', input.url);
+        continue;
+      }
+      if (outcome.kind !== 'gone' && m.hasFallback && !fallbackTried) {
+        fallbackTried = true;
+        setStatus('retrying', 'delivering to the fallback url');
+        const fallback = await series('fallback');
+        if (fallback === 'delivered') return setStatus('delivered_fallback');
+        if (fallback.kind === 'held' || fallback.kind === 'deleted') {
+          outcome = fallback;
+          continue;
+        }
+        outcome = { kind: 'failed', reason: 'the url and the fallback url failed' };
+      }
+      const resend = await review(outcome.reason);
+      if (!resend) return;
+      fallbackTried = true;
+      outcome = await series('primary', resend.url);
+    }
+  }
+
+  await run();
+  // The last update must reach the members before this workflow closes.
+  while (background.size > 0) await Promise.all([...background]);
+  return snapshot();
+}

@@ -1,0 +1,81 @@
+import { condition, continueAsNew, ParentClosePolicy, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  batchAddSignal,
+  batcherPendingQuery,
+  batchWorkflowId,
+  type BatcherInput,
+  type BatchItem,
+} from './batchDefinitions';
+import { batchDelivery } from './batchDelivery';
+import type { MatchedEndpoint } from './types';
+
+/**
+ * One per endpoint with `batch` (id `batcher-<endpointId>`), started and fed by the event
+ * workflows through signal-with-start. It closes a batch when it holds `maxSize` events or
+ * `maxWaitMs` after its first event, and hands it to a `batchDelivery` child workflow (abandoned
+ * on close, so batches in retry or review never hold the batcher up). It continues as new every
+ * BATCHES_PER_RUN batches (or when Temporal suggests it), carrying the events not yet sent, so
+ * its history stays small however long it runs, and it closes after IDLE_CLOSE_MS without events.
+ */
+
+export const BATCHES_PER_RUN = 10;
+/** Also continue as new past this many history events (large batches signal a lot). */
+const HISTORY_LIMIT = 2_000;
+const IDLE_CLOSE_MS = 5 * 60_000;
+
+export async function batcher(input: BatcherInput): Promise<void> {
+  const { endpointId } = input;
+  const perRun = input.batchesPerRun ?? BATCHES_PER_RUN;
+  const pending = [...(input.pending ?? [])];
+  const urgent: BatchItem[] = [...(input.urgent ?? [])];
+  let sent = input.sent ?? 0;
+  let sentThisRun = 0;
+  let endpoint: MatchedEndpoint | undefined = pending.at(-1)?.item.endpoint;
+  // Hand-overs are retried activities: the same token twice is the same event once.
+  const seen = new Set([...pending.map((p) => p.item.token), ...urgent.map((i) => i.token)]);
+
+  setHandler(batchAddSignal, (item) => {
+    if (seen.has(item.token)) return;
+    seen.add(item.token);
+    endpoint = item.endpoint;
+    if (item.url !== undefined) urgent.push(item);
+    else pending.push({ item, arrivedAt: Date.now() });
+  });
+  setHandler(batcherPendingQuery, () => ({ pending: pending.length, sent }));
+
+  async function send(items: BatchItem[], url?: string): Promise<void> {
+    const batchId = `bat_${uuid4()}`;
+    await startChild(batchDelivery, {
+      workflowId: batchWorkflowId(batchId),
+      args: [{ batchId, endpointId, createdAt: new Date().toISOString(), items, endpoint: items.at(-1)!.endpoint, url }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `batch of ${items.length} event(s) to ${endpointId}`,
+    });
+    sent += 1;
+    sentThisRun += 1;
+  }
+
+  const runIsFull = () =>
+    sentThisRun >= perRun || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT;
+
+  for (;;) {
+    while (urgent.length > 0) {
+      const item = urgent.shift()!;
+      await send([item], item.url);
+    }
+    if (runIsFull()) break;
+    if (pending.length === 0) {
+      const woke = await condition(() => pending.length > 0 || urgent.length > 0, IDLE_CLOSE_MS);
+      if (!woke) return;
+      continue;
+    }
+    const { maxSize, maxWaitMs } = endpoint?.batch ?? { maxSize: 1, maxWaitMs: 0 };
+    const waitMs = pending[0].arrivedAt + maxWaitMs - Date.now();
+    if (pending.length < maxSize && waitMs > 0) {
+      await condition(() => pending.length >= maxSize || urgent.length > 0, waitMs);
+      continue;
+    }
+    await send(pending.splice(0, maxSize).map((p) => p.item));
+  }
+  await continueAsNew<typeof batcher>({ endpointId, pending, urgent, sent, batchesPerRun: input.batchesPerRun });
+}
