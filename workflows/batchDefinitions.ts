@@ -26,7 +26,7 @@ export interface BatchItem {
 /** What the batcher carries across continue-as-new. */
 export interface BatcherInput {
   endpointId: string;
-  pending?: Array<{ item: BatchItem; arrivedAt: number }>;
+  pending?: Array<{ item: BatchItem; arrivedAt: number; bytes: number }>;
   /** Items with a one-off url, each sent alone. */
   urgent?: BatchItem[];
   /** Batches sent by this chain of runs, for its details. */

@@ -35,6 +35,17 @@ const { emitEvent } = proxyActivities<Activities>({
   summary: 'emit an operational event',
 });
 
+/**
+ * Flow control's failure type (the deliver activity found no slot; no attempt was made) and its
+ * details, named here so batches wait the same way whether or not flow control is configured.
+ */
+const THROTTLED = 'Throttled';
+interface Throttle {
+  lastAttempt: number;
+  made: number;
+  waitMs: number;
+}
+
 const HOLD_POLL_FIRST_MS = 60_000;
 const HOLD_POLL_MAX_MS = 3_600_000;
 
@@ -132,7 +143,14 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
     }
   }
 
-  async function attempt(deliver: Activities['deliver'], target: DeliveryTarget, url: string | undefined, seriesOffset: number): Promise<SeriesOutcome> {
+  /** `again(made)`: the activity with the attempts left once `made` of the series were made (after a throttle). */
+  async function attempt(
+    again: (made: number) => Activities['deliver'],
+    target: DeliveryTarget,
+    url: string | undefined,
+    seriesOffset: number,
+  ): Promise<SeriesOutcome> {
+    const deliver = again(seriesOffset);
     try {
       const report = await deliver({
         event: batchEvent,
@@ -148,6 +166,13 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
       return 'delivered';
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === THROTTLED) {
+        // Flow control: no attempt was made. Wait, then the same attempt tries again, uncounted.
+        const t = cause.details?.[0] as Throttle;
+        state.attempts = Math.max(state.attempts, t.lastAttempt);
+        await sleep(t.waitMs);
+        return attempt(again, target, url, seriesOffset + t.made);
+      }
       if (!(cause instanceof ApplicationFailure)) {
         state.attempts += 1;
         state.lastError = 'the attempt timed out';
@@ -179,21 +204,22 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
       startToCloseTimeout: r.attemptTimeoutMs + 5_000,
       summary: `${target === 'fallback' ? 'fallback ' : ''}batch delivery to ${endpointId}`,
     };
-    const first = proxyActivities<Activities>({ ...options, retry: { maximumAttempts: 1 } });
-    const outcome = await attempt(first.deliver, target, url, 0);
+    const first = proxyActivities<Activities>({ ...options, retry: { maximumAttempts: 1 } }).deliver;
+    const outcome = await attempt(() => first, target, url, 0);
     if (outcome === 'delivered' || outcome.kind !== 'failed' || r.maxAttempts <= 1) return outcome;
     setStatus('retrying', target === 'fallback' ? 'delivering to the fallback url' : undefined);
     await sleep(outcome.nextDelayMs ?? r.initialIntervalMs);
-    const rest = proxyActivities<Activities>({
-      ...options,
-      retry: {
-        initialInterval: Math.min(r.initialIntervalMs * r.backoffCoefficient, r.maxIntervalMs),
-        backoffCoefficient: r.backoffCoefficient,
-        maximumInterval: r.maxIntervalMs,
-        maximumAttempts: r.maxAttempts - 1,
-      },
-    });
-    return attempt(rest.deliver, target, url, 1);
+    const rest = (made: number) =>
+      proxyActivities<Activities>({
+        ...options,
+        retry: {
+          initialInterval: Math.min(r.initialIntervalMs * r.backoffCoefficient, r.maxIntervalMs),
+          backoffCoefficient: r.backoffCoefficient,
+          maximumInterval: r.maxIntervalMs,
+          maximumAttempts: Math.max(1, r.maxAttempts - made),
+        },
+      }).deliver;
+    return attempt(rest, target, url, 1);
   }
 
   async function review(reason: string): Promise<{ url?: string } | undefined> {

@@ -22,6 +22,14 @@ export const BATCHES_PER_RUN = 10;
 /** Also continue as new past this many history events (large batches signal a lot). */
 const HISTORY_LIMIT = 2_000;
 const IDLE_CLOSE_MS = 5 * 60_000;
+/**
+ * A batch also closes at about this many bytes of events: the batch travels whole through
+ * Temporal (the batch workflow's input, each attempt's input), and Temporal refuses payloads past
+ * 2 MB. An event alone may be up to CALLBACKS_MAX_EVENT_BYTES.
+ */
+export const MAX_BATCH_BYTES = 512 * 1024;
+
+const sizeOf = (item: BatchItem) => JSON.stringify(item.event).length;
 
 export async function batcher(input: BatcherInput): Promise<void> {
   const { endpointId } = input;
@@ -39,7 +47,7 @@ export async function batcher(input: BatcherInput): Promise<void> {
     seen.add(item.token);
     endpoint = item.endpoint;
     if (item.url !== undefined) urgent.push(item);
-    else pending.push({ item, arrivedAt: Date.now() });
+    else pending.push({ item, arrivedAt: Date.now(), bytes: sizeOf(item) });
   });
   setHandler(batcherPendingQuery, () => ({ pending: pending.length, sent }));
 
@@ -53,6 +61,18 @@ export async function batcher(input: BatcherInput): Promise<void> {
     });
     sent += 1;
     sentThisRun += 1;
+  }
+
+  const pendingBytes = () => pending.reduce((sum, p) => sum + p.bytes, 0);
+  /** The next batch: up to maxSize events within MAX_BATCH_BYTES (always at least one). */
+  function take(maxSize: number): BatchItem[] {
+    let count = 0;
+    let bytes = 0;
+    while (count < Math.min(maxSize, pending.length) && (count === 0 || bytes + pending[count].bytes <= MAX_BATCH_BYTES)) {
+      bytes += pending[count].bytes;
+      count += 1;
+    }
+    return pending.splice(0, count).map((p) => p.item);
   }
 
   const runIsFull = () =>
@@ -71,11 +91,12 @@ export async function batcher(input: BatcherInput): Promise<void> {
     }
     const { maxSize, maxWaitMs } = endpoint?.batch ?? { maxSize: 1, maxWaitMs: 0 };
     const waitMs = pending[0].arrivedAt + maxWaitMs - Date.now();
-    if (pending.length < maxSize && waitMs > 0) {
-      await condition(() => pending.length >= maxSize || urgent.length > 0, waitMs);
+    const full = () => pending.length >= maxSize || pendingBytes() >= MAX_BATCH_BYTES;
+    if (!full() && waitMs > 0) {
+      await condition(() => full() || urgent.length > 0, waitMs);
       continue;
     }
-    await send(pending.splice(0, maxSize).map((p) => p.item));
+    await send(take(maxSize));
   }
   await continueAsNew<typeof batcher>({ endpointId, pending, urgent, sent, batchesPerRun: input.batchesPerRun });
 }
