@@ -23,7 +23,7 @@ describe('batching', function () {
 
   it('sends a batch when it holds maxSize events, and the rest maxWaitMs after their first', async () => {
     const r = await receiver();
-    const maxWaitMs = 3_000;
+    const maxWaitMs = 4_000;
     const ep = await createEndpoint({ url: r.url, retry: fastRetry(3), batch: { maxSize: 5, maxWaitMs } });
     const sentAt: number[] = [];
     const ids: string[] = [];
@@ -139,6 +139,29 @@ describe('batching', function () {
     assert.equal(r.requests.length, 3);
     assert.equal(r.requests[2].headers['webhook-id'], batchId);
     assert.deepEqual(bodyOf(r.requests[2]).events.map((e) => e.id).sort(), [...ids].sort());
+  });
+
+  it('falls back as a unit, and expires as a unit', async () => {
+    const primary = await receiver(() => 503);
+    const fallback = await receiver(() => 200);
+    const ep = await createEndpoint({ url: primary.url, fallbackUrl: fallback.url, retry: fastRetry(2), batch: { maxSize: 2, maxWaitMs: 5_000 } });
+    const a = await send(completedCall(unique('call')));
+    const b = await send(completedCall(unique('call')));
+    for (const { id } of [a, b]) {
+      const d = await waitForDelivery(deliveryOf(id, ep.id), 'delivered_fallback');
+      assert.deepEqual(d.attempts.map((x: { target: string }) => x.target), ['primary', 'primary', 'fallback']);
+    }
+    assert.equal(fallback.requests.length, 1);
+    assert.equal(bodyOf(fallback.requests[0]).events.length, 2);
+
+    const dead = await receiver(() => 500);
+    const ep2 = await createEndpoint({ url: dead.url, retry: fastRetry(1), reviewWindowMs: 1_000, batch: { maxSize: 2, maxWaitMs: 5_000 } });
+    const c = await send(completedCall(unique('call')));
+    const e = await send(completedCall(unique('call')));
+    for (const { id } of [c, e]) {
+      const d = await waitForDelivery(deliveryOf(id, ep2.id), 'expired', 20_000);
+      assert.equal(d.attempts.length, 1);
+    }
   });
 
   it('discards the whole batch from any of its deliveries', async () => {
