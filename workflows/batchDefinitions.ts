@@ -29,6 +29,8 @@ export interface BatcherInput {
   pending?: Array<{ item: BatchItem; arrivedAt: number; bytes: number }>;
   /** Items with a one-off url, each sent alone. */
   urgent?: BatchItem[];
+  /** Tokens of the events sent lately, so a repeated hand-over is not sent twice. */
+  recent?: string[];
   /** Batches sent by this chain of runs, for its details. */
   sent?: number;
   /** Tests: continue as new after this many batches (default BATCHES_PER_RUN). */

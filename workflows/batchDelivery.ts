@@ -270,6 +270,8 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
   }
 
   async function run(): Promise<void> {
+    // The members learn their batch at once (and stop handing themselves over).
+    setStatus('pending', 'its batch is being delivered');
     let fallbackTried = false;
     let outcome = await series('primary', input.url);
     for (;;) {

@@ -29,6 +29,8 @@ const IDLE_CLOSE_MS = 5 * 60_000;
  */
 export const MAX_BATCH_BYTES = 512 * 1024;
 
+const RECENT_TOKENS = 2_000;
+
 const sizeOf = (item: BatchItem) => JSON.stringify(item.event).length;
 
 export async function batcher(input: BatcherInput): Promise<void> {
@@ -39,8 +41,10 @@ export async function batcher(input: BatcherInput): Promise<void> {
   let sent = input.sent ?? 0;
   let sentThisRun = 0;
   let endpoint: MatchedEndpoint | undefined = pending.at(-1)?.item.endpoint;
-  // Hand-overs are retried activities: the same token twice is the same event once.
-  const seen = new Set([...pending.map((p) => p.item.token), ...urgent.map((i) => i.token)]);
+  // Hand-overs repeat (activity retries, an event's re-hand-over): the same token twice is the same
+  // event once. Tokens recently sent are carried across continue-as-new, at most RECENT_TOKENS.
+  const seen = new Set([...(input.recent ?? []), ...pending.map((p) => p.item.token), ...urgent.map((i) => i.token)]);
+  const recent = [...(input.recent ?? [])];
 
   setHandler(batchAddSignal, (item) => {
     if (seen.has(item.token)) return;
@@ -61,6 +65,8 @@ export async function batcher(input: BatcherInput): Promise<void> {
     });
     sent += 1;
     sentThisRun += 1;
+    recent.push(...items.map((i) => i.token));
+    if (recent.length > RECENT_TOKENS) recent.splice(0, recent.length - RECENT_TOKENS);
   }
 
   const pendingBytes = () => pending.reduce((sum, p) => sum + p.bytes, 0);
@@ -98,5 +104,5 @@ export async function batcher(input: BatcherInput): Promise<void> {
     }
     await send(take(maxSize));
   }
-  await continueAsNew<typeof batcher>({ endpointId, pending, urgent, sent, batchesPerRun: input.batchesPerRun });
+  await continueAsNew<typeof batcher>({ endpointId, pending, urgent, sent, recent, batchesPerRun: input.batchesPerRun });
 }

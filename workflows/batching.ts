@@ -17,6 +17,13 @@ const { enqueueInBatch } = proxyActivities<Activities>({
   summary: 'hand the event to its endpoint batcher',
 });
 
+/**
+ * Until its batch is heard from, the event hands itself over again now and then (the same token:
+ * the batcher drops repeats), should the batcher have been lost (terminated, reset) with it.
+ */
+const REHAND_FIRST_MS = 30_000;
+const REHAND_MAX_MS = 3_600_000;
+
 type Action = { kind: 'resend'; url?: string } | { kind: 'discard'; reason?: string } | { kind: 'release' };
 
 /** The latest update per hand-over token. Call once per workflow run, before any delivery. */
@@ -50,14 +57,26 @@ export async function deliverBatched({ inbox, event, d, m, url, wasReviewed, set
   const token = uuid4();
   const attemptsBefore = d.attempts;
   setStatus('pending', 'waiting for its batch');
-  await enqueueInBatch({
-    endpointId: d.endpointId,
-    item: { token, workflowId: workflowInfo().workflowId, deliveryId: d.id, event, attemptsBefore, endpoint: m, url },
-  });
+  const handOver = () =>
+    enqueueInBatch({
+      endpointId: d.endpointId,
+      item: { token, workflowId: workflowInfo().workflowId, deliveryId: d.id, event, attemptsBefore, endpoint: m, url },
+    });
+  await handOver();
   let seen = 0;
   let reviewed = wasReviewed;
+  let rehandMs = REHAND_FIRST_MS + 2 * (m.batch?.maxWaitMs ?? 0);
   for (;;) {
-    await condition(() => d.action !== undefined || (inbox.get(token)?.seq ?? 0) > seen);
+    const woken = () => d.action !== undefined || (inbox.get(token)?.seq ?? 0) > seen;
+    if (seen === 0) {
+      if (!(await condition(woken, rehandMs))) {
+        await handOver();
+        rehandMs = Math.min(rehandMs * 2, REHAND_MAX_MS);
+        continue;
+      }
+    } else {
+      await condition(woken);
+    }
     const update = inbox.get(token);
     if (update && update.seq > seen) {
       seen = update.seq;

@@ -213,6 +213,24 @@ describe('batching', function () {
     assert.deepEqual(d.attempts.map((a: { attempt: number }) => a.attempt), [1, 2]);
   });
 
+  it('hands an event over again when its batcher was lost before sending it', async function () {
+    this.timeout(120_000);
+    const r = await receiver();
+    const ep = await createEndpoint({ url: r.url, batch: { maxSize: 10, maxWaitMs: 3_000 } });
+    const { id } = await send(completedCall(unique('call')));
+    const handle = kit.stack.client.workflow.getHandle(batcherWorkflowId(ep.id));
+    await eventually(async () => (await handle.query(batcherPendingQuery).catch(() => undefined))?.pending === 1, 2_500, 'the batcher to hold the event');
+    await handle.terminate('lost, for the test');
+    assert.equal((await delivery(deliveryOf(id, ep.id))).status, 'pending');
+    // 30 s + 2 × maxWaitMs later the event hands itself over again; its new batch goes maxWaitMs after.
+    const [q] = await r.waitFor(1, 60_000);
+    assert.deepEqual(bodyOf(q).events.map((e) => e.id), [id]);
+    const d = await waitForDelivery(deliveryOf(id, ep.id), 'delivered');
+    assert.equal(d.batchId, q.headers['webhook-id']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(r.requests.length, 1);
+  });
+
   it('keeps the batcher history bounded across many batches by continuing as new', async () => {
     const r = await receiver();
     const ep = await createEndpoint({ url: r.url, batch: { maxSize: 1, maxWaitMs: 50 } });
