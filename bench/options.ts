@@ -1,0 +1,85 @@
+/**
+ * Command-line options. `--quick` is a short run (under 3 minutes on 2 cores); the default is
+ * longer windows for steadier figures. The small-load flags let a test run the whole thing tiny.
+ */
+
+export interface Options {
+  quick: boolean;
+  /** Each closed loop's first part, not measured: connections, JIT, caches and Temporal's queues settle. */
+  warmupMs: number;
+  durationMs: { http: number; temporal: number; e2e: number; fanout: number; open: number };
+  /** At most this many operations per phase (events, workflows or POSTs). */
+  maxOps: number;
+  httpConcurrency: number;
+  temporalConcurrency: number;
+  ingestConcurrency: number;
+  /** At most this many deliveries posted but not yet received during a closed loop on ingestion (as many as temporalConcurrency: the same outstanding work). */
+  backlogCap: number;
+  /** How long to wait for the last deliveries after a phase (and at the end) before calling them lost. */
+  drainMs: number;
+  /** How many event workflows to describe() for history and state-transition counts. */
+  costSample: number;
+  /** Write the JSON only here (else bench/results/latest.json and a dated copy). */
+  out?: string;
+  /** Keep the temporary DATA_DIR (logs, SQLite files) for a post-mortem. */
+  keepData: boolean;
+  /** Before starting, wait up to this long for other programs to leave the CPU (0: start at once). */
+  waitQuietMs: number;
+}
+
+const FULL = { warmupMs: 5_000, durationMs: { http: 15_000, temporal: 40_000, e2e: 60_000, fanout: 40_000, open: 45_000 }, drainMs: 120_000, costSample: 100 };
+const QUICK = { warmupMs: 3_000, durationMs: { http: 6_000, temporal: 20_000, e2e: 25_000, fanout: 15_000, open: 15_000 }, drainMs: 45_000, costSample: 25 };
+
+const USAGE = `usage: tsx bench/run.ts [--quick] [--duration-ms N] [--warmup-ms N] [--events N] [--drain-ms N]
+                         [--http-concurrency N] [--temporal-concurrency N] [--ingest-concurrency N]
+                         [--backlog N] [--sample N] [--out FILE] [--keep-data] [--wait-quiet-s N]`;
+
+export function parseOptions(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const base = quick ? QUICK : FULL;
+  const o: Options = {
+    quick,
+    warmupMs: base.warmupMs,
+    durationMs: { ...base.durationMs },
+    maxOps: 1_000_000,
+    httpConcurrency: 64,
+    temporalConcurrency: 48,
+    ingestConcurrency: 16,
+    backlogCap: 48,
+    drainMs: base.drainMs,
+    costSample: base.costSample,
+    keepData: false,
+    waitQuietMs: 0,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const num = () => {
+      const n = Number(argv[++i]);
+      if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} needs a number\n${USAGE}`);
+      return n;
+    };
+    switch (flag) {
+      case '--quick':
+        break;
+      case '--duration-ms': {
+        const n = num();
+        o.durationMs = { http: n, temporal: n, e2e: n, fanout: n, open: n };
+        break;
+      }
+      case '--warmup-ms': o.warmupMs = num(); break;
+      case '--events': o.maxOps = Math.max(1, Math.floor(num())); break;
+      case '--drain-ms': o.drainMs = num(); break;
+      case '--http-concurrency': o.httpConcurrency = Math.max(1, num()); break;
+      case '--temporal-concurrency': o.temporalConcurrency = Math.max(1, num()); break;
+      case '--ingest-concurrency': o.ingestConcurrency = Math.max(1, num()); break;
+      case '--backlog': o.backlogCap = Math.max(1, num()); break;
+      case '--sample': o.costSample = Math.max(1, num()); break;
+      case '--out': o.out = argv[++i]; if (!o.out) throw new Error(`--out needs a file\n${USAGE}`); break;
+      case '--keep-data': o.keepData = true; break;
+      case '--wait-quiet-s': o.waitQuietMs = num() * 1000; break;
+      case '--help': case '-h': console.log(USAGE); process.exit(0); break;
+      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
+    }
+  }
+  return o;
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * The benchmark end to end at a tiny load: it starts the real stack (dev server, worker, API,
+ * receiver, ceiling worker) as `npm run bench` does, and must write a complete, well-formed
+ * result with an exact ledger. The figures themselves are not judged here, only their shape.
+ */
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    // SIGINT lets the bench stop its own stack before it goes.
+    const timer = setTimeout(() => {
+      child.kill('SIGINT');
+      reject(new Error(`the bench did not finish within ${timeoutMs} ms:\n${stderr.slice(-4000)}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function numberAt(obj: unknown, keyPath: string): number {
+  let value: unknown = obj;
+  for (const key of keyPath.split('.')) {
+    assert.ok(value !== null && typeof value === 'object', `${keyPath}: no object at "${key}"`);
+    assert.ok(key in (value as object), `${keyPath}: missing key "${key}"`);
+    value = (value as Record<string, unknown>)[key];
+  }
+  assert.equal(typeof value, 'number', `${keyPath} is not a number: ${JSON.stringify(value)}`);
+  assert.ok(Number.isFinite(value as number), `${keyPath} is not finite`);
+  return value as number;
+}
+
+describe('npm run bench (tiny load)', function () {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-bench-test-')), 'result.json');
+  let run: { code: number | null; stdout: string; stderr: string };
+  let result: any;
+
+  before(async function () {
+    this.timeout(150_000);
+    run = await runBench(
+      ['--quick', '--duration-ms', '2500', '--warmup-ms', '0', '--events', '20', '--drain-ms', '30000', '--sample', '5', '--out', out],
+      140_000,
+    );
+    assert.equal(run.code, 0, `the bench exited with ${run.code}:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
+    result = JSON.parse(fs.readFileSync(out, 'utf8'));
+  });
+
+  after(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
+
+  it('writes every key, numeric where numeric', () => {
+    assert.equal(typeof result.machine, 'object');
+    numberAt(result, 'machine.nproc');
+    numberAt(result, 'machine.memory_gib');
+    assert.equal(typeof result.versions, 'object');
+    assert.match(result.versions.node, /^v\d+/);
+    assert.match(result.versions.temporal_cli, /temporal/i);
+    for (const key of [
+      'http_ceiling',
+      'temporal_ceiling',
+      'e2e',
+      'ratio_e2e_over_temporal',
+      'fanout.events_per_s',
+      'fanout.deliveries_per_s',
+      'cost.history_events_per_delivery',
+      'cost.state_transitions_per_delivery',
+      'cost.cpu_s_per_delivery.server',
+      'cost.cpu_s_per_delivery.worker',
+      'cost.cpu_s_per_delivery.api',
+      'cost.worker_peak_rss_mb',
+      'ledger.accepted',
+      'ledger.delivered',
+      'ledger.lost',
+      'ledger.duplicates',
+    ]) {
+      numberAt(result, key);
+    }
+    for (const load of ['50', '80']) {
+      for (const kind of ['ingest', 'first_attempt']) {
+        for (const p of ['p50', 'p99', 'p999']) numberAt(result, `open_loop.${load}.${kind}.${p}`);
+      }
+    }
+  });
+
+  it('measured something in every phase', () => {
+    for (const key of ['http_ceiling', 'temporal_ceiling', 'e2e', 'fanout.deliveries_per_s', 'cost.history_events_per_delivery', 'cost.worker_peak_rss_mb']) {
+      assert.ok(numberAt(result, key) > 0, `${key} should be above 0`);
+    }
+    assert.ok(numberAt(result, 'open_loop.50.first_attempt.p50') > 0);
+    assert.ok(numberAt(result, 'open_loop.80.first_attempt.p50') > 0);
+  });
+
+  it('keeps an exact ledger: every accepted event delivered, none lost', () => {
+    assert.ok(result.ledger.accepted >= 1);
+    assert.equal(result.ledger.lost, 0);
+    assert.equal(result.ledger.delivered, result.ledger.accepted);
+    assert.equal(result.ledger.invalid_signatures, 0);
+    assert.equal(result.ok, true);
+  });
+
+  it('prints the table on stdout', () => {
+    assert.match(run.stdout, /^\| measure\s+\| value \|$/m);
+    for (const row of ['http_ceiling', 'temporal_ceiling', 'e2e \\(deliveries/s\\)', 'ratio e2e / temporal_ceiling', 'fanout x5', 'open 50%', 'open 80%', 'ledger']) {
+      assert.match(run.stdout, new RegExp(`^\\| ${row}`, 'm'));
+    }
+    assert.match(run.stdout, /^result: OK$/m);
+  });
+});
