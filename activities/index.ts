@@ -1,4 +1,5 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import { isOperational } from '../workflows/eventKinds';
 import { FAILURE_TYPES } from '../workflows/failures';
 import type {
@@ -11,16 +12,19 @@ import type {
   MatchedEndpoint,
 } from '../workflows/types';
 import type { EventType } from '../src/catalog';
-import { AUTO_DISABLE_AFTER_MS_DEFAULT, resolveRetry, REVIEW_WINDOW_MS_DEFAULT, type Endpoint, type EndpointWithSecret } from '../src/endpoint';
+import { AUTO_DISABLE_AFTER_MS_DEFAULT, ORDERING_WINDOW_MS_DEFAULT, resolveRetry, REVIEW_WINDOW_MS_DEFAULT, type Endpoint, type EndpointWithSecret } from '../src/endpoint';
 import type { DeliveryListing } from '../src/events/deliveryListing';
 import type { EventGateway } from '../src/events/eventGateway';
+import type { JoinSequenceInput } from '../src/events/sequences';
 import { parseDeliveryId } from '../src/ids';
 import { compileFilter } from '../src/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
 import { nextDelayMs, verdictOf } from '../src/retryPolicy';
 import { scopeData } from '../src/scope';
 import { signatureHeaders } from '../src/signing';
-import type { Store } from '../src/store/store';
+import type { FlowLease, Store } from '../src/store/store';
+import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/flow';
+import type { ThrottleReport } from '../workflows/types';
 import { USER_AGENT } from '../src/version';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 
@@ -32,9 +36,12 @@ export interface ActivityDeps {
   deliveries: DeliveryListing;
 }
 
-/** The body receivers get: Standard Webhooks' `{ type, timestamp, data }` plus the event id. */
-export function webhookBody(event: CallbackEvent, data: Record<string, unknown>): string {
-  return JSON.stringify({ id: event.id, type: event.type, timestamp: event.occurredAt, data });
+/**
+ * The body receivers get: Standard Webhooks' `{ type, timestamp, data }` plus the event id, and
+ * `outOfOrder: true` when ordering per call sent a later event of the call first.
+ */
+export function webhookBody(event: CallbackEvent, data: Record<string, unknown>, flags: { outOfOrder?: true } = {}): string {
+  return JSON.stringify({ id: event.id, type: event.type, timestamp: event.occurredAt, ...(flags.outOfOrder ? { outOfOrder: true } : {}), data });
 }
 
 function requestHeaders(endpoint: EndpointWithSecret, msgId: string, body: string): Record<string, string> {
@@ -79,12 +86,34 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       retry: resolveRetry(endpoint.retry),
       hasFallback: Boolean(endpoint.fallbackUrl),
       reviewWindowMs: endpoint.reviewWindowMs ?? REVIEW_WINDOW_MS_DEFAULT,
+      ...(endpoint.priority === 'high' ? { priority: 'high' as const } : {}),
       ...(endpoint.batch ? { batch: endpoint.batch } : {}),
+      ...(endpoint.ordering === 'per_call'
+        ? { ordering: 'per_call' as const, orderingWindowMs: endpoint.orderingWindowMs ?? ORDERING_WINDOW_MS_DEFAULT }
+        : {}),
     };
   }
 
   function fail(type: string, report: AttemptReport, options: { nonRetryable?: boolean; nextRetryDelay?: number } = {}): never {
     throw ApplicationFailure.create({ type, message: report.message, details: [report], ...options });
+  }
+
+  /**
+   * Flow control: a slot (a token and a concurrency lease) from the shared store, else a
+   * non-retryable `Throttled` failure that tells the workflow how long to wait. No attempt is
+   * made or logged then; benign, so the SDK logs it at debug level only.
+   */
+  async function acquireSlot(endpoint: Endpoint, deliveryId: string, attempt: number, activityAttempt: number): Promise<FlowLease> {
+    const grant = await store.acquireFlowSlot(endpoint.id, deliveryId, flowLimitsOf(endpoint));
+    if (grant.granted) return grant.lease;
+    const details: ThrottleReport = { lastAttempt: attempt - 1, made: activityAttempt - 1, waitMs: grant.waitMs, reason: grant.reason };
+    throw ApplicationFailure.create({
+      type: FAILURE_TYPES.throttled,
+      message: `no slot under the endpoint's ${grant.reason === 'rate' ? 'rate limit' : 'concurrency limit'}; waiting ${grant.waitMs} ms`,
+      details: [details],
+      nonRetryable: true,
+      category: ApplicationFailureCategory.BENIGN,
+    });
   }
 
   /** Disables the endpoint once; answers the reason when this call did it. */
@@ -142,14 +171,23 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       // A batch's `event` is the batch itself: its id is the webhook-id, and the body lists the events.
       const body = input.batch
         ? batchBody(event.id, input.batch, endpoint.payloadScope)
-        : webhookBody(event, scopeData(event.type as EventType, event.data, endpoint.payloadScope));
+        : webhookBody(event, scopeData(event.type as EventType, event.data, endpoint.payloadScope), { outOfOrder: input.outOfOrder });
+      const lease = await acquireSlot(endpoint, deliveryId, attempt, activityAttempt);
       const startedAt = new Date();
-      const outcome = await http.post({
-        url: targetUrl,
-        headers: requestHeaders(endpoint, event.id, body),
-        body,
-        timeoutMs: retry.attemptTimeoutMs,
-      });
+      const outcome = await http
+        .post({
+          url: targetUrl,
+          headers: requestHeaders(endpoint, event.id, body),
+          body,
+          timeoutMs: retry.attemptTimeoutMs,
+        })
+        .catch(async (err: unknown) => {
+          await store.releaseFlowSlot(endpoint.id, lease, 'neutral', maxConcurrencyOf(endpoint));
+          throw err;
+        });
+      // Only the endpoint's own url speaks for its congestion (AIMD), as for its health below.
+      const flowSignal = target === 'primary' && url === undefined ? flowSignalOf(outcome, retry.attemptTimeoutMs) : 'neutral';
+      await store.releaseFlowSlot(endpoint.id, lease, flowSignal, maxConcurrencyOf(endpoint));
       await store.recordAttempt({
         deliveryId,
         attempt,
@@ -197,6 +235,11 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
         fail(FAILURE_TYPES.attemptFailed, result, { nextRetryDelay: result.nextDelayMs });
       }
       fail(FAILURE_TYPES.attemptRejected, result, { nonRetryable: true });
+    },
+
+    /** Ordering per call: joins the call's sequencer by signal-with-start (workflows/callSequencer.ts). */
+    async joinSequence(input: JoinSequenceInput): Promise<{ sequencerId: string }> {
+      return events.joinSequence(input);
     },
 
     /** Starts an operational event's workflow; idempotent by the event id the workflow chose. */

@@ -37,6 +37,18 @@ export const batchSettingsSchema = z.strictObject({
 
 export const REVIEW_WINDOW_MS_DEFAULT = 7 * 86_400_000;
 
+/** Ordering per call: how long the first event of a burst waits for earlier events of its call. */
+export const ORDERING_WINDOW_MS_DEFAULT = 1_000;
+
+/** Flow control (see README, *Flow control*): a token bucket shared by every worker. */
+export const rateLimitSchema = z.strictObject({
+  perSecond: z.number().positive().max(10_000),
+  /** How many may go at once after a quiet spell (the bucket's size); default: one second's worth. */
+  burst: z.number().int().min(1).max(10_000).optional(),
+});
+
+export const MAX_CONCURRENCY_DEFAULT = 20;
+
 /** Svix's figure: five days of nothing but failures. */
 export const AUTO_DISABLE_AFTER_MS_DEFAULT = 120 * 3_600_000;
 
@@ -83,8 +95,18 @@ const settingsShape = {
   autoDisableAfterMs: durationMs(1_000).max(365 * 86_400_000).optional(),
   /** How long a delivery waits in review for a resend or discard before it expires (default 7 days). */
   reviewWindowMs: durationMs(1_000).max(90 * 86_400_000).optional(),
+  /** Flow control: at most `perSecond` requests a second (bursts of `burst`), across all workers. */
+  rateLimit: rateLimitSchema.optional(),
+  /** The most requests in flight to this endpoint at once, across all workers (default 20); AIMD lowers it under pressure. */
+  maxConcurrency: z.number().int().min(1).max(1_000).optional(),
+  /** `high`: this endpoint's deliveries take Temporal's priority lane (priorityKey 1). */
+  priority: z.enum(['high', 'normal']).optional(),
   /** Deliver in batches: one signed POST of up to `maxSize` events, sent `maxWaitMs` after its first event at the latest. */
   batch: batchSettingsSchema.optional(),
+  /** `per_call`: the events of one call are delivered one at a time, in occurredAt order (default `none`). */
+  ordering: z.enum(['none', 'per_call']).optional(),
+  /** With `per_call`: how long the first event of a burst waits for earlier ones to arrive (default 1 s). */
+  orderingWindowMs: z.number().int().min(0).max(60_000).optional(),
 };
 
 /** How deliveries are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). Fixed at creation. */
@@ -118,7 +140,12 @@ export const endpointPatchSchema = z.strictObject({
   fallbackUrl: settingsShape.fallbackUrl.nullable(),
   autoDisableAfterMs: settingsShape.autoDisableAfterMs.nullable(),
   reviewWindowMs: settingsShape.reviewWindowMs.nullable(),
+  rateLimit: settingsShape.rateLimit.nullable(),
+  maxConcurrency: settingsShape.maxConcurrency.nullable(),
+  priority: settingsShape.priority.nullable(),
   batch: settingsShape.batch.nullable(),
+  ordering: settingsShape.ordering.nullable(),
+  orderingWindowMs: settingsShape.orderingWindowMs.nullable(),
 });
 
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;

@@ -26,6 +26,7 @@ import { batchInbox, deliverBatched } from './batching';
 import { isOperational, type OperationalEventType } from './eventKinds';
 import { FAILURE_TYPES } from './failures';
 import { deliveryId } from './ids';
+import { perCallOrdering } from './ordering';
 import {
   FINAL_STATUSES,
   type AttemptReport,
@@ -36,6 +37,7 @@ import {
   type EventSnapshot,
   type EventStatus,
   type MatchedEndpoint,
+  type ThrottleReport,
 } from './types';
 
 /**
@@ -60,7 +62,11 @@ const { emitEvent } = proxyActivities<Activities>({
 const STATUS_WEIGHT: Record<DeliveryStatus, number> = {
   awaiting_review: 8,
   held: 7,
+  /** Waits for an earlier event of its call, which awaits review (ordering per call). */
+  blocked: 6.5,
   retrying: 6,
+  /** Waits for a slot under the endpoint's rate or concurrency limit (flow control). */
+  throttled: 5.5,
   pending: 5,
   expired: 4,
   discarded: 3,
@@ -138,6 +144,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     d.status = status;
     d.reason = reason;
     publish();
+    ordering.statusChanged(d);
   }
 
   function spawn(task: Promise<void>): void {
@@ -166,6 +173,8 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
   }
 
   const selects = (d: DeliveryState, endpointId?: string) => endpointId === undefined || d.endpointId === endpointId;
+  // Ordering per call (workflows/ordering.ts): before any status changes, which it watches.
+  const ordering = perCallOrdering({ event, probe, setStatus, spawn });
 
   setHandler(statusQuery, snapshot);
   setHandler(eventQuery, () => event);
@@ -220,6 +229,8 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     target: DeliveryTarget,
     url: string | undefined,
     seriesOffset: number,
+    /** The same activity with the attempts left once `made` were made: for a try after a throttle. */
+    again: (made: number) => Activities['deliver'] = () => deliver,
   ): Promise<SeriesOutcome> {
     try {
       const report = await deliver({
@@ -230,11 +241,19 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
         url,
         attemptOffset: d.attempts,
         seriesOffset,
+        ...ordering.deliverFlags(d.endpointId),
       });
       record(d, report, true);
       return 'delivered';
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.throttled) {
+        // Flow control: no attempt was made. Wait, then the same attempt tries again, uncounted.
+        const t = cause.details?.[0] as ThrottleReport;
+        d.attempts = Math.max(d.attempts, t.lastAttempt);
+        await throttle(d, t.waitMs);
+        return attempt(d, again(seriesOffset + t.made), target, url, seriesOffset + t.made, again);
+      }
       if (!(cause instanceof ApplicationFailure)) {
         // The attempt outlived its activity timeout; count it, as the receiver may have seen it.
         d.attempts += 1;
@@ -261,12 +280,22 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     }
   }
 
+  /** Shows `throttled` while waiting for a slot (a workflow timer), then the status it had. */
+  async function throttle(d: DeliveryState, waitMs: number): Promise<void> {
+    const { status, reason } = d;
+    setStatus(d, 'throttled', "waiting for a slot under the endpoint's rate or concurrency limit");
+    await sleep(waitMs);
+    setStatus(d, status, reason);
+  }
+
   /** One series of attempts under the endpoint's retry policy, declared as a Temporal RetryPolicy. */
   async function series(d: DeliveryState, m: MatchedEndpoint, target: DeliveryTarget, url?: string): Promise<SeriesOutcome> {
     const r = m.retry;
     const options = {
       startToCloseTimeout: r.attemptTimeoutMs + 5_000,
       summary: `${target === 'fallback' ? 'fallback ' : ''}delivery to ${m.endpointId}`,
+      // The priority lane: ahead of routine tasks when the queue has a backlog.
+      ...(m.priority === 'high' ? { priority: { priorityKey: 1 } } : {}),
     };
     // The first attempt runs alone so the workflow can show `retrying` as soon as it fails.
     const first = proxyActivities<Activities>({ ...options, retry: { maximumAttempts: 1 } });
@@ -274,17 +303,19 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     if (outcome === 'delivered' || outcome.kind !== 'failed' || r.maxAttempts <= 1 || probe) return outcome;
     setStatus(d, 'retrying', target === 'fallback' ? 'delivering to the fallback url' : undefined);
     await sleep(outcome.nextDelayMs ?? r.initialIntervalMs);
-    const rest = proxyActivities<Activities>({
-      ...options,
-      // The activity sets each delay itself (jitter, Retry-After); these bounds are the fallback.
-      retry: {
-        initialInterval: Math.min(r.initialIntervalMs * r.backoffCoefficient, r.maxIntervalMs),
-        backoffCoefficient: r.backoffCoefficient,
-        maximumInterval: r.maxIntervalMs,
-        maximumAttempts: r.maxAttempts - 1,
-      },
-    });
-    return attempt(d, rest.deliver, target, url, 1);
+    // `made`: attempts of this series so far (1, or more when a throttle interrupted the retries).
+    const rest = (made: number) =>
+      proxyActivities<Activities>({
+        ...options,
+        // The activity sets each delay itself (jitter, Retry-After); these bounds are the fallback.
+        retry: {
+          initialInterval: Math.min(r.initialIntervalMs * r.backoffCoefficient, r.maxIntervalMs),
+          backoffCoefficient: r.backoffCoefficient,
+          maximumInterval: r.maxIntervalMs,
+          maximumAttempts: r.maxAttempts - made,
+        },
+      }).deliver;
+    return attempt(d, rest(1), target, url, 1, rest);
   }
 
   /** Waits for an operator. Answers the resend to make, or undefined once discarded or expired. */
@@ -406,7 +437,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
       matches.set(m.endpointId, m);
       const d: DeliveryState = { id: deliveryId(event.id, m.endpointId), endpointId: m.endpointId, status: 'pending', attempts: 0 };
       deliveries.push(d);
-      spawn(deliverTo(d, m));
+      spawn(ordering.inTurn(d, m, () => deliverTo(d, m)));
     }
     matched = true;
   }

@@ -12,4 +12,6 @@ export const FAILURE_TYPES = {
   noFallback: 'NoFallback',
   /** The outbound guard refused the url (a non-public address, plain http): as final as a rejection. */
   targetBlocked: 'TargetBlocked',
+  /** No slot under the endpoint's flow control (rate or concurrency): no attempt was made; wait and try again. */
+  throttled: 'Throttled',
 } as const;

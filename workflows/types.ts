@@ -8,6 +8,10 @@ export type DeliveryStatus =
   | 'retrying'
   /** The endpoint is disabled; the delivery waits until it is enabled (or deleted). */
   | 'held'
+  /** Waiting for a slot under the endpoint's rate limit or concurrency limit (flow control). */
+  | 'throttled'
+  /** Ordering per call: an earlier event of the same call awaits review; this one waits for it. */
+  | 'blocked'
   | 'delivered'
   | 'delivered_fallback'
   | 'awaiting_review'
@@ -49,8 +53,14 @@ export interface MatchedEndpoint {
   };
   hasFallback: boolean;
   reviewWindowMs: number;
+  /** `high`: delivery activities run with Temporal task priority (priorityKey 1). */
+  priority?: 'high';
   /** Deliver in batches (workflows/batching.ts): at most `maxSize` events, sent `maxWaitMs` after the first at the latest. */
   batch?: BatchSettings;
+  /** `per_call`: the events of one call go one at a time, in occurredAt order (workflows/callSequencer.ts). */
+  ordering?: 'per_call';
+  /** With `ordering`: how long the first event of a burst waits for earlier ones to arrive (ms). */
+  orderingWindowMs?: number;
 }
 
 export type DeliveryTarget = 'primary' | 'fallback';
@@ -66,6 +76,8 @@ export interface DeliverInput {
   attemptOffset: number;
   /** Attempts of this series made before this activity, for the backoff schedule. */
   seriesOffset: number;
+  /** Ordering per call: an event of the same call that occurred later was already sent; the body says so. */
+  outOfOrder?: true;
   /**
    * A batch: `event` is then the batch itself (its id is the batch id, the `webhook-id`) and the
    * body carries these events; each attempt is logged under every member delivery too.
@@ -163,4 +175,17 @@ export interface BatchMember {
 export interface DeliverBatch {
   events: CallbackEvent[];
   members: BatchMember[];
+}
+
+/**
+ * The details of a `Throttled` failure: the deliver activity found no slot (rate or concurrency)
+ * and made no attempt. The workflow waits `waitMs` and tries again, without counting it.
+ */
+export interface ThrottleReport {
+  /** The number of the last attempt actually made (before this activity's throttled try). */
+  lastAttempt: number;
+  /** Attempts this activity made before it was throttled (its earlier Temporal retries). */
+  made: number;
+  waitMs: number;
+  reason: 'rate' | 'concurrency';
 }

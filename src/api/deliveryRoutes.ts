@@ -11,6 +11,8 @@ import { audit, originOf } from './audit';
 
 const deliveryStatusSchema = z.enum([
   'pending', 'retrying', 'held', 'delivered', 'delivered_fallback', 'awaiting_review', 'discarded', 'expired',
+  'blocked',
+  'throttled',
 ]);
 
 const listQuerySchema = z.strictObject({

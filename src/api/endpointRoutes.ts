@@ -10,6 +10,7 @@ import {
 import { z } from 'zod';
 import type { TemporalServices } from '../events/services';
 import { newId } from '../ids';
+import { maxConcurrencyOf } from '../flow';
 import { scopeProblems } from '../scope';
 import { DEFAULT_SIGNING_SCHEME, generateSecret, publicKeyOf, schemeOfSecret } from '../signing';
 import { StoreConflictError, type Store } from '../store/store';
@@ -98,7 +99,12 @@ export function endpointRoutes({
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(publicView(await load(req.params.id)));
+    const endpoint = await load(req.params.id);
+    // Flow control as it stands: the effective (AIMD) concurrency, the rate limit, and how many
+    // deliveries wait for a slot (the store's waiters), plus how many requests are in flight.
+    const { concurrency, queued, inFlight } = await store.flowState(endpoint.id, maxConcurrencyOf(endpoint));
+    const flow = { concurrency, rate: endpoint.rateLimit?.perSecond ?? null, queued, inFlight };
+    res.json({ ...publicView(endpoint), flow });
   });
 
   router.get('/:id/secret', async (req, res) => {

@@ -17,6 +17,7 @@ import { workflowIdForEvent } from '../ids';
 import type { BatchItem } from '../../workflows/batchDefinitions';
 import { signalBatcher } from './batchGateway';
 import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from './errors';
+import { joinSequence, type JoinSequenceInput } from './sequences';
 
 export { TemporalUnavailableError } from './errors';
 
@@ -51,12 +52,22 @@ export interface EventGateway {
   release(eventId: string, endpointId: string): Promise<void>;
   /** Hands an event to its endpoint's batcher (signal-with-start): endpoints with `batch`. */
   enqueueInBatch(endpointId: string, item: BatchItem): Promise<void>;
+  /** Ordering per call: joins (signal-with-start) the sequencer of the delivery's call; answers its workflow id. */
+  joinSequence(input: JoinSequenceInput): Promise<{ sequencerId: string }>;
   ping(): Promise<void>;
 }
 
 function summaryOf(event: CallbackEvent): string {
   const callId = typeof event.data.callId === 'string' ? event.data.callId : '?';
   return `${event.type} (call ${callId.slice(0, 12)})`;
+}
+
+/** Temporal task priority: 1 is first; tasks without one are 3 (the default of 1–5). */
+export const URGENT_PRIORITY_KEY = 1;
+
+/** Escalations a person should act on now take the priority lane. */
+export function isUrgent(event: CallbackEvent): boolean {
+  return event.type === 'escalation_requested' && (event.data.priority === 'urgent' || event.data.priority === 'high');
 }
 
 /** Wraps calls to Temporal in a deadline; what is not a known answer becomes "unavailable". */
@@ -96,6 +107,8 @@ export function createEventGateway(client: Client, taskQueue: string, deadlineMs
           { key: searchAttributes.status, value: 'pending' },
         ],
         staticSummary: summaryOf(input.event),
+        // The priority lane: its tasks (and its activities', which inherit it) go first under a backlog.
+        ...(isUrgent(input.event) ? { priority: { priorityKey: URGENT_PRIORITY_KEY } } : {}),
       }),
     );
 
@@ -189,6 +202,10 @@ export function createEventGateway(client: Client, taskQueue: string, deadlineMs
 
     async enqueueInBatch(endpointId, item) {
       await signalBatcher(client, taskQueue, withDeadline, endpointId, item);
+    },
+
+    async joinSequence(input) {
+      return withDeadline(() => joinSequence(client, taskQueue, input));
     },
 
     async ping() {

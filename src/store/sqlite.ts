@@ -6,6 +6,7 @@ import { StoreConflictError, type AttemptRecord, type Store } from './store';
 import { keyringOf, openSealed, openSettings, sealSettings, sealStoredSecrets, type SecretsAtRest } from './secrets';
 import type { Keyring } from '../crypto/keyring';
 import { resolveKeys } from '../crypto/keys';
+import { createSqliteFlow } from './sqliteFlow';
 
 /** Ordered schema migrations; `PRAGMA user_version` records how many have run. */
 export const MIGRATIONS: string[] = [
@@ -44,6 +45,30 @@ export const MIGRATIONS: string[] = [
   `ALTER TABLE endpoints ADD COLUMN previous_secret TEXT;
    ALTER TABLE endpoints ADD COLUMN previous_secret_expires_at TEXT;
    ALTER TABLE endpoints ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;`,
+  // Flow control (store/sqliteFlow.ts): per endpoint a token bucket and the effective (AIMD)
+  // concurrency, leases for requests in flight, and deliveries waiting for a slot. Epoch ms.
+  `CREATE TABLE IF NOT EXISTS flow (
+     endpoint_id  TEXT PRIMARY KEY,
+     tokens       REAL NOT NULL,
+     refilled_at  INTEGER NOT NULL,
+     concurrency  REAL NOT NULL,
+     decreased_at INTEGER NOT NULL DEFAULT 0,
+     avg_hold_ms  REAL NOT NULL DEFAULT 0
+   );
+   CREATE TABLE IF NOT EXISTS flow_leases (
+     id          TEXT PRIMARY KEY,
+     endpoint_id TEXT NOT NULL,
+     acquired_at INTEGER NOT NULL,
+     expires_at  INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS flow_leases_endpoint ON flow_leases (endpoint_id, expires_at);
+   CREATE TABLE IF NOT EXISTS flow_waiters (
+     waiter_id   TEXT PRIMARY KEY,
+     endpoint_id TEXT NOT NULL,
+     wake_at     INTEGER NOT NULL,
+     expires_at  INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS flow_waiters_endpoint ON flow_waiters (endpoint_id, expires_at);`,
 ];
 
 interface EndpointRow {
@@ -227,7 +252,10 @@ export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store
     return true;
   });
 
+  const flow = createSqliteFlow(db);
+
   return {
+    ...flow,
     async createEndpoint({ id, secret, settings }) {
       const now = new Date().toISOString();
       try {

@@ -36,6 +36,40 @@ export interface AuditRecord extends AuditInput {
   id: number;
 }
 
+/**
+ * Flow control of one endpoint, as each acquire states it (from the endpoint's settings): a token
+ * bucket (`rate`, absent = no rate limit) and a concurrency cap, the store keeping the effective
+ * (AIMD) value under it. Shared by every worker, so a limit holds across all of them.
+ */
+export interface FlowLimits {
+  rate?: { perSecond: number; burst: number };
+  maxConcurrency: number;
+  /** How long a lease lives when never released (a crashed worker): it then frees itself. */
+  leaseMs: number;
+}
+
+/** A slot: one request may be in flight. Give it back with `releaseFlowSlot`. */
+export interface FlowLease {
+  id: string;
+  /** Epoch ms. */
+  acquiredAt: number;
+}
+
+export type FlowGrant =
+  | { granted: true; lease: FlowLease }
+  | { granted: false; waitMs: number; reason: 'rate' | 'concurrency' };
+
+/** What an attempt says about the receiver: `congested` (429, 503, slow) halves the concurrency, `success` adds one. */
+export type FlowSignal = 'success' | 'congested' | 'neutral';
+
+export interface FlowState {
+  /** The effective concurrency limit now (AIMD), at most maxConcurrency. */
+  concurrency: number;
+  inFlight: number;
+  /** Deliveries waiting for a slot now (throttled). */
+  queued: number;
+}
+
 export interface Store {
   createEndpoint(input: { id: string; secret: string; settings: EndpointSettings }): Promise<EndpointWithSecret>;
   getEndpoint(id: string): Promise<EndpointWithSecret | undefined>;
@@ -64,6 +98,16 @@ export interface Store {
   countAttempts(deliveryIds: string[]): Promise<Map<string, number>>;
   /** Deletes attempts that started before `before`; answers how many. */
   purgeAttempts(before: Date): Promise<number>;
+
+  /**
+   * Flow control, one transaction each. `acquireFlowSlot` takes a token and a concurrency slot
+   * together, or neither and answers how long to wait; `waiterId` (the delivery id) is counted as
+   * queued until it acquires or its wait lapses. `now` (epoch ms) is for tests.
+   */
+  acquireFlowSlot(endpointId: string, waiterId: string, limits: FlowLimits, now?: number): Promise<FlowGrant>;
+  /** Gives a slot back and applies the attempt's signal to the effective concurrency (AIMD). */
+  releaseFlowSlot(endpointId: string, lease: FlowLease, signal: FlowSignal, maxConcurrency: number, now?: number): Promise<void>;
+  flowState(endpointId: string, maxConcurrency: number, now?: number): Promise<FlowState>;
 
   recordAudit(entry: AuditInput): Promise<AuditRecord>;
   /** Newest first; `before` is the id of the last record of the previous page. */

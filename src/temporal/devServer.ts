@@ -30,6 +30,9 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** Dynamic config every dev server gets: task priority (the priority lane) needs the new matcher. */
+export const DEFAULT_DYNAMIC_CONFIG: Record<string, unknown> = { 'matching.useNewMatcher': true };
+
 /** The flags `npm start` passes; the benchmark reuses them to measure the same server. */
 export function devServerArgs(o: DevServerOptions): string[] {
   const args = [
@@ -49,7 +52,7 @@ export function devServerArgs(o: DevServerOptions): string[] {
     args.push('--ui-port', String(o.uiPort), '--ui-disable-news-fetch');
     if (o.codecEndpoint) args.push('--ui-codec-endpoint', o.codecEndpoint);
   }
-  for (const [key, value] of Object.entries(o.dynamicConfig ?? {})) {
+  for (const [key, value] of Object.entries({ ...DEFAULT_DYNAMIC_CONFIG, ...o.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   return args;

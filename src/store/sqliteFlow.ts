@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { FlowGrant, FlowLease, FlowLimits, FlowSignal, FlowState, Store } from './store';
+
+/**
+ * Flow control in SQLite (tables from the flow migration in sqlite.ts): per endpoint a token
+ * bucket and the effective concurrency (AIMD), leases for requests in flight, and waiters.
+ * Every call is one `BEGIN IMMEDIATE` transaction, so worker processes sharing the file (each
+ * with its own connection) see one bucket. A PostgreSQL store does the same with
+ * `SELECT … FOR UPDATE` on the endpoint's row.
+ */
+
+/** A waiter still counts as queued this long after its wake-up time (the workflow's round trip). */
+export const WAITER_SLACK_MS = 5_000;
+/** Bounds of a wait for a concurrency slot (no one knows when a lease frees; it is estimated). */
+const CONCURRENCY_WAIT_MIN_MS = 20;
+const CONCURRENCY_WAIT_MAX_MS = 5_000;
+
+interface FlowRow {
+  endpoint_id: string;
+  tokens: number;
+  refilled_at: number;
+  concurrency: number;
+  decreased_at: number;
+  avg_hold_ms: number;
+}
+
+/** The token bucket refilled up to `now`: `perSecond` a second, never above `burst`. */
+export function refill(tokens: number, refilledAt: number, now: number, rate: { perSecond: number; burst: number }): number {
+  const elapsed = Math.max(0, now - refilledAt);
+  return Math.min(rate.burst, tokens + (elapsed * rate.perSecond) / 1000);
+}
+
+/** The effective limit: whole requests, at least 1, at most maxConcurrency. */
+export function effectiveConcurrency(stored: number | undefined, maxConcurrency: number): number {
+  if (stored === undefined) return maxConcurrency;
+  return Math.max(1, Math.min(maxConcurrency, Math.floor(stored)));
+}
+
+/** AIMD: halve on congestion, add one on success, between 1 and maxConcurrency. */
+export function nextConcurrency(current: number, signal: FlowSignal, maxConcurrency: number): number {
+  const c = effectiveConcurrency(current, maxConcurrency);
+  if (signal === 'congested') return Math.max(1, Math.floor(c / 2));
+  if (signal === 'success') return Math.min(maxConcurrency, c + 1);
+  return c;
+}
+
+type FlowMethods = Pick<Store, 'acquireFlowSlot' | 'releaseFlowSlot' | 'flowState'>;
+
+export function createSqliteFlow(db: Database.Database): FlowMethods {
+  const stmt = {
+    get: db.prepare('SELECT * FROM flow WHERE endpoint_id = ?'),
+    insert: db.prepare(
+      `INSERT INTO flow (endpoint_id, tokens, refilled_at, concurrency, decreased_at, avg_hold_ms)
+       VALUES (@endpoint_id, @tokens, @refilled_at, @concurrency, 0, 0)`,
+    ),
+    saveBucket: db.prepare('UPDATE flow SET tokens = @tokens, refilled_at = @refilled_at WHERE endpoint_id = @endpoint_id'),
+    saveRelease: db.prepare(
+      `UPDATE flow SET concurrency = @concurrency, decreased_at = @decreased_at, avg_hold_ms = @avg_hold_ms
+       WHERE endpoint_id = @endpoint_id`,
+    ),
+    expireLeases: db.prepare('DELETE FROM flow_leases WHERE endpoint_id = ? AND expires_at <= ?'),
+    countLeases: db.prepare('SELECT COUNT(*) AS n FROM flow_leases WHERE endpoint_id = ? AND expires_at > ?'),
+    insertLease: db.prepare('INSERT INTO flow_leases (id, endpoint_id, acquired_at, expires_at) VALUES (?, ?, ?, ?)'),
+    deleteLease: db.prepare('DELETE FROM flow_leases WHERE id = ?'),
+    expireWaiters: db.prepare('DELETE FROM flow_waiters WHERE endpoint_id = ? AND expires_at <= ?'),
+    countWaiters: db.prepare('SELECT COUNT(*) AS n FROM flow_waiters WHERE endpoint_id = ? AND expires_at > ?'),
+    getWaiter: db.prepare('SELECT wake_at FROM flow_waiters WHERE waiter_id = ? AND expires_at > ?'),
+    lastWake: db.prepare('SELECT MAX(wake_at) AS w FROM flow_waiters WHERE endpoint_id = ? AND waiter_id != ? AND expires_at > ?'),
+    upsertWaiter: db.prepare(
+      `INSERT INTO flow_waiters (waiter_id, endpoint_id, wake_at, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (waiter_id) DO UPDATE SET endpoint_id = excluded.endpoint_id, wake_at = excluded.wake_at, expires_at = excluded.expires_at`,
+    ),
+    deleteWaiter: db.prepare('DELETE FROM flow_waiters WHERE waiter_id = ?'),
+  };
+  const count = (s: Database.Statement, ...args: unknown[]) => (s.get(...args) as { n: number }).n;
+
+  function row(endpointId: string, limits: { maxConcurrency: number; rate?: { burst: number } }, now: number): FlowRow {
+    const existing = stmt.get.get(endpointId) as FlowRow | undefined;
+    if (existing) return existing;
+    const fresh = { endpoint_id: endpointId, tokens: limits.rate?.burst ?? 0, refilled_at: now, concurrency: limits.maxConcurrency };
+    stmt.insert.run(fresh);
+    return { ...fresh, decreased_at: 0, avg_hold_ms: 0 };
+  }
+
+  const acquire = db.transaction((endpointId: string, waiterId: string, limits: FlowLimits, now: number): FlowGrant => {
+    const flow = row(endpointId, limits, now);
+    stmt.expireLeases.run(endpointId, now);
+    stmt.expireWaiters.run(endpointId, now);
+    const limit = effectiveConcurrency(flow.concurrency, limits.maxConcurrency);
+    const inFlight = count(stmt.countLeases, endpointId, now);
+    const tokens = limits.rate ? refill(flow.tokens, flow.refilled_at, now, limits.rate) : 0;
+    const rateOk = !limits.rate || tokens >= 1 - 1e-9;
+    const concurrencyOk = inFlight < limit;
+
+    if (rateOk && concurrencyOk) {
+      if (limits.rate) stmt.saveBucket.run({ endpoint_id: endpointId, tokens: tokens - 1, refilled_at: now });
+      const lease: FlowLease = { id: randomUUID(), acquiredAt: now };
+      stmt.insertLease.run(lease.id, endpointId, now, now + limits.leaseMs);
+      stmt.deleteWaiter.run(waiterId);
+      return { granted: true, lease };
+    }
+
+    // No slot. Spread the waiters out so they do not all wake for the same token.
+    const returning = stmt.getWaiter.get(waiterId, now) !== undefined;
+    let waitMs = 0;
+    if (!rateOk && limits.rate) {
+      const interval = 1000 / limits.rate.perSecond;
+      const untilToken = Math.ceil(((1 - tokens) * 1000) / limits.rate.perSecond);
+      // A newcomer queues behind the waiters already there; a returning one (its turn came and
+      // another took the token) goes first.
+      const last = returning ? null : (stmt.lastWake.get(endpointId, waiterId, now) as { w: number | null }).w;
+      waitMs = Math.max(untilToken, last === null ? 0 : Math.ceil(last + interval - now));
+    }
+    if (!concurrencyOk) {
+      // About one hold time per `limit` waiters ahead, with jitter so waiters do not wake together.
+      const waiters = count(stmt.countWaiters, endpointId, now) + (returning ? 0 : 1);
+      const hold = flow.avg_hold_ms > 0 ? flow.avg_hold_ms : 100;
+      const estimate = hold * Math.ceil(waiters / limit) * (0.75 + Math.random() / 2);
+      waitMs = Math.max(waitMs, Math.round(Math.min(CONCURRENCY_WAIT_MAX_MS, Math.max(CONCURRENCY_WAIT_MIN_MS, estimate))));
+    }
+    waitMs = Math.max(1, waitMs);
+    if (limits.rate) stmt.saveBucket.run({ endpoint_id: endpointId, tokens, refilled_at: now });
+    stmt.upsertWaiter.run(waiterId, endpointId, now + waitMs, now + waitMs + WAITER_SLACK_MS);
+    return { granted: false, waitMs, reason: rateOk ? 'concurrency' : 'rate' };
+  });
+
+  const release = db.transaction((endpointId: string, lease: FlowLease, signal: FlowSignal, maxConcurrency: number, now: number) => {
+    stmt.deleteLease.run(lease.id);
+    const flow = stmt.get.get(endpointId) as FlowRow | undefined;
+    if (!flow) return;
+    const hold = Math.max(0, now - lease.acquiredAt);
+    const avgHold = flow.avg_hold_ms > 0 ? flow.avg_hold_ms * 0.8 + hold * 0.2 : hold;
+    let concurrency = effectiveConcurrency(flow.concurrency, maxConcurrency);
+    let decreasedAt = flow.decreased_at;
+    // Halve once per round of requests: a request sent before the last decrease says nothing new.
+    if (signal === 'congested' && lease.acquiredAt >= flow.decreased_at) {
+      concurrency = nextConcurrency(concurrency, 'congested', maxConcurrency);
+      decreasedAt = now;
+    } else if (signal === 'success') {
+      concurrency = nextConcurrency(concurrency, 'success', maxConcurrency);
+    }
+    stmt.saveRelease.run({ endpoint_id: endpointId, concurrency, decreased_at: decreasedAt, avg_hold_ms: avgHold });
+  });
+
+  const state = db.transaction((endpointId: string, maxConcurrency: number, now: number): FlowState => {
+    const flow = stmt.get.get(endpointId) as FlowRow | undefined;
+    return {
+      concurrency: effectiveConcurrency(flow?.concurrency, maxConcurrency),
+      inFlight: count(stmt.countLeases, endpointId, now),
+      queued: count(stmt.countWaiters, endpointId, now),
+    };
+  });
+
+  return {
+    async acquireFlowSlot(endpointId, waiterId, limits, now = Date.now()) {
+      return acquire.immediate(endpointId, waiterId, limits, now);
+    },
+    async releaseFlowSlot(endpointId, lease, signal, maxConcurrency, now = Date.now()) {
+      release.immediate(endpointId, lease, signal, maxConcurrency, now);
+    },
+    async flowState(endpointId, maxConcurrency, now = Date.now()) {
+      return state(endpointId, maxConcurrency, now);
+    },
+  };
+}
+

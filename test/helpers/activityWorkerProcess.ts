@@ -1,0 +1,64 @@
+/**
+ * A second worker, as a separate OS process (test/integration/flow.test.ts): the service's
+ * workflows and activities (createActivities) on the test stack's task queue, beside the stack's
+ * own worker, with its own connection to the store file, its own HTTP client and its own
+ * Temporal connection. Prints `ready` once polling; on SIGTERM shuts down and prints
+ * `{"delivered": n}`, the attempts it made that the receiver accepted.
+ *
+ * Environment: TEMPORAL_ADDRESS, TASK_QUEUE, DATA_DIR, MASTER_KEY and PAYLOAD_KEY (base64), and
+ * WORKFLOW_BUNDLE: the path of the stack's prebuilt workflow bundle (bundling again takes seconds).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { createTemporalServices } from '../../src/events/services';
+import { createWebhookClient } from '../../src/http/webhookClient';
+import { openSqliteStore } from '../../src/store/sqlite';
+import { createPayloadCodec, payloadDataConverter } from '../../src/temporal/payloadCodec';
+
+async function main(): Promise<void> {
+  const env = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set`);
+    return value;
+  };
+  Runtime.install({ logger: new DefaultLogger('WARN', ({ message }) => process.stderr.write(`second worker: ${message}\n`)) });
+  const address = env('TEMPORAL_ADDRESS');
+  const taskQueue = env('TASK_QUEUE');
+  const store = openSqliteStore(env('DATA_DIR'), { masterKeys: [Buffer.from(env('MASTER_KEY'), 'base64')] });
+  const http = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
+  const dataConverter = payloadDataConverter(createPayloadCodec([Buffer.from(env('PAYLOAD_KEY'), 'base64')]));
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default', dataConverter });
+  const activities = createActivities({ store, http, ...createTemporalServices(client, { taskQueue, namespace: 'default' }) });
+
+  let delivered = 0;
+  const deliver: typeof activities.deliver = async (input) => {
+    const report = await activities.deliver(input);
+    delivered += 1;
+    return report;
+  };
+  const workerConnection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection: workerConnection,
+    namespace: 'default',
+    taskQueue,
+    activities: { ...activities, deliver },
+    workflowBundle: { codePath: env('WORKFLOW_BUNDLE') },
+    dataConverter,
+  });
+  process.once('SIGTERM', () => worker.shutdown());
+  const running = worker.run();
+  process.stdout.write('ready\n');
+  await running;
+  process.stdout.write(`${JSON.stringify({ delivered })}\n`);
+  await workerConnection.close();
+  await connection.close();
+  await http.close();
+  await store.close();
+}
+
+main().catch((err) => {
+  process.stderr.write(`second worker failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
