@@ -41,18 +41,28 @@ export function withoutPath<T>(root: T, path: string): T {
   return copy as T;
 }
 
+/**
+ * Own data properties only: a key named `__proto__` in parsed JSON must stay a plain field, never
+ * reach an object's prototype (assignment would call the `__proto__` setter).
+ */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** A copy holding only the given paths of `root` (missing paths are skipped). */
 export function pickPaths<T>(root: T, paths: readonly string[]): Partial<T> {
   const out: Record<string, unknown> = {};
   for (const path of paths) {
-    if (!hasPath(root, path)) continue;
+    const found = lookup(root, path);
+    if (!found.found) continue;
     const keys = splitPath(path);
     let target = out;
     for (const key of keys.slice(0, -1)) {
-      if (!isRecord(target[key])) target[key] = {};
+      const existing = Object.prototype.hasOwnProperty.call(target, key) ? target[key] : undefined;
+      if (!isRecord(existing)) define(target, key, {});
       target = target[key] as Record<string, unknown>;
     }
-    target[keys[keys.length - 1]] = getPath(root, path);
+    define(target, keys[keys.length - 1], found.value);
   }
   return out as Partial<T>;
 }
