@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { SequenceSignal } from './sequencing';
 import type { CallbackEvent, DiscardSignal, EventSnapshot, JobProgress, ReleaseSignal, ResendSignal } from './types';
 
 /** Signals, queries and search attributes: shared by the workflow, the API and operators' tools. */
@@ -7,6 +8,8 @@ import type { CallbackEvent, DiscardSignal, EventSnapshot, JobProgress, ReleaseS
 export const resendSignal = defineSignal<[ResendSignal]>('resend');
 export const discardSignal = defineSignal<[DiscardSignal]>('discard');
 export const releaseSignal = defineSignal<[ReleaseSignal]>('release');
+/** Ordering per call: from the call's sequencer, the delivery's turn, or that it is blocked or waiting again. */
+export const sequenceSignal = defineSignal<[SequenceSignal]>('sequence');
 export const statusQuery = defineQuery<EventSnapshot>('status');
 export const jobProgressQuery = defineQuery<JobProgress>('progress');
 /** The event as ingested, so a redelivery in a new run can start from it. */

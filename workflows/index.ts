@@ -1,5 +1,6 @@
 export { batchDelivery } from './batchDelivery';
 export { batcher } from './batcher';
 export { callbackEvent } from './callbackEvent';
+export { callSequencer } from './callSequencer';
 export { deliveryJob } from './deliveryJob';
 export { purgeAttemptLog } from './purgeAttemptLog';
