@@ -254,8 +254,10 @@ export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store
 
   const flow = createSqliteFlow(db);
 
+  const { forget: _forget, ...flowMethods } = flow;
+
   return {
-    ...flow,
+    ...flowMethods,
     async createEndpoint({ id, secret, settings }) {
       const now = new Date().toISOString();
       try {
@@ -281,7 +283,9 @@ export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store
       return disable(id, reason);
     },
     async deleteEndpoint(id) {
-      return stmt.remove.run(id).changes > 0;
+      const removed = stmt.remove.run(id).changes > 0;
+      if (removed) flow.forget(id);
+      return removed;
     },
     async rotateSecret(id, { secret, graceMs }) {
       return rotate(id, secret, graceMs);

@@ -45,7 +45,10 @@ export function nextConcurrency(current: number, signal: FlowSignal, maxConcurre
   return c;
 }
 
-type FlowMethods = Pick<Store, 'acquireFlowSlot' | 'releaseFlowSlot' | 'flowState'>;
+type FlowMethods = Pick<Store, 'acquireFlowSlot' | 'releaseFlowSlot' | 'flowState'> & {
+  /** Drops an endpoint's flow state (it was deleted): an endpoint made again with its id starts afresh. */
+  forget(endpointId: string): void;
+};
 
 export function createSqliteFlow(db: Database.Database): FlowMethods {
   const stmt = {
@@ -72,6 +75,11 @@ export function createSqliteFlow(db: Database.Database): FlowMethods {
        ON CONFLICT (waiter_id) DO UPDATE SET endpoint_id = excluded.endpoint_id, wake_at = excluded.wake_at, expires_at = excluded.expires_at`,
     ),
     deleteWaiter: db.prepare('DELETE FROM flow_waiters WHERE waiter_id = ?'),
+    forget: [
+      db.prepare('DELETE FROM flow WHERE endpoint_id = ?'),
+      db.prepare('DELETE FROM flow_leases WHERE endpoint_id = ?'),
+      db.prepare('DELETE FROM flow_waiters WHERE endpoint_id = ?'),
+    ],
   };
   const count = (s: Database.Statement, ...args: unknown[]) => (s.get(...args) as { n: number }).n;
 
@@ -152,7 +160,14 @@ export function createSqliteFlow(db: Database.Database): FlowMethods {
     };
   });
 
+  const forget = db.transaction((endpointId: string) => {
+    for (const s of stmt.forget) s.run(endpointId);
+  });
+
   return {
+    forget(endpointId) {
+      forget.immediate(endpointId);
+    },
     async acquireFlowSlot(endpointId, waiterId, limits, now = Date.now()) {
       return acquire.immediate(endpointId, waiterId, limits, now);
     },

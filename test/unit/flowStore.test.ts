@@ -159,6 +159,16 @@ describe('flow control store', () => {
       assert.equal((await store.flowState('ep', 4, T0 + 4_000)).concurrency, 4);
     });
 
+    it('forgets an endpoint when it is deleted: one made again with its id starts afresh', async () => {
+      await store.createEndpoint({ id: 'ep', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', settings: { url: 'https://hooks.example.com/a' } });
+      const lease = granted(await store.acquireFlowSlot('ep', 'a', cap(8), T0));
+      await store.releaseFlowSlot('ep', lease, 'congested', 8, T0 + 1);
+      granted(await store.acquireFlowSlot('ep', 'b', cap(8), T0 + 2));
+      assert.deepEqual(await store.flowState('ep', 8, T0 + 3), { concurrency: 4, inFlight: 1, queued: 0 });
+      assert.equal(await store.deleteEndpoint('ep'), true);
+      assert.deepEqual(await store.flowState('ep', 8, T0 + 4), { concurrency: 8, inFlight: 0, queued: 0 });
+    });
+
     it('needs a token and a concurrency slot together: a refused acquire takes neither', async () => {
       const limits: FlowLimits = { rate: { perSecond: 1, burst: 2 }, maxConcurrency: 1, leaseMs: 10_000 };
       const lease = granted(await store.acquireFlowSlot('ep', 'a', limits, T0));
