@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, verify as edVerify, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { verifyWebhook } from '../../src/verify';
@@ -229,6 +230,16 @@ describe('signing: rotation, ed25519, secrets at rest (real stack)', function ()
       assert.ok(verifiesWith(got, rotated.body.secret) && verifiesWith(got, ep.secret));
 
       const dir = kit.stack.dataDir;
+      // Other tests keep writing: fold the WAL into the main file first, so the snapshot read below
+      // cannot miss a page that a checkpoint moved between reading one file and the next.
+      const db = new Database(path.join(dir, 'callbacks.sqlite'));
+      try {
+        for (let i = 0; i < 50 && (db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[])[0].busy !== 0; i++) {
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      } finally {
+        db.close();
+      }
       const bytes = Buffer.concat(
         fs.readdirSync(dir).filter((f) => f.startsWith('callbacks.sqlite')).map((f) => fs.readFileSync(path.join(dir, f))),
       );
