@@ -13,7 +13,7 @@ import {
 import type { Activities } from '../activities';
 import { batchStatusQuery, batchUpdateSignal, type BatchDeliveryInput, type BatchSnapshot, type BatchUpdate } from './batchDefinitions';
 import { DISCARD_DESCRIPTION, discardSignal, RELEASE_DESCRIPTION, releaseSignal, RESEND_DESCRIPTION, resendSignal } from './definitions';
-import { FAILURE_TYPES } from './failures';
+import { stopFor, type SeriesOutcome } from './seriesOutcome';
 import { deliveryId } from './ids';
 import type { AttemptReport, CallbackEvent, DeliverBatch, DeliveryStatus, DeliveryTarget } from './types';
 
@@ -50,13 +50,6 @@ const HOLD_POLL_FIRST_MS = 60_000;
 const HOLD_POLL_MAX_MS = 3_600_000;
 
 type Action = { kind: 'resend'; url?: string } | { kind: 'discard'; reason?: string } | { kind: 'release' };
-type Stop =
-  | { kind: 'failed'; reason: string; nextDelayMs?: number }
-  | { kind: 'rejected'; reason: string }
-  | { kind: 'gone'; reason: string }
-  | { kind: 'held'; reason: string }
-  | { kind: 'deleted'; reason: string };
-type SeriesOutcome = 'delivered' | Stop;
 
 export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSnapshot> {
   const { batchId, endpointId, items, endpoint: m } = input;
@@ -180,20 +173,7 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
       }
       const report = cause.details?.[0] as AttemptReport | undefined;
       record(report, false);
-      switch (cause.type) {
-        case FAILURE_TYPES.endpointDeleted:
-          return { kind: 'deleted', reason: 'the endpoint was deleted' };
-        case FAILURE_TYPES.endpointDisabled:
-          return { kind: 'held', reason: report?.disabledEndpoint ?? 'the endpoint is disabled' };
-        case FAILURE_TYPES.endpointGone:
-          return { kind: 'gone', reason: 'the receiver answered 410 Gone; the endpoint is disabled' };
-        case FAILURE_TYPES.attemptRejected:
-          return { kind: 'rejected', reason: `the receiver refused the request (${cause.message})` };
-        case FAILURE_TYPES.targetBlocked:
-          return { kind: 'rejected', reason: cause.message };
-        default:
-          return { kind: 'failed', reason: 'every attempt failed', nextDelayMs: report?.nextDelayMs };
-      }
+      return stopFor(cause, report);
     }
   }
 

@@ -25,6 +25,7 @@ import {
 import { batchInbox, deliverBatched } from './batching';
 import { isOperational, type OperationalEventType } from './eventKinds';
 import { FAILURE_TYPES } from './failures';
+import { stopFor, type SeriesOutcome } from './seriesOutcome';
 import { deliveryId } from './ids';
 import { perCallOrdering } from './ordering';
 import {
@@ -83,15 +84,6 @@ type Action = { kind: 'resend'; url?: string } | { kind: 'discard'; reason?: str
 interface DeliveryState extends DeliverySnapshot {
   action?: Action;
 }
-
-/** How a series of attempts ended, when not delivered. */
-type Stop =
-  | { kind: 'failed'; reason: string; nextDelayMs?: number }
-  | { kind: 'rejected'; reason: string }
-  | { kind: 'gone'; reason: string }
-  | { kind: 'held'; reason: string }
-  | { kind: 'deleted'; reason: string };
-type SeriesOutcome = 'delivered' | Stop;
 
 export async function callbackEvent(input: CallbackEventInput): Promise<EventSnapshot> {
   const { event, probe, redeliver } = input;
@@ -262,21 +254,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
       }
       const report = cause.details?.[0] as AttemptReport | undefined;
       record(d, report, false);
-      switch (cause.type) {
-        case FAILURE_TYPES.endpointDeleted:
-          return { kind: 'deleted', reason: 'the endpoint was deleted' };
-        case FAILURE_TYPES.endpointDisabled:
-          return { kind: 'held', reason: report?.disabledEndpoint ?? 'the endpoint is disabled' };
-        case FAILURE_TYPES.endpointGone:
-          return { kind: 'gone', reason: 'the receiver answered 410 Gone; the endpoint is disabled' };
-        case FAILURE_TYPES.attemptRejected:
-          return { kind: 'rejected', reason: `the receiver refused the request (${cause.message})` };
-        case FAILURE_TYPES.targetBlocked:
-          // The message says it: "refused by the outbound guard: <url or address> is <range>".
-          return { kind: 'rejected', reason: cause.message };
-        default:
-          return { kind: 'failed', reason: 'every attempt failed', nextDelayMs: report?.nextDelayMs };
-      }
+      return stopFor(cause, report);
     }
   }
 
