@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, verify as edVerify, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -230,20 +231,22 @@ describe('signing: rotation, ed25519, secrets at rest (real stack)', function ()
       assert.ok(verifiesWith(got, rotated.body.secret) && verifiesWith(got, ep.secret));
 
       const dir = kit.stack.dataDir;
-      // Other tests keep writing: fold the WAL into the main file first, so the snapshot read below
-      // cannot miss a page that a checkpoint moved between reading one file and the next.
-      const db = new Database(path.join(dir, 'callbacks.sqlite'));
+      // The raw files as they are (main file, WAL, shared memory), plus a consistent copy made with
+      // SQLite's backup API: a checkpoint running between reading the main file and the WAL can
+      // hide a page from the raw read, never from the copy.
+      const raw = Buffer.concat(
+        fs.readdirSync(dir).filter((f) => f.startsWith('callbacks.sqlite')).map((f) => fs.readFileSync(path.join(dir, f))),
+      );
+      const copyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'callbacks-copy-')), 'copy.sqlite');
+      const db = new Database(path.join(dir, 'callbacks.sqlite'), { fileMustExist: true });
       try {
-        for (let i = 0; i < 50 && (db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[])[0].busy !== 0; i++) {
-          await new Promise((res) => setTimeout(res, 50));
-        }
+        await db.backup(copyFile);
       } finally {
         db.close();
       }
-      const bytes = Buffer.concat(
-        fs.readdirSync(dir).filter((f) => f.startsWith('callbacks.sqlite')).map((f) => fs.readFileSync(path.join(dir, f))),
-      );
-      assert.ok(bytes.includes(Buffer.from(ep.id)), 'the endpoint is in these files');
+      const copy = fs.readFileSync(copyFile);
+      assert.ok(copy.includes(Buffer.from(ep.id)), 'the endpoint is in the database');
+      const bytes = Buffer.concat([raw, copy]);
       for (const value of [ep.secret, rotated.body.secret, ep.secret.slice(6), rotated.body.secret.slice(6), token]) {
         assert.equal(bytes.includes(Buffer.from(value)), false, `${value} is readable on disk`);
       }
