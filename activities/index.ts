@@ -188,9 +188,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       // Only the endpoint's own url speaks for its congestion (AIMD), as for its health below.
       const flowSignal = target === 'primary' && url === undefined ? flowSignalOf(outcome, retry.attemptTimeoutMs) : 'neutral';
       await store.releaseFlowSlot(endpoint.id, lease, flowSignal, maxConcurrencyOf(endpoint));
-      await store.recordAttempt({
-        deliveryId,
-        attempt,
+      const logged = {
         target,
         url: targetUrl,
         startedAt: startedAt.toISOString(),
@@ -198,18 +196,10 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
         statusCode: outcome.statusCode,
         failure: outcome.failure,
         responseBody: outcome.responseBody,
-      });
-      if (input.batch) {
-        await recordMemberAttempts(store, input.batch, attempt, {
-          target,
-          url: targetUrl,
-          startedAt: startedAt.toISOString(),
-          durationMs: outcome.durationMs,
-          statusCode: outcome.statusCode,
-          failure: outcome.failure,
-          responseBody: outcome.responseBody,
-        });
-      }
+      };
+      await store.recordAttempt({ deliveryId, attempt, ...logged });
+      // A batch's attempt is each of its events' attempt too, so every member's log shows it.
+      if (input.batch) await recordMemberAttempts(store, input.batch, attempt, logged);
       const result = report({ statusCode: outcome.statusCode, failure: outcome.failure, message: outcome.message });
       const verdict = verdictOf(outcome, retry.retryAllErrors);
 

@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import { devServerArgs } from '../src/temporal/devServer';
+import { devServerArgs, waitUntilServing } from '../src/temporal/devServer';
 import { peakRssMb, treeCpuSeconds } from './procstat';
 
 /**
@@ -127,26 +126,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitUntilServing(address: string, proc: Proc, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) throw new Error(`the Temporal dev server exited (${proc.child.exitCode}):\n${proc.output().slice(-4000)}`);
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return;
-      } finally {
-        await connection.close();
-      }
-    } catch (err) {
-      lastError = err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  throw new Error(`the Temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${String(lastError)}`);
-}
 
 /** The dev server exactly as `npm start` runs it (devServerArgs), headless, on a free port. */
 export async function startDevServer(cliPath: string, dataDir: string, env: Record<string, string>): Promise<{ proc: Proc; address: string; args: string[] }> {
@@ -154,7 +133,11 @@ export async function startDevServer(cliPath: string, dataDir: string, env: Reco
   const args = devServerArgs({ cliPath, dataDir, port, uiPort: 0, namespace: 'default', headless: true });
   const proc = spawnProc('temporal', cliPath, args, { env, logFile: path.join(dataDir, 'temporal-server.log') });
   const address = `127.0.0.1:${port}`;
-  await waitUntilServing(address, proc, 60_000);
+  try {
+    await waitUntilServing(address, proc.child, 60_000);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${proc.output().slice(-4000)}`);
+  }
   return { proc, address, args };
 }
 

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import type express from 'express';
 import { createApp } from '../../src/api/app';
 import { isOperational } from '../../workflows/eventKinds';
 import { eventTypes, sensitivePaths } from '../../src/catalog';
@@ -11,6 +8,7 @@ import { createLogger } from '../../src/log';
 import type { UrlPolicy } from '../../src/urlPolicy';
 import { freePort } from '../helpers/ports';
 import { call, eventually, sharedStack, type Stack } from '../helpers/stack';
+import { listen } from '../helpers/listen';
 
 /**
  * The HTTP contract: validation, error shape, endpoint CRUD, the catalog, auth, url policy,
@@ -54,19 +52,6 @@ function startedCall(callId: string, extra: Record<string, unknown> = {}) {
       startedAt: '2026-11-29T09:58:00Z',
       metadata: { test: tag },
       ...extra,
-    },
-  };
-}
-
-async function listen(app: express.Express): Promise<{ base: string; close: () => Promise<void> }> {
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

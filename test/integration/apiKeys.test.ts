@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type express from 'express';
 import { createApp } from '../../src/api/app';
 import { keyIdOf } from '../../src/api/auth';
 import { createLogger } from '../../src/log';
 import { unique } from '../helpers/kit';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { call, eventually, sharedStack, type Stack } from '../helpers/stack';
+import { listen } from '../helpers/listen';
 
 /**
  * API keys with roles, over real HTTP against the shared stack: an `ingest` key may only post
@@ -24,19 +22,6 @@ function assertError(res: Res, status: number, code: string, ...fragments: strin
   assert.equal(res.body?.error?.code, code, dump);
   assert.equal(typeof res.body.error.message, 'string', dump);
   for (const f of fragments) assert.ok(res.body.error.message.includes(f), `${JSON.stringify(res.body.error.message)} lacks ${JSON.stringify(f)}`);
-}
-
-async function listen(app: express.Express): Promise<{ base: string; close: () => Promise<void> }> {
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 describe('API keys with roles', function () {

@@ -2,18 +2,16 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
-import type express from 'express';
 import { createApp } from '../../src/api/app';
 import { keyIdOf } from '../../src/crypto/keyring';
 import { createLogger } from '../../src/log';
 import { ENCRYPTED_ENCODING, METADATA_KEY_ID } from '../../src/temporal/payloadCodec';
 import { unique, useKit } from '../helpers/kit';
 import { call, eventually, TEST_PAYLOAD_KEY } from '../helpers/stack';
+import { listen } from '../helpers/listen';
 
 /**
  * Call data never rests in clear: with a real dev server, worker, store and receiver, an event
@@ -74,19 +72,6 @@ function filesContaining(dir: string, needle: string): string[] {
 
 function listFiles(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
-}
-
-async function listen(app: express.Express): Promise<{ base: string; close: () => Promise<void> }> {
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 describe('data protection', function () {
