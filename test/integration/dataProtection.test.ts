@@ -12,6 +12,7 @@ import { ENCRYPTED_ENCODING, METADATA_KEY_ID } from '../../src/temporal/payloadC
 import { unique, useKit } from '../helpers/kit';
 import { call, eventually, TEST_PAYLOAD_KEY } from '../helpers/stack';
 import { listen } from '../helpers/listen';
+import { readOutsideProcess } from '../helpers/readOutside';
 
 /**
  * Call data never rests in clear: with a real dev server, worker, store and receiver, an event
@@ -55,13 +56,8 @@ function filesContaining(dir: string, needle: string): string[] {
       const full = path.join(at, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.isFile()) {
-        let bytes: Buffer;
-        try {
-          bytes = fs.readFileSync(full);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // a -shm or -journal gone meanwhile
-          throw err;
-        }
+        const bytes = readOutsideProcess(full);
+        if (bytes === undefined) continue; // a -shm or -journal gone meanwhile
         if (bytes.includes(needle)) found.push(path.relative(dir, full));
       }
     }
