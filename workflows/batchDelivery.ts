@@ -4,7 +4,6 @@ import {
   condition,
   getExternalWorkflowHandle,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -16,6 +15,7 @@ import { DISCARD_DESCRIPTION, discardSignal, RELEASE_DESCRIPTION, releaseSignal,
 import { stopFor, type SeriesOutcome } from './seriesOutcome';
 import { deliveryId } from './ids';
 import type { AttemptReport, CallbackEvent, DeliverBatch, DeliveryStatus, DeliveryTarget } from './types';
+import { endpointState, emitEvent } from './serviceActivities';
 
 /**
  * One batch's delivery (id `batch-<batchId>`): the same `deliver` activity, given the batch's
@@ -24,16 +24,6 @@ import type { AttemptReport, CallbackEvent, DeliverBatch, DeliveryStatus, Delive
  * discard and release reach it from any member (the member forwards them), or directly.
  */
 
-const { endpointState } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 ms', maximumInterval: '30 seconds' },
-});
-
-const { emitEvent } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-  summary: 'emit an operational event',
-});
 
 /**
  * Flow control's failure type (the deliver activity found no slot; no attempt was made) and its

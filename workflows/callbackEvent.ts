@@ -3,7 +3,6 @@ import {
   ApplicationFailure,
   condition,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -40,6 +39,7 @@ import {
   type MatchedEndpoint,
   type ThrottleReport,
 } from './types';
+import { matchEndpoints, endpointState, emitEvent } from './serviceActivities';
 
 /**
  * One workflow per event: match endpoints, then for each match deliver with the endpoint's
@@ -47,17 +47,6 @@ import {
  * a disabled endpoint are held until it is enabled again.
  */
 
-const { matchEndpoints, endpointState } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  // The store may be briefly unavailable; keep trying rather than lose the event.
-  retry: { initialInterval: '200 ms', maximumInterval: '30 seconds' },
-});
-
-const { emitEvent } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-  summary: 'emit an operational event',
-});
 
 /** The order in which a delivery's state speaks for the whole event: what needs attention first. */
 const STATUS_WEIGHT: Record<DeliveryStatus, number> = {
