@@ -21,6 +21,8 @@ export interface BatchItem {
   endpoint: MatchedEndpoint;
   /** A one-off url (a resend with `url`): such an item goes out at once, in a batch of its own. */
   url?: string;
+  /** An urgent escalation: its batch goes out at once, in the priority lane, without waiting for maxSize or maxWaitMs. */
+  urgent?: boolean;
 }
 
 /** What the batcher carries across continue-as-new. */

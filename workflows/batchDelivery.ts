@@ -14,7 +14,8 @@ import { batchStatusQuery, batchUpdateSignal, type BatchDeliveryInput, type Batc
 import { DISCARD_DESCRIPTION, discardSignal, RELEASE_DESCRIPTION, releaseSignal, RESEND_DESCRIPTION, resendSignal } from './definitions';
 import { stopFor, type SeriesOutcome } from './seriesOutcome';
 import { deliveryId } from './ids';
-import type { AttemptReport, CallbackEvent, DeliverBatch, DeliveryStatus, DeliveryTarget } from './types';
+import { FAILURE_TYPES } from './failures';
+import type { AttemptReport, CallbackEvent, DeliverBatch, DeliveryStatus, DeliveryTarget, ThrottleReport } from './types';
 import { endpointState, emitEvent } from './serviceActivities';
 
 /**
@@ -24,17 +25,6 @@ import { endpointState, emitEvent } from './serviceActivities';
  * discard and release reach it from any member (the member forwards them), or directly.
  */
 
-
-/**
- * Flow control's failure type (the deliver activity found no slot; no attempt was made) and its
- * details, named here so batches wait the same way whether or not flow control is configured.
- */
-const THROTTLED = 'Throttled';
-interface Throttle {
-  lastAttempt: number;
-  made: number;
-  waitMs: number;
-}
 
 const HOLD_POLL_FIRST_MS = 60_000;
 const HOLD_POLL_MAX_MS = 3_600_000;
@@ -149,11 +139,11 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
       return 'delivered';
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === THROTTLED) {
+      if (cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.throttled) {
         // Flow control: no attempt was made. Wait, then the same attempt tries again, uncounted.
-        const t = cause.details?.[0] as Throttle;
+        const t = cause.details?.[0] as ThrottleReport;
         state.attempts = Math.max(state.attempts, t.lastAttempt);
-        await sleep(t.waitMs);
+        await throttle(t.waitMs);
         return attempt(again, target, url, seriesOffset + t.made);
       }
       if (!(cause instanceof ApplicationFailure)) {
@@ -165,6 +155,14 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
       record(report, false);
       return stopFor(cause, report);
     }
+  }
+
+  /** Shows `throttled` (on the batch and every member) while waiting for a slot, then the status it had. */
+  async function throttle(waitMs: number): Promise<void> {
+    const { status, reason } = state;
+    setStatus('throttled', "waiting for a slot under the endpoint's rate or concurrency limit");
+    await sleep(waitMs);
+    setStatus(status, reason);
   }
 
   /** One series of attempts under the endpoint's retry policy (as the event workflow does it). */

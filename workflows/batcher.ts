@@ -7,6 +7,7 @@ import {
   type BatchItem,
 } from './batchDefinitions';
 import { batchDelivery } from './batchDelivery';
+import { URGENT_PRIORITY_KEY } from './eventKinds';
 import type { MatchedEndpoint } from './types';
 
 /**
@@ -57,8 +58,11 @@ export async function batcher(input: BatcherInput): Promise<void> {
 
   async function send(items: BatchItem[], url?: string): Promise<void> {
     const batchId = `bat_${uuid4()}`;
+    // The priority lane: a `priority: "high"` endpoint's batches, and any batch carrying an urgent escalation.
+    const lane = items.at(-1)!.endpoint.priority === 'high' || items.some((i) => i.urgent);
     await startChild(batchDelivery, {
       workflowId: batchWorkflowId(batchId),
+      ...(lane ? { priority: { priorityKey: URGENT_PRIORITY_KEY } } : {}),
       args: [{ batchId, endpointId, createdAt: new Date().toISOString(), items, endpoint: items.at(-1)!.endpoint, url }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `batch of ${items.length} event(s) to ${endpointId}`,
@@ -97,7 +101,8 @@ export async function batcher(input: BatcherInput): Promise<void> {
     }
     const { maxSize, maxWaitMs } = endpoint?.batch ?? { maxSize: 1, maxWaitMs: 0 };
     const waitMs = pending[0].arrivedAt + maxWaitMs - Date.now();
-    const full = () => pending.length >= maxSize || pendingBytes() >= MAX_BATCH_BYTES;
+    // An urgent escalation does not wait for the batch to fill: it goes now, with what is pending.
+    const full = () => pending.length >= maxSize || pendingBytes() >= MAX_BATCH_BYTES || pending.some((p) => p.item.urgent);
     if (!full() && waitMs > 0) {
       await condition(() => full() || urgent.length > 0, waitMs);
       continue;

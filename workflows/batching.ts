@@ -2,6 +2,7 @@ import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, uuid
 import type { Activities } from '../activities';
 import { batchUpdateSignal, batchWorkflowId, type BatchUpdate } from './batchDefinitions';
 import { discardSignal, releaseSignal, resendSignal } from './definitions';
+import { isUrgent } from './eventKinds';
 import type { CallbackEvent, DeliverySnapshot, DeliveryStatus, MatchedEndpoint } from './types';
 
 /**
@@ -60,7 +61,16 @@ export async function deliverBatched({ inbox, event, d, m, url, wasReviewed, set
   const handOver = () =>
     enqueueInBatch({
       endpointId: d.endpointId,
-      item: { token, workflowId: workflowInfo().workflowId, deliveryId: d.id, event, attemptsBefore, endpoint: m, url },
+      item: {
+        token,
+        workflowId: workflowInfo().workflowId,
+        deliveryId: d.id,
+        event,
+        attemptsBefore,
+        endpoint: m,
+        url,
+        ...(isUrgent(event) ? { urgent: true } : {}),
+      },
     });
   await handOver();
   let seen = 0;

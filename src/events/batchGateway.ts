@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { batcher } from '../../workflows';
 import { batchAddSignal, batcherWorkflowId, type BatchItem } from '../../workflows/batchDefinitions';
+import { URGENT_PRIORITY_KEY } from '../../workflows/eventKinds';
 
 /**
  * Hands an event to its endpoint's batcher with signal-with-start: the batcher is started when
@@ -22,6 +23,8 @@ export async function signalBatcher(
       signal: batchAddSignal,
       signalArgs: [item],
       staticSummary: `batches events for ${endpointId}`,
+      // A `priority: "high"` endpoint's batcher runs in the priority lane (when this call starts it).
+      ...(item.endpoint.priority === 'high' ? { priority: { priorityKey: URGENT_PRIORITY_KEY } } : {}),
     }),
   );
 }

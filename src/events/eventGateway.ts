@@ -18,6 +18,7 @@ import type { BatchItem } from '../../workflows/batchDefinitions';
 import { signalBatcher } from './batchGateway';
 import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from './errors';
 import { joinSequence, type JoinSequenceInput } from './sequences';
+import { isUrgent, URGENT_PRIORITY_KEY } from '../../workflows/eventKinds';
 
 export { TemporalUnavailableError } from './errors';
 
@@ -60,14 +61,6 @@ export interface EventGateway {
 function summaryOf(event: CallbackEvent): string {
   const callId = typeof event.data.callId === 'string' ? event.data.callId : '?';
   return `${event.type} (call ${callId.slice(0, 12)})`;
-}
-
-/** Temporal task priority: 1 is first; tasks without one are 3 (the default of 1–5). */
-export const URGENT_PRIORITY_KEY = 1;
-
-/** Escalations a person should act on now take the priority lane. */
-export function isUrgent(event: CallbackEvent): boolean {
-  return event.type === 'escalation_requested' && (event.data.priority === 'urgent' || event.data.priority === 'high');
 }
 
 /** Wraps calls to Temporal in a deadline; what is not a known answer becomes "unavailable". */

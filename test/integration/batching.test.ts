@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { verifyWebhook } from '../../src/verify';
-import { batcherPendingQuery, batcherWorkflowId } from '../../workflows/batchDefinitions';
+import { batcherPendingQuery, batcherWorkflowId, batchWorkflowId } from '../../workflows/batchDefinitions';
 import { BATCHES_PER_RUN } from '../../workflows/batcher';
 import type { Received } from '../helpers/receiver';
 import { fastRetry, unique, useKit } from '../helpers/kit';
@@ -256,5 +256,85 @@ describe('batching', function () {
     assert.ok(Math.max(...lengths) < 150, `history lengths ${lengths.join(', ')}`);
     const one = await delivery(deliveryOf(ids[0], ep.id));
     assert.match(one.batchId, /^bat_/);
+  });
+
+  it('shows a batch waiting under its endpoint rate limit as throttled, on each of its events', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint({ url: r.url, retry: fastRetry(3), batch: { maxSize: 2, maxWaitMs: 100 }, rateLimit: { perSecond: 0.5, burst: 1 } });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await send(completedCall(unique('call')))).id);
+    // One request every two seconds: the later batches wait, and their events say so.
+    const seen = await eventually(async () => {
+      for (const id of ids) {
+        const d = await delivery(deliveryOf(id, ep.id));
+        if (d?.status === 'throttled') return d;
+      }
+      return undefined;
+    }, 15_000, 'a throttled batched delivery');
+    assert.match(seen.batchId, /^bat_/);
+    assert.match(seen.reason, /rate or concurrency limit/);
+    const got = await r.waitFor(3, 30_000);
+    assert.deepEqual(got.map((q) => bodyOf(q).events.length), [2, 2, 2]);
+    assert.ok(got[2].at - got[0].at >= 3_000, `three batches within ${got[2].at - got[0].at} ms at 0.5/s`);
+    // A throttle is not an attempt.
+    for (const id of ids) assert.equal((await waitForDelivery(deliveryOf(id, ep.id), 'delivered')).attempts.length, 1);
+  });
+
+  it('sends a batch holding an urgent escalation at once, and on the priority lane', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint({
+      url: r.url,
+      eventTypes: ['call_completed', 'escalation_requested'],
+      batch: { maxSize: 10, maxWaitMs: 30_000 },
+    });
+    const routine = (await send(completedCall(unique('call')))).id;
+    const batcher = kit.stack.client.workflow.getHandle(batcherWorkflowId(ep.id));
+    await eventually(async () => (await batcher.query(batcherPendingQuery).catch(() => undefined))?.pending === 1, 10_000, 'the routine event in the batcher');
+    const before = Date.now();
+    const escalation = await send({
+      type: 'escalation_requested',
+      data: { callId: unique('call'), priority: 'urgent', reasonCode: 'caller_requested_human', metadata: { test: kit.tag } },
+    });
+    const [q] = await r.waitFor(1, 10_000);
+    assert.ok(q.at - before < 5_000, `the urgent batch went ${q.at - before} ms after the escalation, not after maxWaitMs`);
+    assert.deepEqual(bodyOf(q).events.map((e) => e.id).sort(), [routine, escalation.id].sort());
+    const history = await kit.stack.client.workflow.getHandle(batchWorkflowId(String(q.headers['webhook-id']))).fetchHistory();
+    assert.equal(history.events?.[0].workflowExecutionStartedEventAttributes?.priority?.priorityKey, 1);
+  });
+
+  it('runs the batches of a priority endpoint on the priority lane, and of others not', async () => {
+    const r = await receiver();
+    const high = await createEndpoint({ url: r.url, priority: 'high', batch: { maxSize: 1, maxWaitMs: 50 } });
+    const routine = await createEndpoint({ url: r.url, batch: { maxSize: 1, maxWaitMs: 50 } });
+    const { id } = await send(completedCall(unique('call')));
+    const keyOf = async (endpointId: string) => {
+      const d = await waitForDelivery(deliveryOf(id, endpointId), 'delivered');
+      const history = await kit.stack.client.workflow.getHandle(batchWorkflowId(d.batchId)).fetchHistory();
+      return history.events?.[0].workflowExecutionStartedEventAttributes?.priority?.priorityKey ?? 0;
+    };
+    assert.equal(await keyOf(high.id), 1);
+    assert.equal(await keyOf(routine.id), 0);
+  });
+
+  it('orders per call across batches: a batch carries one event of a call, in occurredAt order', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint({ url: r.url, ordering: 'per_call', orderingWindowMs: 1_500, batch: { maxSize: 10, maxWaitMs: 300 } });
+    const a = unique('call');
+    const b = unique('call');
+    const at = (i: number) => new Date(Date.parse('2026-11-29T10:00:00Z') + i * 1_000).toISOString();
+    const events = [a, b].flatMap((callId) => [3, 1, 2, 0].map((i) => ({ ...completedCall(callId), occurredAt: at(i) })));
+    for (const e of events) await send(e);
+    await eventually(async () => r.requests.flatMap((q) => bodyOf(q).events).length === 8, 30_000, 'all eight events');
+    const batches = r.requests.map((q) => bodyOf(q).events);
+    for (const batch of batches) {
+      const calls = batch.map((e) => e.data.callId);
+      assert.equal(new Set(calls).size, calls.length, 'at most one event of a call per batch');
+    }
+    for (const callId of [a, b]) {
+      const times = batches.flat().filter((e) => e.data.callId === callId).map((e) => e.timestamp);
+      assert.deepEqual(times, [0, 1, 2, 3].map(at), `call ${callId} in occurredAt order`);
+    }
+    // The calls went side by side: some batch carried both.
+    assert.ok(batches.some((batch) => batch.length === 2), `batch sizes ${batches.map((x) => x.length).join(',')}`);
   });
 });
