@@ -13,6 +13,7 @@ import {
   sequenceViewQuery,
   type QueuedEntry,
   type SequencerInput,
+  type SequencerResult,
   type SequencerState,
   type SequenceSignal,
 } from './sequencing';
@@ -21,7 +22,8 @@ import {
  * One workflow per (endpoint, call) with `ordering: "per_call"`: hands the turn to one delivery
  * at a time, in occurredAt order then arrival order. Event workflows join it by signal-with-start
  * (the `joinSequence` activity); it signals each its turn, and learns how the delivery ended.
- * A delivery in review holds the turn: the ones queued behind it are told they are blocked.
+ * A delivery in review (or held, its endpoint disabled) keeps the turn: the ones queued behind it
+ * are told they are blocked (or held).
  * It closes itself once idle, and continues as new when its history grows.
  */
 
@@ -35,20 +37,28 @@ type Body<S> = S extends unknown ? Omit<S, 'endpointId' | 'seq'> : never;
 type SignalBody = Body<SequenceSignal>;
 type Outgoing = { to: QueuedEntry; signal: SignalBody };
 
-export async function callSequencer(input: SequencerInput): Promise<{ granted: number }> {
+export async function callSequencer(input: SequencerInput): Promise<SequencerResult> {
   const idleMs = input.idleMs ?? SEQUENCE_IDLE_MS_DEFAULT;
   const historyLimit = input.historyLimit ?? HISTORY_LIMIT_DEFAULT;
-  const state: SequencerState = input.carried ?? { queue: [], arrivals: 0, signalSeq: Date.now() * 1000, granted: 0 };
+  const state: SequencerState = input.carried ?? {
+    queue: [],
+    arrivals: 0,
+    signalSeq: Date.now() * 1000,
+    granted: 0,
+    latestSentAt: input.latestSentAt,
+  };
   const outbox: Outgoing[] = [];
   const probeFirstMs = input.probeMs ?? PROBE_FIRST_MS;
   const probe = { eventId: '', ms: probeFirstMs };
 
   const order = (a: QueuedEntry, b: QueuedEntry) =>
     Date.parse(a.occurredAt) - Date.parse(b.occurredAt) || a.arrival - b.arrival;
+  const stalled = (a: SequencerState['active']) => a !== undefined && (a.inReview || a.held === true);
   const blockedSignal = (): Outgoing['signal'] => ({
     kind: 'blocked',
     by: state.active!.eventId,
     byType: state.active!.eventType,
+    because: state.active!.held ? 'held' : 'review',
   });
 
   setHandler(sequenceViewQuery, () => ({
@@ -57,6 +67,7 @@ export async function callSequencer(input: SequencerInput): Promise<{ granted: n
     active: state.active && {
       eventId: state.active.eventId,
       inReview: state.active.inReview,
+      held: state.active.held === true,
       outOfOrder: state.active.outOfOrder,
     },
     queued: state.queue.map((e) => e.eventId),
@@ -79,7 +90,7 @@ export async function callSequencer(input: SequencerInput): Promise<{ granted: n
     const e: QueuedEntry = { ...entry, arrival: state.arrivals++, joinedAt: Date.now() };
     state.queue.push(e);
     state.queue.sort(order);
-    if (active?.inReview) outbox.push({ to: e, signal: blockedSignal() });
+    if (stalled(active)) outbox.push({ to: e, signal: blockedSignal() });
   });
 
   setHandler(sequenceReportSignal, (report) => {
@@ -90,16 +101,18 @@ export async function callSequencer(input: SequencerInput): Promise<{ granted: n
     if (report.n <= active.lastReport) return;
     active.lastReport = report.n;
     const inReview = report.kind === 'review';
-    if (inReview === active.inReview) return;
+    const held = report.kind === 'held';
+    if (inReview === active.inReview && held === (active.held === true)) return;
     active.inReview = inReview;
-    for (const e of state.queue) outbox.push({ to: e, signal: inReview ? blockedSignal() : { kind: 'waiting' } });
+    active.held = held;
+    for (const e of state.queue) outbox.push({ to: e, signal: stalled(active) ? blockedSignal() : { kind: 'waiting' } });
   });
 
   /** The turn is over: the next may go, and those told they were blocked wait normally again. */
   function finishActive(): void {
     const { active } = state;
     state.active = undefined;
-    if (active?.inReview) for (const e of state.queue) outbox.push({ to: e, signal: { kind: 'waiting' } });
+    if (stalled(active)) for (const e of state.queue) outbox.push({ to: e, signal: { kind: 'waiting' } });
   }
 
   /** Signals one event workflow; false when its run is gone (terminated, or closed meanwhile). */
@@ -149,7 +162,7 @@ export async function callSequencer(input: SequencerInput): Promise<{ granted: n
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength >= historyLimit) {
       await condition(allHandlersFinished);
-      if (outbox.length === 0) await continueAsNew<typeof callSequencer>({ ...input, carried: state });
+      if (outbox.length === 0) await continueAsNew<typeof callSequencer>({ ...input, carried: state, latestSentAt: undefined });
       continue;
     }
     if (state.active) {
@@ -166,7 +179,7 @@ export async function callSequencer(input: SequencerInput): Promise<{ granted: n
     // Idle: close unless something joins within idleMs.
     if (!(await condition(work, idleMs))) {
       await condition(allHandlersFinished);
-      if (!work()) return { granted: state.granted };
+      if (!work()) return { granted: state.granted, latestSentAt: state.latestSentAt };
     }
   }
 }

@@ -155,7 +155,12 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
 
   const selects = (d: DeliveryState, endpointId?: string) => endpointId === undefined || d.endpointId === endpointId;
   // Ordering per call (workflows/ordering.ts): before any status changes, which it watches.
-  const ordering = perCallOrdering({ event, probe, setStatus, spawn });
+  const takeAction = (d: DeliveryState) => {
+    const action = d.action;
+    d.action = undefined;
+    return action;
+  };
+  const ordering = perCallOrdering({ event, probe, setStatus, spawn, takeAction });
 
   setHandler(statusQuery, snapshot);
   setHandler(eventQuery, () => event);

@@ -8,8 +8,9 @@ import { FINAL_STATUSES, type CallbackEvent, type DeliverySnapshot, type Deliver
 /**
  * The event workflow's side of ordering per call (see callSequencer.ts). A delivery to an
  * endpoint with `ordering: "per_call"` joins its call's sequence and waits for its turn, shown
- * as `pending` (or `blocked` while an earlier event of the call is in review); it reports when
- * it goes to review, leaves it, and finishes. Other deliveries pass straight through.
+ * as `pending` (`blocked` while an earlier event of the call is in review, `held` while it is held
+ * by its disabled endpoint); it reports when it goes to review or is held, goes on again, and
+ * finishes. Other deliveries pass straight through.
  */
 
 const { joinSequence } = proxyActivities<Activities>({
@@ -31,7 +32,8 @@ interface Waiter {
   seq: number;
   /** Reports sent. */
   n: number;
-  inReview: boolean;
+  /** Why the delivery holding the turn stopped, as last reported to the sequencer. */
+  stall?: 'review' | 'held';
   finished: boolean;
 }
 
@@ -40,9 +42,11 @@ export interface OrderingHooks {
   probe?: unknown;
   setStatus(d: DeliverySnapshot, status: DeliveryStatus, reason?: string): void;
   spawn(task: Promise<void>): void;
+  /** Takes (clears) an operator's action on a delivery, if any: a waiting delivery shown `held` may be discarded. */
+  takeAction(d: DeliverySnapshot): { kind: string; reason?: string } | undefined;
 }
 
-export function perCallOrdering({ event, probe, setStatus, spawn }: OrderingHooks) {
+export function perCallOrdering({ event, probe, setStatus, spawn, takeAction }: OrderingHooks) {
   const callId = typeof event.data.callId === 'string' && event.data.callId !== '' ? event.data.callId : undefined;
   const waiters = new Map<string, Waiter>();
   const waitingReason = `waits for the earlier events of call ${callId}`;
@@ -77,7 +81,9 @@ export function perCallOrdering({ event, probe, setStatus, spawn }: OrderingHook
     }
     if (w.granted || s.seq <= w.seq) return;
     w.seq = s.seq;
-    if (s.kind === 'blocked') {
+    if (s.kind === 'blocked' && s.because === 'held') {
+      setStatus(w.d, 'held', `waits for event ${s.by} (${s.byType}) of call ${callId}, held while the endpoint is disabled`);
+    } else if (s.kind === 'blocked') {
       setStatus(w.d, 'blocked', `waits for event ${s.by} (${s.byType}) of call ${callId}, which awaits review`);
     } else {
       setStatus(w.d, 'pending', waitingReason);
@@ -86,9 +92,9 @@ export function perCallOrdering({ event, probe, setStatus, spawn }: OrderingHook
 
   return {
     /** Runs the delivery in its call's turn when the endpoint orders per call, else at once. */
-    async inTurn(d: DeliverySnapshot, m: MatchedEndpoint, run: () => Promise<void>): Promise<void> {
+    async inTurn(d: DeliverySnapshot & { action?: unknown }, m: MatchedEndpoint, run: () => Promise<void>): Promise<void> {
       if (!applies(m)) return run();
-      const w: Waiter = { d, granted: false, outOfOrder: false, seq: 0, n: 0, inReview: false, finished: false };
+      const w: Waiter = { d, granted: false, outOfOrder: false, seq: 0, n: 0, finished: false };
       waiters.set(d.endpointId, w);
       setStatus(d, 'pending', waitingReason);
       const { workflowId, runId } = workflowInfo();
@@ -107,9 +113,19 @@ export function perCallOrdering({ event, probe, setStatus, spawn }: OrderingHook
         });
       w.sequencerId = (await join()).sequencerId;
       let rejoinMs = REJOIN_FIRST_MS;
-      while (!(await condition(() => w.granted, rejoinMs))) {
-        await join();
-        rejoinMs = Math.min(rejoinMs * 2, REJOIN_MAX_MS);
+      for (;;) {
+        const woke = await condition(() => w.granted || d.action !== undefined, rejoinMs);
+        if (w.granted) break;
+        const action = takeAction(d);
+        if (action?.kind === 'discard') {
+          // Out of the sequence: its turn, when it comes, is handed on at once (see the `turn` handler).
+          w.finished = true;
+          return setStatus(d, 'discarded', action.reason ?? 'discarded by an operator');
+        }
+        if (!woke) {
+          await join();
+          rejoinMs = Math.min(rejoinMs * 2, REJOIN_MAX_MS);
+        }
       }
       setStatus(d, 'pending');
       try {
@@ -124,11 +140,11 @@ export function perCallOrdering({ event, probe, setStatus, spawn }: OrderingHook
     statusChanged(d: DeliverySnapshot): void {
       const w = waiters.get(d.endpointId);
       if (!w || !w.granted || w.finished) return;
-      const inReview = d.status === 'awaiting_review';
+      const stall = d.status === 'awaiting_review' ? 'review' : d.status === 'held' ? 'held' : undefined;
       // Leaving review for good (discarded, expired) is reported as done when the delivery ends.
-      if (inReview === w.inReview || (!inReview && FINAL_STATUSES.includes(d.status))) return;
-      w.inReview = inReview;
-      spawn(report(w, inReview ? 'review' : 'resumed'));
+      if (stall === w.stall || (!stall && FINAL_STATUSES.includes(d.status))) return;
+      w.stall = stall;
+      spawn(report(w, stall ?? 'resumed'));
     },
 
     /** Fields for the deliver activity: `outOfOrder` when an event of the call occurring later was sent first. */

@@ -32,6 +32,17 @@ export interface SequencerInput {
   probeMs?: number;
   /** The state carried over by continue-as-new. */
   carried?: SequencerState;
+  /**
+   * The latest occurredAt (ms) the call's previous sequencer (closed while idle) gave the turn to,
+   * so an event arriving after that still gets `outOfOrder` when it occurred earlier.
+   */
+  latestSentAt?: number;
+}
+
+/** What a sequencer answers when it closes. */
+export interface SequencerResult {
+  granted: number;
+  latestSentAt?: number;
 }
 
 export interface QueuedEntry extends SequenceEntry {
@@ -44,7 +55,7 @@ export interface QueuedEntry extends SequenceEntry {
 export interface SequencerState {
   queue: QueuedEntry[];
   /** The delivery holding the turn. */
-  active?: QueuedEntry & { lastReport: number; inReview: boolean; outOfOrder: boolean };
+  active?: QueuedEntry & { lastReport: number; inReview: boolean; outOfOrder: boolean; held?: boolean };
   arrivals: number;
   /** The latest occurredAt (ms) among the events already given the turn. */
   latestSentAt?: number;
@@ -57,16 +68,19 @@ export interface SequencerState {
 /** From the sequencer to an event workflow, about its delivery to `endpointId`. */
 export type SequenceSignal =
   | { endpointId: string; seq: number; kind: 'turn'; outOfOrder: boolean }
-  /** An earlier event of the call is in review: wait, shown as `blocked`. */
-  | { endpointId: string; seq: number; kind: 'blocked'; by: string; byType: string }
+  /**
+   * An earlier event of the call is in review (`because: 'review'`, shown as `blocked`) or held
+   * while its endpoint is disabled (`because: 'held'`, shown as `held`): wait.
+   */
+  | { endpointId: string; seq: number; kind: 'blocked'; by: string; byType: string; because?: 'review' | 'held' }
   /** Nothing is in review any more: back to waiting for the turn. */
   | { endpointId: string; seq: number; kind: 'waiting' };
 
-/** From an event workflow holding the turn: its delivery went to review, left it, or finished. */
+/** From an event workflow holding the turn: its delivery went to review or was held, went on again, or finished. */
 export interface SequenceReport {
   eventId: string;
   runId: string;
-  kind: 'review' | 'resumed' | 'done';
+  kind: 'review' | 'held' | 'resumed' | 'done';
   /** Increasing per delivery, so reports overtaken in flight are ignored. */
   n: number;
 }
@@ -74,7 +88,7 @@ export interface SequenceReport {
 export interface SequenceView {
   endpointId: string;
   callId: string;
-  active?: { eventId: string; inReview: boolean; outOfOrder: boolean };
+  active?: { eventId: string; inReview: boolean; held: boolean; outOfOrder: boolean };
   queued: string[];
   granted: number;
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { searchAttributes } from '../../workflows/definitions';
 import type { callSequencer } from '../../workflows/callSequencer';
-import { sequenceJoinSignal, type SequenceEntry, type SequencerInput } from '../../workflows/sequencing';
+import { sequenceJoinSignal, type SequenceEntry, type SequencerInput, type SequencerResult } from '../../workflows/sequencing';
 
 /**
  * Ordering per call, the client side: the sequencer workflow of an (endpoint, call) is started
@@ -31,14 +31,34 @@ export async function joinSequence(
   options: Pick<SequencerInput, 'idleMs'> = {},
 ): Promise<{ sequencerId: string }> {
   const workflowId = sequencerWorkflowId(endpointId, callId);
+  const latestSentAt = await previouslySent(client, workflowId);
   await client.workflow.signalWithStart<typeof callSequencer, [SequenceEntry]>('callSequencer', {
     taskQueue,
     workflowId,
-    args: [{ endpointId, callId, ...options }],
+    // Used only when this starts a new sequencer: what the call's last one had sent.
+    args: [{ endpointId, callId, ...options, ...(latestSentAt !== undefined ? { latestSentAt } : {}) }],
     signal: sequenceJoinSignal,
     signalArgs: [entry],
     typedSearchAttributes: [{ key: searchAttributes.callId, value: callId }],
     staticSummary: `ordering of call ${callId.slice(0, 12)} for ${endpointId}`,
   });
   return { sequencerId: workflowId };
+}
+
+/**
+ * The latest occurredAt the call's previous sequencer had sent, when it closed while idle (its
+ * result, kept for the namespace's retention); undefined while one runs, or when none is known.
+ */
+async function previouslySent(client: Client, workflowId: string): Promise<number | undefined> {
+  try {
+    const { status, runId } = await client.workflow.getHandle(workflowId).describe();
+    if (status.name !== 'COMPLETED') return undefined;
+    // That run only: a new one may start meanwhile, and its result would not come for a while.
+    const closed = client.workflow.getHandle<typeof callSequencer>(workflowId, runId, { followRuns: false });
+    const result: SequencerResult = await closed.result();
+    return result.latestSentAt;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
 }

@@ -182,7 +182,7 @@ describe('ordering per call', function () {
     await waitForDelivery(deliveryOf(started, ep.id), 'awaiting_review');
     await waitForDelivery(deliveryOf(kase, ep.id), 'blocked');
     const view = await sequencer.query(sequenceViewQuery);
-    assert.deepEqual(view.active, { eventId: started, inReview: true, outOfOrder: false });
+    assert.deepEqual(view.active, { eventId: started, inReview: true, held: false, outOfOrder: false });
     assert.deepEqual(view.queued, [completed, disposition, kase]);
     await kit.stack.client.workflow.getHandle(`event-${started}`).terminate('test: the holder is gone');
     await waitForDelivery(deliveryOf(kase, ep.id), 'delivered');
@@ -223,5 +223,34 @@ describe('ordering per call', function () {
     assert.ok(closed.includes('COMPLETED'), closed.join(','));
     const result = await kit.stack.client.workflow.getHandle(workflowId).result();
     assert.equal(result.granted, 8);
+
+    // A new sequencer starts for a late event, and remembers what the closed one sent.
+    const late = { ...callEvents(callId)[1], occurredAt: '2026-11-29T10:00:05Z' };
+    const [lateId] = await post([late]);
+    await waitForDelivery(deliveryOf(lateId, ep.id), 'delivered');
+    const body = parsed(r.requests.at(-1)!);
+    assert.equal(body.id, lateId);
+    assert.equal(body.outOfOrder, true, 'an event older than what the closed sequencer sent is flagged');
+    await kit.stack.client.workflow.getHandle(workflowId).terminate('test done');
+  });
+
+  it('shows the events behind a held turn holder as held, lets one be discarded, and goes on in order once enabled', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint({ url: r.url, ordering: 'per_call', retry: fastRetry(3), orderingWindowMs: 1_000 });
+    assert.equal((await api('PATCH', `/v1/endpoints/${ep.id}`, { disabled: true })).status, 200);
+    const [started, completed, disposition, kase] = await post(callEvents(unique('call')));
+    await waitForDelivery(deliveryOf(started, ep.id), 'held');
+    for (const id of [completed, disposition, kase]) {
+      const d = await waitForDelivery(deliveryOf(id, ep.id), 'held');
+      assert.match(d.reason, new RegExp(`event ${started} \\(call_started\\)`));
+      assert.match(d.reason, /endpoint is disabled/);
+    }
+    // Discarding a delivery that waits behind the holder takes it out of the sequence.
+    assert.equal((await api('POST', `/v1/deliveries/${deliveryOf(disposition, ep.id)}/discard`, {})).status, 202);
+    await waitForDelivery(deliveryOf(disposition, ep.id), 'discarded');
+    assert.equal(r.requests.length, 0);
+    assert.equal((await api('PATCH', `/v1/endpoints/${ep.id}`, { disabled: false })).status, 200);
+    await waitForDelivery(deliveryOf(kase, ep.id), 'delivered', 30_000);
+    assert.deepEqual(r.requests.map((q) => parsed(q).type), ['call_started', 'call_completed', 'case_created']);
   });
 });
