@@ -137,6 +137,43 @@ describe('flow control', function () {
     }
   });
 
+  it('holds an endpoint to maxConcurrency requests in flight across two worker processes', async () => {
+    const { stack } = kit;
+    const bundlePath = path.join(stack.dataDir, 'workflow-bundle.js');
+    fs.writeFileSync(bundlePath, stack.workflowBundle.code);
+    const second = await startSecondWorker({
+      WORKFLOW_BUNDLE: bundlePath,
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      TASK_QUEUE: stack.taskQueue,
+      DATA_DIR: stack.dataDir,
+      MASTER_KEY: TEST_MASTER_KEY.toString('base64'),
+      PAYLOAD_KEY: TEST_PAYLOAD_KEY.toString('base64'),
+    });
+    let stopped = false;
+    try {
+      const holdMs = 400;
+      const receiver = await kit.receiver(() => ({ status: 200, delayMs: holdMs }));
+      const maxConcurrency = 3;
+      await kit.createEndpoint({ url: receiver.url, maxConcurrency, retry: fastRetry(3) });
+      const count = 30;
+      const sent = await Promise.all(Array.from({ length: count }, (_, i) => kit.send(kit.completedCall(`call-conc-${i}`))));
+      const requests = await receiver.waitFor(count, 60_000);
+      // Requests in flight when each one arrived: those that arrived within the hold before it.
+      const times = requests.map((r) => r.at).sort((a, b) => a - b);
+      const most = mostInWindow(times, holdMs);
+      console.log(`      maxConcurrency ${maxConcurrency}: at most ${most} requests in flight at once`);
+      assert.ok(most <= maxConcurrency, `${most} requests in flight at once`);
+      assert.ok(most >= 2, 'requests did overlap (the limit, not the load, bounded them)');
+      for (const { id } of sent) await kit.waitForStatus(id, 'delivered', 20_000);
+      const { delivered } = await second.stop();
+      stopped = true;
+      console.log(`      the second worker process delivered ${delivered} of ${count}`);
+      assert.ok(delivered > 0 && delivered < count, `second worker delivered ${delivered}: both workers must have taken part`);
+    } finally {
+      if (!stopped) await second.stop().catch(() => undefined);
+    }
+  });
+
   it('halves the concurrency of an endpoint that answers 429, and raises it again with successes', async () => {
     let limiting = true;
     // Slow 429s (200 ms, still well under attemptTimeoutMs / 2) hold their slots long enough to queue behind.
