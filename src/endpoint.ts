@@ -80,7 +80,8 @@ export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('header'), name: headerName, value: headerValue.min(1) }),
 ]);
 
-const settingsShape = {
+/** The settings an endpoint has; the create and patch bodies and the API's view of an endpoint are built from them. */
+export const endpointSettingsShape = {
   url: httpUrl,
   description: z.string().max(500).optional(),
   disabled: z.boolean().optional(),
@@ -118,7 +119,7 @@ export const endpointCreateSchema = z
     /** A secret of your own: `whsec_…` for hmac-sha256, `whsk_…` for ed25519. */
     secret: z.string().max(200).optional(),
     signing: signingSchema.optional(),
-    ...settingsShape,
+    ...endpointSettingsShape,
   })
   .superRefine((body, ctx) => {
     if (body.secret === undefined) return;
@@ -128,24 +129,24 @@ export const endpointCreateSchema = z
 
 /** PATCH: any field may change; `null` clears an optional one. */
 export const endpointPatchSchema = z.strictObject({
-  url: settingsShape.url.optional(),
-  description: settingsShape.description.nullable(),
-  disabled: settingsShape.disabled,
-  eventTypes: settingsShape.eventTypes.nullable(),
-  filter: settingsShape.filter.nullable(),
-  payloadScope: settingsShape.payloadScope.nullable(),
-  auth: settingsShape.auth.nullable(),
-  headers: settingsShape.headers.nullable(),
-  retry: settingsShape.retry.nullable(),
-  fallbackUrl: settingsShape.fallbackUrl.nullable(),
-  autoDisableAfterMs: settingsShape.autoDisableAfterMs.nullable(),
-  reviewWindowMs: settingsShape.reviewWindowMs.nullable(),
-  rateLimit: settingsShape.rateLimit.nullable(),
-  maxConcurrency: settingsShape.maxConcurrency.nullable(),
-  priority: settingsShape.priority.nullable(),
-  batch: settingsShape.batch.nullable(),
-  ordering: settingsShape.ordering.nullable(),
-  orderingWindowMs: settingsShape.orderingWindowMs.nullable(),
+  url: endpointSettingsShape.url.optional(),
+  description: endpointSettingsShape.description.nullable(),
+  disabled: endpointSettingsShape.disabled,
+  eventTypes: endpointSettingsShape.eventTypes.nullable(),
+  filter: endpointSettingsShape.filter.nullable(),
+  payloadScope: endpointSettingsShape.payloadScope.nullable(),
+  auth: endpointSettingsShape.auth.nullable(),
+  headers: endpointSettingsShape.headers.nullable(),
+  retry: endpointSettingsShape.retry.nullable(),
+  fallbackUrl: endpointSettingsShape.fallbackUrl.nullable(),
+  autoDisableAfterMs: endpointSettingsShape.autoDisableAfterMs.nullable(),
+  reviewWindowMs: endpointSettingsShape.reviewWindowMs.nullable(),
+  rateLimit: endpointSettingsShape.rateLimit.nullable(),
+  maxConcurrency: endpointSettingsShape.maxConcurrency.nullable(),
+  priority: endpointSettingsShape.priority.nullable(),
+  batch: endpointSettingsShape.batch.nullable(),
+  ordering: endpointSettingsShape.ordering.nullable(),
+  orderingWindowMs: endpointSettingsShape.orderingWindowMs.nullable(),
 });
 
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;

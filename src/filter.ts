@@ -315,10 +315,20 @@ function analyze(filter: unknown): { issues: FilterIssue[]; predicate: EventPred
   return { issues: analyzer.issues, predicate };
 }
 
-/** Validates a filter as stored/received (plain JSON); reports every problem with its path. */
-export const filterSchema = z.custom<Filter>().superRefine((value, ctx) => {
-  for (const issue of analyze(value).issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
-});
+/**
+ * Validates a filter as stored/received (plain JSON); reports every problem with its path.
+ * The operator grammar is checked by code, so JSON Schema (the OpenAPI document) only learns
+ * that a filter is an object.
+ */
+export const filterSchema = z
+  .custom<Filter>()
+  .superRefine((value, ctx) => {
+    for (const issue of analyze(value).issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  })
+  .meta({
+    type: 'object',
+    description: 'Mongo-style conditions on dot paths of the delivered body ($eq $ne $in $nin $gt $gte $lt $lte $exists $regex $and $or $not).',
+  });
 
 /**
  * Builds the hot-path predicate once per filter (e.g. when an endpoint is loaded).

@@ -5,13 +5,19 @@ export { deliveryId, workflowIdForEvent } from '../workflows/ids';
 
 /** Identifier rules in one place; neither rule admits `~`, so delivery ids split back unambiguously. */
 
+const ENDPOINT_ID = '[a-z0-9][a-z0-9-]{0,62}';
+const EVENT_ID = '[A-Za-z0-9][A-Za-z0-9._:-]{0,199}';
+
 export const endpointIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a slug: lowercase letters, digits and dashes, at most 63 characters');
+  .regex(new RegExp(`^${ENDPOINT_ID}$`), 'must be a slug: lowercase letters, digits and dashes, at most 63 characters');
 
 export const eventIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'must be 1-200 characters of letters, digits and . _ : -');
+  .regex(new RegExp(`^${EVENT_ID}$`), 'must be 1-200 characters of letters, digits and . _ : -');
+
+/** `<eventId>~<endpointId>`: one event's delivery to one endpoint (what `parseDeliveryId` splits). */
+export const deliveryIdSchema = z.string().regex(new RegExp(`^${EVENT_ID}~${ENDPOINT_ID}$`), 'must be <eventId>~<endpointId>');
 
 /** A random id such as `evt_9f1c…` or `ep-9f1c…`; lowercase hex so it also fits the endpoint slug rule. */
 export function newId(prefix: 'evt_' | 'ep-'): string {

@@ -11,9 +11,11 @@ import { limitErrors, rateLimit, verifyJsonDepth } from './limits';
 import type { ApiKey } from '../config';
 import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
+import { docsRoutes } from './docsRoutes';
 import { ApiError, errorHandler, temporalUnavailable, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
 import { jobRoutes } from './jobRoutes';
+import { methodNotAllowed } from './routeTable';
 
 export interface AppDeps {
   store: Store;
@@ -65,6 +67,9 @@ export function createApp({
     });
   });
 
+  // The OpenAPI document and its page, without a key (docsRoutes.ts says why).
+  app.use(docsRoutes());
+
   const v1 = express.Router();
   v1.use(authenticate(apiKeys));
   // Per key, before the body is even read, so a runaway producer costs little and never reaches Temporal.
@@ -86,6 +91,7 @@ export function createApp({
   // Outside /v1: its own CORS (the Web UI calls it from the browser), body limit and admin-only auth.
   if (codec) app.use('/codec', codecRoutes({ ...codec, apiKeys }));
 
+  app.use(methodNotAllowed(app));
   app.use(unknownRoute);
   app.use(limitErrors);
   app.use((err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {

@@ -59,7 +59,7 @@ export function originOf(url: string): string {
   }
 }
 
-const listQuerySchema = z.strictObject({
+export const auditListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a cursor from a previous page').optional(),
 });
@@ -68,7 +68,7 @@ const listQuerySchema = z.strictObject({
 export function auditRoutes({ store }: { store: Store }): Router {
   const router = Router();
   router.get('/', async (req, res) => {
-    const q = parseOr400(listQuerySchema, req.query, 'query');
+    const q = parseOr400(auditListQuerySchema, req.query, 'query');
     const rows = await store.listAudit({ limit: q.limit + 1, before: q.cursor === undefined ? undefined : Number(q.cursor) });
     const data = rows.slice(0, q.limit);
     res.json({ data, nextCursor: rows.length > q.limit ? String(data[data.length - 1].id) : null });

@@ -27,7 +27,7 @@ const ALLOWED_HEADERS = 'X-Namespace, Content-Type, Authorization';
 const MAX_BODY = '8mb';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
-const bodySchema = z.object({
+export const codecBodySchema = z.object({
   payloads: z.array(
     z.object({
       metadata: z.record(z.string(), base64).nullish(),
@@ -38,7 +38,7 @@ const bodySchema = z.object({
 
 type JsonPayload = { metadata: Record<string, string>; data?: string };
 
-function fromJson(p: z.infer<typeof bodySchema>['payloads'][number]): Payload {
+function fromJson(p: z.infer<typeof codecBodySchema>['payloads'][number]): Payload {
   return {
     metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
     data: p.data == null ? undefined : new Uint8Array(Buffer.from(p.data, 'base64')),
@@ -87,7 +87,7 @@ export function codecRoutes({ codec, origins, apiKeys }: CodecServerOptions & { 
 
   const route = (op: 'encode' | 'decode'): RequestHandler =>
     async (req, res) => {
-      const { payloads } = parseOr400(bodySchema, req.body);
+      const { payloads } = parseOr400(codecBodySchema, req.body);
       let result: Payload[];
       try {
         result = await codec[op](payloads.map(fromJson));

@@ -9,13 +9,13 @@ import { eventTypeSchema } from '../catalog';
 import { ApiError, notFound, parseOr400 } from './errors';
 import { audit, originOf } from './audit';
 
-const deliveryStatusSchema = z.enum([
+export const deliveryStatusSchema = z.enum([
   'pending', 'retrying', 'held', 'delivered', 'delivered_fallback', 'awaiting_review', 'discarded', 'expired',
   'blocked',
   'throttled',
 ]);
 
-const listQuerySchema = z.strictObject({
+export const deliveryListQuerySchema = z.strictObject({
   status: deliveryStatusSchema.optional(),
   endpointId: endpointIdSchema.optional(),
   eventType: eventTypeSchema.optional(),
@@ -27,8 +27,8 @@ const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
-const resendBodySchema = z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048).optional() });
-const discardBodySchema = z.strictObject({});
+export const resendBodySchema = z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048).optional() });
+export const discardBodySchema = z.strictObject({});
 
 export function deliveryRoutes({
   store,
@@ -51,7 +51,7 @@ export function deliveryRoutes({
 
   /** Newest first (by when the event arrived), from Temporal visibility. */
   router.get('/', async (req, res) => {
-    const q = parseOr400(listQuerySchema, req.query, 'query');
+    const q = parseOr400(deliveryListQuerySchema, req.query, 'query');
     const page = await deliveries.list(
       {
         status: q.status,

@@ -35,7 +35,7 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
 }
 
 /** Rotation: how long the replaced secret keeps signing beside the new one (0: stops at once). */
-const rotateBodySchema = z.strictObject({
+export const rotateBodySchema = z.strictObject({
   graceSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400),
 });
 
@@ -43,7 +43,7 @@ const rotateBodySchema = z.strictObject({
 const withPublicKey = <T extends { secret: string }>(body: T) =>
   schemeOfSecret(body.secret) === 'ed25519' ? { ...body, publicKey: publicKeyOf(body.secret) } : body;
 
-const recoverBodySchema = z.strictObject({
+export const recoverBodySchema = z.strictObject({
   since: z.iso.datetime({ offset: true }),
   until: z.iso.datetime({ offset: true }).optional(),
   statuses: z

@@ -1,21 +1,9 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { catalog, parseEventData, producerEventTypeSchema, serviceEventTypes, type EventType } from '../catalog';
+import { catalog, parseEventData } from '../catalog';
 import type { EventGateway } from '../events/eventGateway';
 import { eventIdSchema, newId } from '../ids';
+import { eventBodySchema } from './eventBody';
 import { ApiError, notFound, parseOr400 } from './errors';
-
-const eventBodySchema = z.strictObject({
-  id: eventIdSchema.optional(),
-  type: z.string().superRefine((t, ctx) => {
-    if (serviceEventTypes.includes(t as EventType)) ctx.addIssue({ code: 'custom', message: `"${t}" is reserved for events the service makes itself` });
-    else if (!producerEventTypeSchema.safeParse(t).success) {
-      ctx.addIssue({ code: 'custom', message: `unknown event type "${t}"; one of: ${producerEventTypeSchema.options.join(', ')}` });
-    }
-  }).transform((t) => t as EventType),
-  occurredAt: z.iso.datetime({ offset: true }).optional(),
-  data: z.record(z.string(), z.unknown()),
-});
 
 export function eventRoutes({ events }: { events: EventGateway }): Router {
   const router = Router();

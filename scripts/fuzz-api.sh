@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Fuzzes the HTTP API against its own OpenAPI document with schemathesis (npm run test:fuzz).
+#
+# Starts the real service (`src/main.ts`: the API, a worker and the embedded Temporal dev server)
+# on free ports with a throwaway DATA_DIR and an admin API key, waits until /healthz answers,
+# runs schemathesis with every check, then makes sure the service still answers /healthz and
+# stops it. Fails on any schemathesis failure: a 5xx, a status code, content type, header or body
+# the document does not allow, a request that times out, and so on.
+#
+# Knobs: FUZZ_MAX_EXAMPLES (test cases per operation and phase, default 40), FUZZ_SEED.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v schemathesis >/dev/null 2>&1; then
+  echo "schemathesis is not installed: run npm run setup" >&2
+  exit 1
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/callback-events-fuzz-XXXXXX")"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+api_port="$(free_port)"
+key="fuzz-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+base="http://127.0.0.1:${api_port}"
+service_pid=""
+
+stop_service() {
+  if [ -n "$service_pid" ] && kill -0 "$service_pid" 2>/dev/null; then
+    kill -TERM "$service_pid" 2>/dev/null || true
+    # The service stops its worker and the dev server on SIGTERM; give it time, then insist.
+    for _ in $(seq 1 60); do kill -0 "$service_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$service_pid" 2>/dev/null || true
+  fi
+  service_pid=""
+}
+cleanup() {
+  status=$?
+  stop_service
+  if [ "$status" -ne 0 ] && [ -f "$work/service.log" ]; then
+    echo "--- the service's log (last 60 lines) ---" >&2
+    tail -n 60 "$work/service.log" >&2
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+# The real service, as `npm start` runs it (node with tsx directly, so SIGTERM reaches it).
+DATA_DIR="$work/data" HOST=127.0.0.1 PORT="$api_port" \
+  TEMPORAL_PORT="$(free_port)" TEMPORAL_UI_PORT="$(free_port)" \
+  CALLBACKS_API_KEY="admin:${key}" LOG_LEVEL=warn \
+  node --import tsx src/main.ts >"$work/service.log" 2>&1 &
+service_pid=$!
+
+healthy() { curl -fsS --max-time 5 "$base/healthz" >/dev/null 2>&1; }
+for _ in $(seq 1 240); do
+  healthy && break
+  kill -0 "$service_pid" 2>/dev/null || { echo "the service exited before it was healthy" >&2; exit 1; }
+  sleep 0.5
+done
+healthy || { echo "the service did not become healthy within 120 s" >&2; exit 1; }
+echo "service up at $base"
+
+# --checks all, with no exclusions. --request-timeout bounds each call: POST /v1/endpoints/{id}/test
+# waits for its one attempt (attemptTimeoutMs + 15 s at most), so 30 s leaves room for the default.
+schemathesis run "$base/openapi.json" \
+  --header "Authorization: Bearer ${key}" \
+  --checks all \
+  --max-examples "${FUZZ_MAX_EXAMPLES:-40}" \
+  ${FUZZ_SEED:+--seed "$FUZZ_SEED"} \
+  --request-timeout 30 \
+  --workers 2 \
+  --suppress-health-check too_slow \
+  --report junit --report-dir "$work/report"
+
+# Whatever schemathesis sent, the service must still be there.
+healthy || { echo "the service no longer answers /healthz after fuzzing" >&2; exit 1; }
+echo "the service still answers /healthz"

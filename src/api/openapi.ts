@@ -1,0 +1,245 @@
+import { z } from 'zod';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { endpointCreateSchema, endpointPatchSchema } from '../endpoint';
+import { deliveryIdSchema, endpointIdSchema, eventIdSchema } from '../ids';
+import { VERSION } from '../version';
+import { auditListQuerySchema } from './audit';
+import { codecBodySchema } from './codecRoutes';
+import { deliveryListQuerySchema, discardBodySchema, resendBodySchema } from './deliveryRoutes';
+import { recoverBodySchema, rotateBodySchema } from './endpointRoutes';
+import { documentedEventBodySchema } from './eventBody';
+import * as responses from './responseSchemas';
+
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the zod schemas the routes validate
+ * with (request bodies, queries, ids) and the response schemas in responseSchemas.ts: one source
+ * of truth, so the document cannot promise what the code does not check. Served at
+ * `/openapi.json`; schemathesis fuzzes the service against it (`npm run test:fuzz`).
+ */
+
+const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+const ok = (description: string, schema: z.ZodType) => ({ description, ...json(schema) });
+const problem = (description: string) => ({ description, ...json(responses.errorBodySchema) });
+
+/** Seconds to wait; sent with every 429 and 503 the API makes. */
+const retryAfter = z.object({ 'retry-after': z.string().regex(/^[0-9]+$/).meta({ description: 'Seconds to wait before retrying.' }) });
+
+/** Answers every `/v1` and `/codec` request can get, whatever the route: from auth and the body parser. */
+const guarded: ZodOpenApiResponsesObject = {
+  '400': problem('Invalid request: a field, the query, or a body that is not JSON or nests too deep (`invalid_request`, `invalid_json`, `too_deep`).'),
+  '401': problem('No API key, or not a valid one (`unauthorized`).'),
+  '403': problem('An ingest key, which may only post events (`forbidden`).'),
+  '413': problem('The body is larger than the limit (`payload_too_large`).'),
+  '415': problem('The body is not UTF-8 (`unsupported_encoding`).'),
+};
+const notFound = { '404': problem('No such resource (`not_found`).') };
+const temporalDown = {
+  '503': { ...problem('Temporal cannot be reached; nothing was done (`temporal_unavailable`).'), headers: retryAfter },
+};
+
+const endpointId = z.object({ id: endpointIdSchema });
+const deliveryId = z.object({ id: deliveryIdSchema });
+
+function op(
+  tag: string,
+  summary: string,
+  answers: ZodOpenApiResponsesObject,
+  more: Omit<ZodOpenApiOperationObject, 'responses'> = {},
+): ZodOpenApiOperationObject {
+  return { tags: [tag], summary, ...more, responses: { ...guarded, ...answers } };
+}
+
+/** Routes outside `/v1` that need no key. */
+function open(summary: string, answers: ZodOpenApiResponsesObject): ZodOpenApiOperationObject {
+  return { tags: ['service'], summary, security: [], responses: answers };
+}
+
+function build() {
+  const endpointsPaths = {
+    '/v1/endpoints': {
+      post: op('endpoints', 'Create an endpoint', {
+        '201': ok('The endpoint, with its secret (shown here and at GET …/secret).', responses.createdEndpointSchema),
+        '409': problem('An endpoint with this id exists (`conflict`).'),
+      }, { requestBody: { required: true, ...json(endpointCreateSchema) } }),
+      get: op('endpoints', 'List endpoints', { '200': ok('Every endpoint.', responses.endpointListSchema) }),
+    },
+    '/v1/endpoints/{id}': {
+      get: op('endpoints', 'Read an endpoint, with its flow control state', {
+        '200': ok('The endpoint.', responses.endpointWithFlowSchema),
+        ...notFound,
+      }, { requestParams: { path: endpointId } }),
+      patch: op('endpoints', 'Change an endpoint (`null` clears an optional field)', {
+        '200': ok('The endpoint as it is now.', responses.endpointSchema),
+        ...notFound,
+        ...temporalDown,
+      }, { requestParams: { path: endpointId }, requestBody: { required: true, ...json(endpointPatchSchema) } }),
+      delete: op('endpoints', 'Delete an endpoint (its held deliveries end as discarded)', {
+        '204': { description: 'Deleted.' },
+        ...notFound,
+        ...temporalDown,
+      }, { requestParams: { path: endpointId } }),
+    },
+    '/v1/endpoints/{id}/secret': {
+      get: op('endpoints', 'Read the signing secret', {
+        '200': ok('`whsec_…` (hmac-sha256), or `whsk_…` with its `publicKey` (ed25519).', responses.endpointSecretSchema),
+        ...notFound,
+      }, { requestParams: { path: endpointId } }),
+    },
+    '/v1/endpoints/{id}/secret/rotate': {
+      post: op('endpoints', 'Rotate the signing secret', {
+        '200': ok('The new secret; the replaced one signs beside it until `previousSecretExpiresAt`.', responses.rotatedSecretSchema),
+        ...notFound,
+      }, { requestParams: { path: endpointId }, requestBody: { required: false, ...json(rotateBodySchema) } }),
+    },
+    '/v1/endpoints/{id}/public-key': {
+      get: op('endpoints', 'Read the public key of an ed25519 endpoint', {
+        '200': ok('The public key (and the previous one during a rotation).', responses.publicKeySchema),
+        ...notFound,
+        '409': problem('The endpoint signs with hmac-sha256 (`no_public_key`).'),
+      }, { requestParams: { path: endpointId } }),
+    },
+    '/v1/endpoints/{id}/test': {
+      post: op('endpoints', 'Send one signed endpoint_test event and report the attempt', {
+        '200': ok('The attempt’s outcome.', responses.endpointTestResultSchema),
+        ...notFound,
+        '409': problem('The endpoint is disabled (`endpoint_disabled`).'),
+        ...temporalDown,
+      }, { requestParams: { path: endpointId } }),
+    },
+    '/v1/endpoints/{id}/recover': {
+      post: op('endpoints', 'Resend the endpoint’s deliveries in a time window, as a job', {
+        '202': ok('The job, at GET /v1/jobs/{jobId}.', responses.jobStartedSchema),
+        ...notFound,
+        ...temporalDown,
+      }, { requestParams: { path: endpointId }, requestBody: { required: true, ...json(recoverBodySchema) } }),
+    },
+  };
+
+  const eventPaths = {
+    '/v1/events': {
+      post: op('events', 'Post a call event', {
+        '200': ok('A known id: nothing new was started (`duplicate: true`).', responses.eventAcceptedSchema),
+        '202': ok('Accepted: the event is durable in Temporal.', responses.eventAcceptedSchema),
+        '429': { ...problem('Over the key’s rate (`rate_limited`).'), headers: retryAfter },
+        ...temporalDown,
+      }, {
+        requestParams: {
+          header: z.object({
+            'idempotency-key': eventIdSchema.optional().meta({ description: 'The event id, when the body has none.' }),
+          }),
+        },
+        requestBody: { required: true, ...json(documentedEventBodySchema()) },
+      }),
+    },
+    '/v1/events/{id}': {
+      get: op('events', 'Read an event and its deliveries', {
+        '200': ok('The event.', responses.eventSnapshotSchema),
+        ...notFound,
+        ...temporalDown,
+      }, { requestParams: { path: z.object({ id: eventIdSchema }) } }),
+    },
+    '/v1/event-types': {
+      get: op('events', 'The event catalog', { '200': ok('Every event type with the JSON Schema of its data.', responses.catalogSchema) }),
+    },
+  };
+
+  const deliveryPaths = {
+    '/v1/deliveries': {
+      get: op('deliveries', 'List deliveries, newest first', {
+        '200': ok('A page; `nextCursor` fetches the next.', responses.deliveryListSchema),
+        ...temporalDown,
+      }, { requestParams: { query: deliveryListQuerySchema } }),
+    },
+    '/v1/deliveries/{id}': {
+      get: op('deliveries', 'Read a delivery with its attempt log', {
+        '200': ok('The delivery.', responses.deliverySchema),
+        ...notFound,
+        ...temporalDown,
+      }, { requestParams: { path: deliveryId } }),
+    },
+    '/v1/deliveries/{id}/resend': {
+      post: op('deliveries', 'Deliver again (any delivery not in progress)', {
+        '202': ok('Resending.', responses.deliveryActionSchema),
+        ...notFound,
+        '409': problem('The delivery is in progress (`delivery_in_progress` or another state code).'),
+        ...temporalDown,
+      }, { requestParams: { path: deliveryId }, requestBody: { required: false, ...json(resendBodySchema) } }),
+    },
+    '/v1/deliveries/{id}/discard': {
+      post: op('deliveries', 'Give up a delivery awaiting review or held', {
+        '202': ok('Discarding.', responses.deliveryActionSchema),
+        ...notFound,
+        '409': problem('The delivery is not awaiting review or held.'),
+        ...temporalDown,
+      }, { requestParams: { path: deliveryId }, requestBody: { required: false, ...json(discardBodySchema) } }),
+    },
+    '/v1/jobs/{id}': {
+      get: op('deliveries', 'Read a bulk job’s progress', {
+        '200': ok('The job.', responses.jobProgressSchema),
+        ...notFound,
+        ...temporalDown,
+      }, { requestParams: { path: z.object({ id: z.string() }) } }),
+    },
+    '/v1/audit': {
+      get: op('audit', 'The audit log, newest first', {
+        '200': ok('A page; `nextCursor` fetches the next.', responses.auditListSchema),
+      }, { requestParams: { query: auditListQuerySchema } }),
+    },
+  };
+
+  const codecOp = (what: 'Encode' | 'Decode') =>
+    op('codec', `${what} Temporal payloads (the Web UI's codec server)`, {
+      '200': ok(`The payloads, ${what.toLowerCase()}d.`, responses.codecPayloadsSchema),
+    }, { requestBody: { required: true, ...json(codecBodySchema) } });
+
+  const servicePaths = {
+    '/healthz': {
+      get: open('Whether the store and Temporal answer', {
+        '200': ok('Both answer.', responses.healthSchema),
+        '503': ok('One does not.', responses.healthSchema),
+      }),
+    },
+    '/openapi.json': {
+      get: open('This document', { '200': ok('The OpenAPI 3.1 document.', z.record(z.string(), z.unknown())) }),
+    },
+    '/docs': {
+      get: open('This document as a page', {
+        '200': { description: 'An HTML page that renders /openapi.json.', content: { 'text/html': { schema: z.string() } } },
+      }),
+    },
+    '/codec/encode': { post: codecOp('Encode') },
+    '/codec/decode': { post: codecOp('Decode') },
+  };
+
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'callback-events',
+      version: VERSION,
+      description: 'Signed, scoped, durable webhooks for voice-agent call events. Errors are `{ "error": { "code", "message", "details"? } }`.',
+    },
+    security: [{ apiKey: [] }],
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A key from CALLBACKS_API_KEY (`admin:` or `ingest:`); none is needed when none is configured.',
+        },
+      },
+      schemas: { Error: responses.errorBodySchema, Endpoint: responses.endpointSchema },
+    },
+    paths: { ...endpointsPaths, ...eventPaths, ...deliveryPaths, ...servicePaths },
+  }, {
+    // The endpoint filter is checked by code (filter.ts); its own metadata says it is an object.
+    allowEmptySchema: { custom: true },
+  });
+}
+
+let built: ReturnType<typeof build> | undefined;
+
+/** Built once per process, on first use. */
+export function openApiDocument(): ReturnType<typeof build> {
+  built ??= build();
+  return built;
+}

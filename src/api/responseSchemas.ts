@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { eventTypeSchema } from '../catalog';
+import { endpointSettingsShape, signingSchema } from '../endpoint';
+import { deliveryIdSchema, endpointIdSchema } from '../ids';
+import type { AttemptRecord, AuditRecord } from '../store/store';
+import type { DeliverySnapshot, EventSnapshot, JobProgress } from '../../workflows/types';
+import { deliveryStatusSchema } from './deliveryRoutes';
+
+/**
+ * What the API answers, as zod schemas: the OpenAPI document's response bodies. Request bodies
+ * are the schemas the routes validate with; these describe the other direction. Where a
+ * response mirrors a TypeScript type kept elsewhere, a compile-time check below ties the two.
+ */
+
+const timestamp = z.iso.datetime({ offset: true });
+
+/** Every error: `{ "error": { "code", "message", "details"? } }`. */
+export const errorBodySchema = z.strictObject({
+  error: z.strictObject({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+
+/** An endpoint as the API shows it: its settings, never its secret. */
+export const endpointSchema = z.strictObject({
+  id: endpointIdSchema,
+  signing: signingSchema,
+  ...endpointSettingsShape,
+  /** Why the endpoint is disabled (by the service or an operator). */
+  disabledReason: z.string().optional(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  /** When the replaced secret stops signing, during a rotation's grace period. */
+  previousSecretExpiresAt: timestamp.optional(),
+});
+
+const secretFields = {
+  secret: z.string(),
+  /** ed25519 endpoints: the public key receivers verify with. */
+  publicKey: z.string().optional(),
+};
+
+/** `POST /v1/endpoints`: the endpoint and, this once beside it, its secret. */
+export const createdEndpointSchema = endpointSchema.extend(secretFields);
+
+/** `GET /v1/endpoints/:id`: with flow control as it stands. */
+export const endpointWithFlowSchema = endpointSchema.extend({
+  flow: z.strictObject({
+    concurrency: z.number().int(),
+    rate: z.number().nullable(),
+    queued: z.number().int(),
+    inFlight: z.number().int(),
+  }),
+});
+
+export const endpointListSchema = z.strictObject({ data: z.array(endpointSchema) });
+
+export const endpointSecretSchema = z.strictObject(secretFields);
+
+export const rotatedSecretSchema = z.strictObject({ ...secretFields, previousSecretExpiresAt: timestamp });
+
+export const publicKeySchema = z.strictObject({
+  publicKey: z.string(),
+  previousPublicKey: z.string().optional(),
+  previousPublicKeyExpiresAt: timestamp.optional(),
+});
+
+export const endpointTestResultSchema = z.strictObject({
+  eventId: z.string(),
+  delivered: z.boolean(),
+  statusCode: z.number().int().optional(),
+  error: z.string().optional(),
+});
+
+export const jobStartedSchema = z.strictObject({ jobId: z.string() });
+
+export const eventAcceptedSchema = z.strictObject({
+  id: z.string(),
+  workflowId: z.string(),
+  duplicate: z.boolean(),
+});
+
+const deliverySnapshotSchema = z.strictObject({
+  id: z.string(),
+  endpointId: z.string(),
+  status: deliveryStatusSchema,
+  attempts: z.number().int().min(0),
+  lastStatusCode: z.number().int().optional(),
+  lastError: z.string().optional(),
+  deliveredAt: timestamp.optional(),
+  reason: z.string().optional(),
+});
+
+export const eventSnapshotSchema = z.strictObject({
+  id: z.string(),
+  type: z.string(),
+  status: z.enum([...deliveryStatusSchema.options, 'filtered']),
+  deliveries: z.array(deliverySnapshotSchema),
+});
+
+export const catalogSchema = z.strictObject({
+  data: z.array(
+    z.strictObject({
+      type: eventTypeSchema,
+      description: z.string(),
+      sensitiveFields: z.array(z.string()),
+      /** The JSON Schema of the type's `data`. */
+      schema: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});
+
+export const deliveryListSchema = z.strictObject({
+  data: z.array(
+    z.strictObject({
+      id: deliveryIdSchema,
+      eventId: z.string(),
+      endpointId: z.string(),
+      eventType: z.string(),
+      status: deliveryStatusSchema,
+      createdAt: timestamp,
+      attempts: z.number().int().min(0),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
+
+const attemptSchema = z.strictObject({
+  attempt: z.number().int(),
+  target: z.enum(['primary', 'fallback']),
+  url: z.string(),
+  startedAt: timestamp,
+  durationMs: z.number().min(0),
+  statusCode: z.number().int().optional(),
+  failure: z.enum(['timeout', 'dns', 'connect', 'tls', 'http', 'blocked']).optional(),
+  /** The first 4 KiB of the receiver's answer. */
+  responseBody: z.string().optional(),
+});
+
+export const deliverySchema = z.strictObject({
+  id: deliveryIdSchema,
+  eventId: z.string(),
+  endpointId: z.string(),
+  eventType: z.string(),
+  status: deliveryStatusSchema,
+  reason: z.string().optional(),
+  deliveredAt: timestamp.optional(),
+  batchId: z.string().optional(),
+  attempts: z.array(attemptSchema),
+});
+
+export const deliveryActionSchema = z.strictObject({
+  id: z.string(),
+  action: z.enum(['resend', 'discard']),
+  /** resend: `continued` in the delivery's workflow, or `restarted` as a new attempt series. */
+  mode: z.enum(['continued', 'restarted']).optional(),
+});
+
+export const jobProgressSchema = z.strictObject({
+  id: z.string(),
+  kind: z.enum(['recover', 'release', 'discard_held']),
+  endpointId: z.string(),
+  status: z.enum(['running', 'completed']),
+  total: z.number().int().min(0),
+  done: z.number().int().min(0),
+  failed: z.number().int().min(0),
+});
+
+export const auditListSchema = z.strictObject({
+  data: z.array(
+    z.strictObject({
+      id: z.number().int(),
+      at: timestamp,
+      keyId: z.string(),
+      action: z.string(),
+      target: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
+
+export const healthSchema = z.strictObject({
+  status: z.enum(['ok', 'unavailable']),
+  store: z.enum(['ok', 'unavailable']),
+  temporal: z.enum(['ok', 'unavailable']),
+});
+
+/** `/codec/encode` and `/codec/decode` answer payloads in the proto-JSON form they take. */
+export const codecPayloadsSchema = z.strictObject({
+  payloads: z.array(z.strictObject({ metadata: z.record(z.string(), z.string()), data: z.string().optional() })),
+});
+
+// ---- the types kept elsewhere must fit the documented shapes (a compile error otherwise) ----
+
+type Fits<Actual, Documented> = Actual extends Documented ? true : never;
+const typesFit: [
+  Fits<Omit<DeliverySnapshot, 'batchId'>, z.input<typeof deliverySnapshotSchema>>,
+  Fits<Omit<EventSnapshot, 'deliveries'>, Omit<z.input<typeof eventSnapshotSchema>, 'deliveries'>>,
+  Fits<JobProgress, z.input<typeof jobProgressSchema>>,
+  Fits<Omit<AttemptRecord, 'deliveryId'>, z.input<typeof attemptSchema>>,
+  Fits<AuditRecord, z.input<typeof auditListSchema>['data'][number]>,
+] = [true, true, true, true, true];
+void typesFit;
