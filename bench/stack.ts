@@ -127,9 +127,17 @@ export async function freePort(): Promise<number> {
 }
 
 
-/** The dev server exactly as `npm start` runs it (devServerArgs), headless, on a free port. */
-export async function startDevServer(cliPath: string, dataDir: string, env: Record<string, string>): Promise<{ proc: Proc; address: string; args: string[] }> {
-  const port = await freePort();
+/**
+ * The dev server exactly as `npm start` runs it (devServerArgs), headless, on a free port, or on
+ * `port` (a restart on the same database and address: the chaos suite).
+ */
+export async function startDevServer(
+  cliPath: string,
+  dataDir: string,
+  env: Record<string, string>,
+  port?: number,
+): Promise<{ proc: Proc; address: string; args: string[]; port: number }> {
+  port ??= await freePort();
   const args = devServerArgs({ cliPath, dataDir, port, uiPort: 0, namespace: 'default', headless: true });
   const proc = spawnProc('temporal', cliPath, args, { env, logFile: path.join(dataDir, 'temporal-server.log') });
   const address = `127.0.0.1:${port}`;
@@ -138,7 +146,7 @@ export async function startDevServer(cliPath: string, dataDir: string, env: Reco
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${proc.output().slice(-4000)}`);
   }
-  return { proc, address, args };
+  return { proc, address, args, port };
 }
 
 /** `node --import tsx <script> ...args`: the pid is the node process itself. */
