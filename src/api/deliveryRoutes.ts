@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { DeliveryListing } from '../events/deliveryListing';
+import { tokenOf, type DeliveryListing } from '../events/deliveryListing';
 import type { EventGateway } from '../events/eventGateway';
 import { endpointIdSchema, parseDeliveryId } from '../ids';
 import type { Store } from '../store/store';
@@ -23,7 +23,7 @@ export const deliveryListQuerySchema = z.strictObject({
   callId: z.string().min(1).max(200).regex(/^[^'"\\]*$/, 'must not contain quotes or backslashes').optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
-  cursor: z.string().max(4096).optional(),
+  cursor: z.string().max(4096).refine((c) => tokenOf(c) !== undefined, 'must be a cursor from a previous page').optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 

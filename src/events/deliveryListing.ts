@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { searchAttributes } from '../../workflows/definitions';
@@ -48,6 +49,28 @@ export interface DeliveryPage {
   nextCursor?: string;
 }
 
+/**
+ * A page cursor is Temporal's page token followed by a checksum of it. Temporal answers a token
+ * it cannot read with an error its client retries until the call's deadline, so a mistyped or
+ * made-up cursor would hold the request for seconds and end as a 503; the checksum refuses it at
+ * once. It guards against garbage, not forgery (listing deliveries needs an admin key).
+ */
+const CURSOR_CHECK_BYTES = 8;
+const checksum = (token: Uint8Array) => createHash('sha256').update(token).digest().subarray(0, CURSOR_CHECK_BYTES);
+
+export function cursorOf(token: Uint8Array): string {
+  return Buffer.concat([token, checksum(token)]).toString('base64url');
+}
+
+/** The page token in a cursor this service made, or undefined for anything else. */
+export function tokenOf(cursor: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  const bytes = Buffer.from(cursor, 'base64url');
+  if (bytes.length <= CURSOR_CHECK_BYTES) return undefined;
+  const token = bytes.subarray(0, bytes.length - CURSOR_CHECK_BYTES);
+  return checksum(token).equals(bytes.subarray(bytes.length - CURSOR_CHECK_BYTES)) ? token : undefined;
+}
+
 export function createDeliveryListing(client: Client, namespace: string) {
   const withDeadline = deadlineCaller(client);
 
@@ -69,7 +92,7 @@ export function createDeliveryListing(client: Client, namespace: string) {
           namespace,
           query: visibilityQuery(filter),
           pageSize: page.limit,
-          nextPageToken: page.cursor ? Buffer.from(page.cursor, 'base64url') : undefined,
+          nextPageToken: page.cursor ? tokenOf(page.cursor) : undefined,
         }),
       );
       const rows = (response.executions ?? []).map((e) => ({
@@ -96,7 +119,7 @@ export function createDeliveryListing(client: Client, namespace: string) {
         }
       }
       const token = response.nextPageToken;
-      return { data, nextCursor: token && token.length > 0 ? Buffer.from(token).toString('base64url') : undefined };
+      return { data, nextCursor: token && token.length > 0 ? cursorOf(token) : undefined };
     },
   };
 }
