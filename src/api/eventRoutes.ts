@@ -14,8 +14,10 @@ export function eventRoutes({ events }: { events: EventGateway }): Router {
     if (!parsed.success) {
       throw new ApiError(400, 'invalid_request', `Invalid body: ${parsed.error.message}`, parsed.error.details);
     }
-    const key = req.get('idempotency-key');
-    const id = body.id ?? (key === undefined ? newId('evt_') : parseOr400(eventIdSchema, key, 'Idempotency-Key header'));
+    // Checked whenever sent, even beside a body id: a malformed header is a mistake to report, not to ignore.
+    const header = req.get('idempotency-key');
+    const key = header === undefined ? undefined : parseOr400(eventIdSchema, header, 'Idempotency-Key header');
+    const id = body.id ?? key ?? newId('evt_');
     const event = {
       id,
       type: body.type,
