@@ -54,49 +54,62 @@ function open(summary: string, answers: ZodOpenApiResponsesObject): ZodOpenApiOp
   return { tags: ['service'], summary, security: [], responses: answers };
 }
 
+/** For schemathesis's stateful phase (and readers): what a created endpoint's id leads to. */
+const endpointLinks = Object.fromEntries(
+  ['getEndpoint', 'updateEndpoint', 'deleteEndpoint', 'getEndpointSecret', 'rotateEndpointSecret', 'getEndpointPublicKey', 'testEndpoint', 'recoverEndpoint'].map(
+    (operationId) => [operationId, { operationId, parameters: { id: '$response.body#/id' } }],
+  ),
+);
+
+/** What a delivery id found at `pointer` in a response leads to. */
+const deliveryLinks = (pointer: string) =>
+  Object.fromEntries(
+    ['getDelivery', 'resendDelivery', 'discardDelivery'].map((operationId) => [operationId, { operationId, parameters: { id: `$response.body#/${pointer}` } }]),
+  );
+
 function build() {
   const endpointsPaths = {
     '/v1/endpoints': {
       post: op('endpoints', 'Create an endpoint', {
-        '201': ok('The endpoint, with its secret (shown here and at GET …/secret).', responses.createdEndpointSchema),
+        '201': { ...ok('The endpoint, with its secret (shown here and at GET …/secret).', responses.createdEndpointSchema), links: endpointLinks },
         '409': problem('An endpoint with this id exists (`conflict`).'),
-      }, { requestBody: { required: true, ...json(endpointCreateSchema) } }),
+      }, { operationId: 'createEndpoint', requestBody: { required: true, ...json(endpointCreateSchema) } }),
       get: op('endpoints', 'List endpoints', { '200': ok('Every endpoint.', responses.endpointListSchema) }),
     },
     '/v1/endpoints/{id}': {
       get: op('endpoints', 'Read an endpoint, with its flow control state', {
         '200': ok('The endpoint.', responses.endpointWithFlowSchema),
         ...notFound,
-      }, { requestParams: { path: endpointId } }),
+      }, { operationId: 'getEndpoint', requestParams: { path: endpointId } }),
       patch: op('endpoints', 'Change an endpoint (`null` clears an optional field)', {
         '200': ok('The endpoint as it is now.', responses.endpointSchema),
         ...notFound,
         ...temporalDown,
-      }, { requestParams: { path: endpointId }, requestBody: { required: true, ...json(endpointPatchSchema) } }),
+      }, { operationId: 'updateEndpoint', requestParams: { path: endpointId }, requestBody: { required: true, ...json(endpointPatchSchema) } }),
       delete: op('endpoints', 'Delete an endpoint (its held deliveries end as discarded)', {
         '204': { description: 'Deleted.' },
         ...notFound,
         ...temporalDown,
-      }, { requestParams: { path: endpointId } }),
+      }, { operationId: 'deleteEndpoint', requestParams: { path: endpointId } }),
     },
     '/v1/endpoints/{id}/secret': {
       get: op('endpoints', 'Read the signing secret', {
         '200': ok('`whsec_…` (hmac-sha256), or `whsk_…` with its `publicKey` (ed25519).', responses.endpointSecretSchema),
         ...notFound,
-      }, { requestParams: { path: endpointId } }),
+      }, { operationId: 'getEndpointSecret', requestParams: { path: endpointId } }),
     },
     '/v1/endpoints/{id}/secret/rotate': {
       post: op('endpoints', 'Rotate the signing secret', {
         '200': ok('The new secret; the replaced one signs beside it until `previousSecretExpiresAt`.', responses.rotatedSecretSchema),
         ...notFound,
-      }, { requestParams: { path: endpointId }, requestBody: { required: false, ...json(rotateBodySchema) } }),
+      }, { operationId: 'rotateEndpointSecret', requestParams: { path: endpointId }, requestBody: { required: false, ...json(rotateBodySchema) } }),
     },
     '/v1/endpoints/{id}/public-key': {
       get: op('endpoints', 'Read the public key of an ed25519 endpoint', {
         '200': ok('The public key (and the previous one during a rotation).', responses.publicKeySchema),
         ...notFound,
         '409': problem('The endpoint signs with hmac-sha256 (`no_public_key`).'),
-      }, { requestParams: { path: endpointId } }),
+      }, { operationId: 'getEndpointPublicKey', requestParams: { path: endpointId } }),
     },
     '/v1/endpoints/{id}/test': {
       post: op('endpoints', 'Send one signed endpoint_test event and report the attempt', {
@@ -104,14 +117,17 @@ function build() {
         ...notFound,
         '409': problem('The endpoint is disabled (`endpoint_disabled`).'),
         ...temporalDown,
-      }, { requestParams: { path: endpointId } }),
+      }, { operationId: 'testEndpoint', requestParams: { path: endpointId } }),
     },
     '/v1/endpoints/{id}/recover': {
       post: op('endpoints', 'Resend the endpoint’s deliveries in a time window, as a job', {
-        '202': ok('The job, at GET /v1/jobs/{jobId}.', responses.jobStartedSchema),
+        '202': {
+          ...ok('The job, at GET /v1/jobs/{jobId}.', responses.jobStartedSchema),
+          links: { GetJob: { operationId: 'getJob', parameters: { id: '$response.body#/jobId' } } },
+        },
         ...notFound,
         ...temporalDown,
-      }, { requestParams: { path: endpointId }, requestBody: { required: true, ...json(recoverBodySchema) } }),
+      }, { operationId: 'recoverEndpoint', requestParams: { path: endpointId }, requestBody: { required: true, ...json(recoverBodySchema) } }),
     },
   };
 
@@ -119,10 +135,11 @@ function build() {
     '/v1/events': {
       post: op('events', 'Post a call event', {
         '200': ok('A known id: nothing new was started (`duplicate: true`).', responses.eventAcceptedSchema),
-        '202': ok('Accepted: the event is durable in Temporal.', responses.eventAcceptedSchema),
+        '202': { ...ok('Accepted: the event is durable in Temporal.', responses.eventAcceptedSchema), links: { GetEvent: { operationId: 'getEvent', parameters: { id: '$response.body#/id' } } } },
         '429': { ...problem('Over the key’s rate (`rate_limited`).'), headers: retryAfter },
         ...temporalDown,
       }, {
+        operationId: 'postEvent',
         requestParams: {
           header: z.object({
             'idempotency-key': eventIdSchema.optional().meta({ description: 'The event id, when the body has none.' }),
@@ -133,10 +150,10 @@ function build() {
     },
     '/v1/events/{id}': {
       get: op('events', 'Read an event and its deliveries', {
-        '200': ok('The event.', responses.eventSnapshotSchema),
+        '200': { ...ok('The event.', responses.eventSnapshotSchema), links: deliveryLinks('deliveries/0/id') },
         ...notFound,
         ...temporalDown,
-      }, { requestParams: { path: z.object({ id: eventIdSchema }) } }),
+      }, { operationId: 'getEvent', requestParams: { path: z.object({ id: eventIdSchema }) } }),
     },
     '/v1/event-types': {
       get: op('events', 'The event catalog', { '200': ok('Every event type with the JSON Schema of its data.', responses.catalogSchema) }),
@@ -146,7 +163,7 @@ function build() {
   const deliveryPaths = {
     '/v1/deliveries': {
       get: op('deliveries', 'List deliveries, newest first', {
-        '200': ok('A page; `nextCursor` fetches the next.', responses.deliveryListSchema),
+        '200': { ...ok('A page; `nextCursor` fetches the next.', responses.deliveryListSchema), links: deliveryLinks('data/0/id') },
         ...temporalDown,
       }, { requestParams: { query: deliveryListQuerySchema } }),
     },
@@ -155,7 +172,7 @@ function build() {
         '200': ok('The delivery.', responses.deliverySchema),
         ...notFound,
         ...temporalDown,
-      }, { requestParams: { path: deliveryId } }),
+      }, { operationId: 'getDelivery', requestParams: { path: deliveryId } }),
     },
     '/v1/deliveries/{id}/resend': {
       post: op('deliveries', 'Deliver again (any delivery not in progress)', {
@@ -163,7 +180,7 @@ function build() {
         ...notFound,
         '409': problem('The delivery is in progress (`delivery_in_progress` or another state code).'),
         ...temporalDown,
-      }, { requestParams: { path: deliveryId }, requestBody: { required: false, ...json(resendBodySchema) } }),
+      }, { operationId: 'resendDelivery', requestParams: { path: deliveryId }, requestBody: { required: false, ...json(resendBodySchema) } }),
     },
     '/v1/deliveries/{id}/discard': {
       post: op('deliveries', 'Give up a delivery awaiting review or held', {
@@ -171,14 +188,14 @@ function build() {
         ...notFound,
         '409': problem('The delivery is not awaiting review or held.'),
         ...temporalDown,
-      }, { requestParams: { path: deliveryId }, requestBody: { required: false, ...json(discardBodySchema) } }),
+      }, { operationId: 'discardDelivery', requestParams: { path: deliveryId }, requestBody: { required: false, ...json(discardBodySchema) } }),
     },
     '/v1/jobs/{id}': {
       get: op('deliveries', 'Read a bulk job’s progress', {
         '200': ok('The job.', responses.jobProgressSchema),
         ...notFound,
         ...temporalDown,
-      }, { requestParams: { path: z.object({ id: z.string() }) } }),
+      }, { operationId: 'getJob', requestParams: { path: z.object({ id: z.string() }) } }),
     },
     '/v1/audit': {
       get: op('audit', 'The audit log, newest first', {
