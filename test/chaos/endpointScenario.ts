@@ -1,7 +1,7 @@
 import { settleLedger } from './ledger';
 import { Producer } from './producer';
 import {
-  chaosEndpoint, chaosEvent, eventIds, formatCounts, judgeAnswers, peakRate, receiverFaults, until,
+  chaosEndpoint, chaosEvent, eventIds, formatCounts, judgeAnswers, receiverFaults, until,
   type ChaosContext, type Scenario, type ScenarioResult,
 } from './scenario';
 
@@ -68,7 +68,6 @@ export function endpointScenario(o: { name: string; events: number; concurrency:
         drainTimeoutMs: 180_000,
         log: ctx.log,
       });
-      ctx.deliveryRate.perS = Math.max(ctx.deliveryRate.perS, peakRate(ctx.receiver, `/chaos/${tag}/`));
       const problems = [...judged.problems];
       if (ledger.invalidSignatures > 0) problems.push(`${ledger.invalidSignatures} request(s) with an invalid signature`);
       const onNewUrl = ctx.receiver.requests.filter((r) => r.path === newPath).length;

@@ -12,7 +12,7 @@ export interface ChaosContext {
   admin: Admin;
   runId: string;
   log: (msg: string) => void;
-  /** Deliveries a second the stack managed at best so far (the flood floods at twice this). */
+  /** Deliveries a second to one endpoint the stack managed at best so far (the flood floods at twice this). */
   deliveryRate: { perS: number };
 }
 
