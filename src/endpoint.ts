@@ -42,7 +42,9 @@ export const ORDERING_WINDOW_MS_DEFAULT = 1_000;
 
 /** Flow control (see README, *Flow control*): a token bucket shared by every worker. */
 export const rateLimitSchema = z.strictObject({
-  perSecond: z.number().positive().max(10_000),
+  // A floor keeps the wait for a token a finite, timer-sized number (5e-324 a second once made
+  // a wait of Infinity, which reached the workflow as null and failed its task over and over).
+  perSecond: z.number().min(0.001).max(10_000),
   /** How many may go at once after a quiet spell (the bucket's size); default: one second's worth. */
   burst: z.number().int().min(1).max(10_000).optional(),
 });

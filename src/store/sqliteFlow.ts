@@ -15,6 +15,8 @@ export const WAITER_SLACK_MS = 5_000;
 /** Bounds of a wait for a concurrency slot (no one knows when a lease frees; it is estimated). */
 const CONCURRENCY_WAIT_MIN_MS = 20;
 const CONCURRENCY_WAIT_MAX_MS = 5_000;
+/** The longest a delivery waits for a slot before asking again. */
+const FLOW_WAIT_MAX_MS = 3_600_000;
 
 interface FlowRow {
   endpoint_id: string;
@@ -127,7 +129,8 @@ export function createSqliteFlow(db: Database.Database): FlowMethods {
       const estimate = hold * Math.ceil(waiters / limit) * (0.75 + Math.random() / 2);
       waitMs = Math.max(waitMs, Math.round(Math.min(CONCURRENCY_WAIT_MAX_MS, Math.max(CONCURRENCY_WAIT_MIN_MS, estimate))));
     }
-    waitMs = Math.max(1, waitMs);
+    // Bounded, so no stored setting can ask the workflow for an endless (or non-finite) timer.
+    waitMs = Math.min(FLOW_WAIT_MAX_MS, Math.max(1, waitMs));
     if (limits.rate) stmt.saveBucket.run({ endpoint_id: endpointId, tokens, refilled_at: now });
     stmt.upsertWaiter.run(waiterId, endpointId, now + waitMs, now + waitMs + WAITER_SLACK_MS);
     return { granted: false, waitMs, reason: rateOk ? 'concurrency' : 'rate' };
