@@ -85,7 +85,12 @@ function build() {
         '200': ok('The endpoint as it is now.', responses.endpointSchema),
         ...notFound,
         ...temporalDown,
-      }, { operationId: 'updateEndpoint', requestParams: { path: endpointId }, requestBody: { required: true, ...json(endpointPatchSchema) } }),
+      }, {
+        operationId: 'updateEndpoint',
+        requestParams: { path: endpointId },
+        // No body reads as `{}`: a patch that changes nothing (answered with the endpoint as it is).
+        requestBody: { required: false, ...json(endpointPatchSchema) },
+      }),
       delete: op('endpoints', 'Delete an endpoint (its held deliveries end as discarded)', {
         '204': { description: 'Deleted.' },
         ...notFound,
