@@ -70,14 +70,16 @@ echo "service up at $base"
 # and says why.
 # --request-timeout bounds each call: POST /v1/endpoints/{id}/test waits for its one attempt
 # (attemptTimeoutMs + 15 s at most), so 30 s leaves room for the default.
-"${st[@]}" --config-file scripts/schemathesis.toml run "$base/openapi.json" \
+# Run from the work folder, so schemathesis's cache (.schemathesis/) does not land in the repository.
+config="$PWD/scripts/schemathesis.toml"
+(cd "$work" && "${st[@]}" --config-file "$config" run "$base/openapi.json" \
   --header "Authorization: Bearer ${key}" \
   --max-examples "${FUZZ_MAX_EXAMPLES:-40}" \
   ${FUZZ_SEED:+--seed "$FUZZ_SEED"} \
   --request-timeout 30 \
   --workers 2 \
   --suppress-health-check too_slow \
-  --report junit --report-dir "$work/report"
+  --report junit --report-dir "$work/report")
 
 # Whatever schemathesis sent, the service must still be there.
 healthy || { echo "the service no longer answers /healthz after fuzzing" >&2; exit 1; }

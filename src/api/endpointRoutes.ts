@@ -17,6 +17,7 @@ import { StoreConflictError, type Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../urlPolicy';
 import { ApiError, notFound, parseOr400 } from './errors';
 import { audit, originOf } from './audit';
+import { awaitTestAttempt } from './endpointTest';
 
 /** Checks that need more than one field: url policy and sensitive-field approval. */
 function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): void {
@@ -204,8 +205,18 @@ export function endpointRoutes({
       data: { callId: 'test', message: 'A test event sent from the callback-events API.' },
     };
     await events.start({ event, probe: { endpointId: endpoint.id } });
-    const outcome = await events.result(event.id, resolveRetry(endpoint.retry).attemptTimeoutMs + 15_000);
-    const delivery = outcome.deliveries[0];
+    const outcome = await awaitTestAttempt(events, event.id, resolveRetry(endpoint.retry).attemptTimeoutMs + 15_000);
+    if (!outcome.settled) {
+      // Still waiting (e.g. for a slot under the endpoint's rate limit): where to follow it.
+      res.status(202).json({
+        eventId: event.id,
+        delivered: false,
+        status: outcome.status,
+        error: `no outcome yet (${outcome.status ?? 'pending'}); follow it at GET /v1/events/${event.id}`,
+      });
+      return;
+    }
+    const delivery = outcome.delivery;
     res.json({
       eventId: event.id,
       delivered: delivery?.status === 'delivered',

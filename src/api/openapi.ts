@@ -119,6 +119,7 @@ function build() {
     '/v1/endpoints/{id}/test': {
       post: op('endpoints', 'Send one signed endpoint_test event and report the attempt', {
         '200': ok('The attempt’s outcome.', responses.endpointTestResultSchema),
+        '202': ok('No outcome yet (waiting for a slot under the endpoint’s flow control, or slower than the attempt timeout).', responses.endpointTestPendingSchema),
         ...notFound,
         '409': problem('The endpoint is disabled (`endpoint_disabled`).'),
         ...temporalDown,

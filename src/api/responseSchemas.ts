@@ -74,6 +74,14 @@ export const endpointTestResultSchema = z.strictObject({
   error: z.string().optional(),
 });
 
+/** `202` of an endpoint test: no outcome yet; the delivery's status while it waits. */
+export const endpointTestPendingSchema = z.strictObject({
+  eventId: z.string(),
+  delivered: z.literal(false),
+  status: deliveryStatusSchema.optional(),
+  error: z.string(),
+});
+
 export const jobStartedSchema = z.strictObject({ jobId: z.string() });
 
 export const eventAcceptedSchema = z.strictObject({

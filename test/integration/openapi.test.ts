@@ -156,6 +156,30 @@ describe('OpenAPI document', function () {
     assertDocumented('delete', '/v1/endpoints/{id}', await call(stack.api, 'DELETE', `/v1/endpoints/${id}`));
   });
 
+  it('answers an endpoint test that waits for a slot with 202 and its status, not an error', async function () {
+    this.timeout(90_000);
+    const id = `openapi-slow-${process.pid}-${Date.now().toString(36)}`;
+    // One token per 1000 s: the first test takes it, the second waits for the next.
+    const created = await call(stack.api, 'POST', '/v1/endpoints', {
+      id,
+      url: 'https://receiver.example.com/hooks',
+      filter: { 'data.metadata.test': id },
+      rateLimit: { perSecond: 0.001, burst: 1 },
+      retry: { attemptTimeoutMs: 2000 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const first = await call(stack.api, 'POST', `/v1/endpoints/${id}/test`);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assertDocumented('post', '/v1/endpoints/{id}/test', first);
+    const started = Date.now();
+    const second = await call(stack.api, 'POST', `/v1/endpoints/${id}/test`);
+    assert.equal(second.status, 202, JSON.stringify(second.body));
+    assert.equal(second.body.status, 'throttled');
+    assert.ok(Date.now() - started < 15_000, 'answered as soon as the test was seen waiting');
+    assertDocumented('post', '/v1/endpoints/{id}/test', second);
+    await call(stack.api, 'DELETE', `/v1/endpoints/${id}`);
+  });
+
   it('asks for a key on /v1 when keys are configured, and not for the document', async () => {
     const app = createApp({
       store: stack.store,
