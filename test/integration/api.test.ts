@@ -327,10 +327,12 @@ describe('HTTP API contract', function () {
       }
     });
 
-    it('answers an unknown route with a 404 JSON error', async () => {
+    it('answers an unknown route with a 404 JSON error, and a known path with another method with 405', async () => {
       assertError(await call(stack.api, 'GET', '/nope'), 404, 'not_found', 'GET /nope');
       assertError(await call(stack.api, 'GET', '/v1/nope'), 404, 'not_found');
-      assertError(await call(stack.api, 'PUT', '/v1/events', {}), 404, 'not_found');
+      const put = await call(stack.api, 'PUT', '/v1/events', {});
+      assertError(put, 405, 'method_not_allowed', 'PUT');
+      assert.equal(put.headers.get('allow'), 'POST');
     });
 
     it('reports health with store and temporal ok', async () => {
