@@ -291,6 +291,52 @@ export async function openLoopPhase(ctx: Ctx, phase: 'open50' | 'open80', ratePe
   };
 }
 
+/**
+ * 5b. The reference for first_attempt: the bare ceiling workflow, started straight on Temporal (no
+ * API, no matching, no store) on the same fixed schedule, timed from the scheduled start to the
+ * receiver's arrival. What Temporal alone takes on this machine; the service cannot beat it.
+ */
+export async function bareFirstAttempt(
+  ctx: Ctx,
+  env: Record<string, string>,
+  logDir: string,
+  ratePerS: number,
+): Promise<{ rate_per_s: number; started: number; first_attempt: Summary; undelivered: number }> {
+  const taskQueue = `bench-bare-latency-${ctx.runId}`;
+  const secret = newSecret();
+  const path = '/ceiling/latency';
+  await ctx.receiver.checkSignatures(path, secret);
+  const worker = await startCeilingWorker(
+    { ...env, BENCH_TASK_QUEUE: taskQueue, BENCH_RECEIVER_URL: ctx.receiver.url + path, BENCH_SECRET: secret },
+    logDir,
+  );
+  try {
+    const scheduledById = new Map<string, number>();
+    await openLoop({
+      ratePerS,
+      durationMs: ctx.opts.durationMs.open,
+      maxOps: ctx.opts.maxOps,
+      op: async (i, scheduledMs) => {
+        const workflowId = `bare-${ctx.runId}-${i}`;
+        await ctx.client.workflow.start<typeof ceilingWorkflow>('ceilingWorkflow', { taskQueue, workflowId, args: [workflowId] });
+        scheduledById.set(workflowId, scheduledMs);
+      },
+    });
+    await drain(ctx, path, scheduledById.size);
+    const arrivals = (await ctx.receiver.arrivals(path))[path] ?? {};
+    const firstAttempt: number[] = [];
+    for (const [id, scheduledMs] of scheduledById) if (arrivals[id] !== undefined) firstAttempt.push(arrivals[id] - scheduledMs);
+    return {
+      rate_per_s: round(ratePerS, 2),
+      started: scheduledById.size,
+      first_attempt: summarize(firstAttempt),
+      undelivered: scheduledById.size - firstAttempt.length,
+    };
+  } finally {
+    await worker.stop();
+  }
+}
+
 /** 6. History events and state transitions per delivery, from describe() of finished workflows. */
 export async function historyCost(
   ctx: Ctx,

@@ -20,7 +20,7 @@ export interface BenchResult {
   e2e: number;
   ratio_e2e_over_temporal: number;
   fanout: { events_per_s: number; deliveries_per_s: number; endpoints_per_event: number };
-  open_loop: { '50': OpenLoopResult; '80': OpenLoopResult };
+  open_loop: { '50': OpenLoopResult & { bare_workflow?: { first_attempt: Summary } }; '80': OpenLoopResult };
   cost: {
     history_events_per_delivery: number;
     state_transitions_per_delivery: number;
@@ -59,6 +59,8 @@ export function formatTable(r: BenchResult): string {
     rows.push([`open ${load}% (${fmt(o.rate_per_s)}/s): ingest ms p50, p99, p999`, ms(o.ingest)]);
     rows.push([`open ${load}%: first_attempt ms p50, p99, p999`, ms(o.first_attempt)]);
   }
+  const bare = r.open_loop['50'].bare_workflow;
+  if (bare) rows.push(['open 50%, bare workflow: first_attempt ms p50, p99, p999', ms(bare.first_attempt)]);
   const c = r.cost;
   rows.push(
     ['history events per delivery', fmt(c.history_events_per_delivery, 2)],

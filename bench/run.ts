@@ -17,7 +17,7 @@ import { Client, Connection } from '@temporalio/client';
 import { findTemporalCli } from '../src/temporal/cli';
 import { apiClient, type Phase } from './ingest';
 import { parseOptions, type Options } from './options';
-import { closedIngest, drain, historyCost, httpCeiling, openLoopPhase, temporalCeiling, type Ctx } from './phases';
+import { bareFirstAttempt, closedIngest, drain, historyCost, httpCeiling, openLoopPhase, temporalCeiling, type Ctx } from './phases';
 import { receiverClient } from './receiverClient';
 import { formatTable, writeResult, type BenchResult } from './report';
 import { machineCpuSeconds, treeCpuSeconds } from './procstat';
@@ -201,6 +201,11 @@ async function main(): Promise<number> {
     log(`5/6 open loop at 50 % (${round(e2eRate * 0.5)}/s)`);
     const open50 = await measured(noise, 'open50', () => openLoopPhase(ctx, 'open50', e2eRate * 0.5));
     log(`    first_attempt p50 ${open50.first_attempt.p50} ms, p99 ${open50.first_attempt.p99} ms`);
+    log(`5/6 the bare workflow at the same rate (the first_attempt reference)`);
+    const bare50 = await measured(noise, 'bare50', () =>
+      bareFirstAttempt(ctx, { ...baseEnv, TEMPORAL_ADDRESS: server.address }, dataDir, e2eRate * 0.5),
+    );
+    log(`    first_attempt p50 ${bare50.first_attempt.p50} ms, p99 ${bare50.first_attempt.p99} ms`);
     log(`5/6 open loop at 80 % (${round(e2eRate * 0.8)}/s)`);
     const open80 = await measured(noise, 'open80', () => openLoopPhase(ctx, 'open80', e2eRate * 0.8));
     log(`    first_attempt p50 ${open80.first_attempt.p50} ms, p99 ${open80.first_attempt.p99} ms`);
@@ -267,7 +272,7 @@ async function main(): Promise<number> {
       e2e: e2e.deliveries_per_s,
       ratio_e2e_over_temporal: temporal.per_s > 0 ? round(e2e.deliveries_per_s / temporal.per_s, 3) : 0,
       fanout: { events_per_s: fanout.events_per_s, deliveries_per_s: fanout.deliveries_per_s, endpoints_per_event: FANOUT },
-      open_loop: { '50': open50, '80': open80 },
+      open_loop: { '50': { ...open50, bare_workflow: bare50 }, '80': open80 },
       cost: {
         history_events_per_delivery: e2eHistory.history_events_per_delivery,
         state_transitions_per_delivery: e2eHistory.state_transitions_per_delivery,
