@@ -25,6 +25,11 @@ export interface Options {
   keepData: boolean;
   /** Before starting, wait up to this long for other programs to leave the CPU (0: start at once). */
   waitQuietMs: number;
+  /**
+   * The API and the worker in one process, as `npm start` runs them: the API's client shares the
+   * worker's connection, so event workflows start eagerly. CPU of both is counted as the worker's.
+   */
+  singleProcess: boolean;
 }
 
 const FULL = { warmupMs: 5_000, durationMs: { http: 15_000, temporal: 40_000, e2e: 60_000, fanout: 40_000, open: 45_000 }, drainMs: 120_000, costSample: 100 };
@@ -32,7 +37,7 @@ const QUICK = { warmupMs: 3_000, durationMs: { http: 6_000, temporal: 20_000, e2
 
 const USAGE = `usage: tsx bench/run.ts [--quick] [--duration-ms N] [--warmup-ms N] [--events N] [--drain-ms N]
                          [--http-concurrency N] [--temporal-concurrency N] [--ingest-concurrency N]
-                         [--backlog N] [--sample N] [--out FILE] [--keep-data] [--wait-quiet-s N]`;
+                         [--backlog N] [--sample N] [--out FILE] [--keep-data] [--wait-quiet-s N] [--single-process]`;
 
 export function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
@@ -50,6 +55,7 @@ export function parseOptions(argv: string[]): Options {
     costSample: base.costSample,
     keepData: false,
     waitQuietMs: 0,
+    singleProcess: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -76,6 +82,7 @@ export function parseOptions(argv: string[]): Options {
       case '--sample': o.costSample = Math.max(1, num()); break;
       case '--out': o.out = argv[++i]; if (!o.out) throw new Error(`--out needs a file\n${USAGE}`); break;
       case '--keep-data': o.keepData = true; break;
+      case '--single-process': o.singleProcess = true; break;
       case '--wait-quiet-s': o.waitQuietMs = num() * 1000; break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);

@@ -10,6 +10,7 @@ import { ROOT } from './stack';
 export interface BenchResult {
   ok: boolean;
   mode: 'quick' | 'full';
+  topology?: string;
   started_at: string;
   duration_s: number;
   machine: { nproc: number; cpu_model: string; memory_gib: number; platform: string; kernel: string; node: string; loadavg_at_start: number[] };
@@ -82,7 +83,7 @@ export function formatTable(r: BenchResult): string {
   );
   const width = Math.max(...rows.map(([k]) => k.length));
   const m = r.machine;
-  const head = `callback-events bench (${r.mode}, ${fmt(r.duration_s, 0)} s): ${m.nproc} cores ${m.cpu_model}, ${fmt(m.memory_gib)} GiB, Node ${m.node}, ${r.versions.temporal_cli}`;
+  const head = `callback-events bench (${r.mode}${r.topology?.startsWith("single") ? ", single process" : ""}, ${fmt(r.duration_s, 0)} s): ${m.nproc} cores ${m.cpu_model}, ${fmt(m.memory_gib)} GiB, Node ${m.node}, ${r.versions.temporal_cli}`;
   const lines = [
     head,
     `| ${'measure'.padEnd(width)} | value |`,

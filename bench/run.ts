@@ -21,7 +21,7 @@ import { bareFirstAttempt, closedIngest, drain, historyCost, httpCeiling, openLo
 import { receiverClient } from './receiverClient';
 import { formatTable, writeResult, type BenchResult } from './report';
 import { machineCpuSeconds, treeCpuSeconds } from './procstat';
-import { freePort, killAllSync, ROOT, startDevServer, startReceiver, startRole, stopAll } from './stack';
+import { freePort, killAllSync, ROOT, startDevServer, startReceiver, startRole, stopAll, type Proc } from './stack';
 
 const FANOUT = 5;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -160,12 +160,21 @@ async function main(): Promise<number> {
       // the pipeline, not the limiter.
       CALLBACKS_INGEST_RPS: '1000000',
     };
-    // The worker first: it may generate the keys under DATA_DIR/keys that the API then reads.
-    const worker = await startRole('worker', serviceEnv, dataDir);
-    log('worker running');
     const apiPort = await freePort();
-    const apiProc = await startRole('api', { ...serviceEnv, PORT: String(apiPort) }, dataDir);
-    log(`API on http://127.0.0.1:${apiPort}`);
+    let worker: Proc;
+    let apiProc: Proc;
+    if (opts.singleProcess) {
+      // `npm start`'s topology: one process, eager workflow start. Its CPU all counts as the worker's.
+      worker = await startRole('all', { ...serviceEnv, PORT: String(apiPort) }, dataDir);
+      apiProc = { ...worker, name: 'api (in the worker process)', cpuSeconds: () => 0, peakRssMb: () => 0, stop: async () => {} };
+      log(`API and worker in one process, on http://127.0.0.1:${apiPort}`);
+    } else {
+      // The worker first: it may generate the keys under DATA_DIR/keys that the API then reads.
+      worker = await startRole('worker', serviceEnv, dataDir);
+      log('worker running');
+      apiProc = await startRole('api', { ...serviceEnv, PORT: String(apiPort) }, dataDir);
+      log(`API on http://127.0.0.1:${apiPort}`);
+    }
 
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: 'default' });
@@ -256,6 +265,7 @@ async function main(): Promise<number> {
     const result: BenchResult = {
       ok: problems.length === 0,
       mode: opts.quick ? 'quick' : 'full',
+      topology: opts.singleProcess ? 'single process: API and worker together, eager workflow start' : 'separate processes: API, worker',
       started_at: startedAt.toISOString(),
       duration_s: round((Date.now() - runStart) / 1000),
       machine: machine(),

@@ -158,9 +158,9 @@ export function spawnTs(name: string, script: string, args: string[], env: Recor
   });
 }
 
-/** One role of the service (`src/main.ts worker|api`), waited on until it logs that it runs. */
-export async function startRole(role: 'worker' | 'api', env: Record<string, string>, logDir: string): Promise<Proc> {
-  const proc = spawnTs(role, 'src/main.ts', [role], env, logDir);
+/** One role of the service (`src/main.ts worker|api`, or both: `all`), waited on until it logs that it runs. */
+export async function startRole(role: 'worker' | 'api' | 'all', env: Record<string, string>, logDir: string): Promise<Proc> {
+  const proc = spawnTs(role, 'src/main.ts', role === 'all' ? [] : [role], env, logDir);
   // The worker bundles the workflows (webpack) before it logs this: allow for a slow machine.
   await proc.waitFor(/callback-events is running/, 180_000);
   return proc;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
 import type { Config } from './config';
 import { resolveKeys, type ServiceKeys } from './crypto/keys';
@@ -72,7 +72,12 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
       cleanups.push(() => devServer!.stop());
       address = devServer.address;
     }
-    const connection = await Connection.connect({ address });
+    // With a worker here, the Client shares the worker's connection, so event workflows start
+    // eagerly: the first workflow task comes back in the start's answer, not through the queue.
+    const eagerStart = roles.includes('worker');
+    // Before any NativeConnection: it creates the SDK's runtime, whose logging this sets up.
+    if (eagerStart) installWorkerRuntime(log);
+    const connection = eagerStart ? await NativeConnection.connect({ address }) : await Connection.connect({ address });
     cleanups.push(() => connection.close());
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (added.length > 0) log.info('registered search attributes', { added });
@@ -81,11 +86,14 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
     const store: Store = openSqliteStore(config.dataDir, { masterKeys: keys.master });
     cleanups.push(() => store.close());
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
-    const services = createTemporalServices(client, { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace });
+    const services = createTemporalServices(client, {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      eagerStart,
+    });
 
     let worker: Worker | undefined;
     if (roles.includes('worker')) {
-      installWorkerRuntime(log);
       const httpClient: WebhookClient = createWebhookClient({
         policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets, allowedCidrs: config.allowedCidrs },
       });
@@ -98,13 +106,13 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
         http: httpClient,
         ...services,
         dataConverter,
+        connection: connection instanceof NativeConnection ? connection : undefined,
       });
       worker = created.worker;
       const running = worker.run();
       cleanups.push(async () => {
         worker!.shutdown();
         await running;
-        await created.connection.close();
       });
       running.catch((err) => log.error('worker stopped', { error: (err as Error).message }));
       await ensurePurgeSchedule(client, config.temporal.taskQueue, config.attemptRetentionDays);

@@ -83,7 +83,12 @@ export function deadlineCaller(client: Client, deadlineMs = CALL_DEADLINE_MS) {
 }
 
 /** `deadlineMs` bounds each call to Temporal (not `result`, which takes its own timeout). */
-export function createEventGateway(client: Client, taskQueue: string, deadlineMs = CALL_DEADLINE_MS): EventGateway {
+export function createEventGateway(
+  client: Client,
+  taskQueue: string,
+  deadlineMs = CALL_DEADLINE_MS,
+  { eagerStart = false }: { eagerStart?: boolean } = {},
+): EventGateway {
   const withDeadline = deadlineCaller(client, deadlineMs);
   const handle = (eventId: string) => client.workflow.getHandle(workflowIdForEvent(eventId));
 
@@ -100,6 +105,9 @@ export function createEventGateway(client: Client, taskQueue: string, deadlineMs
           { key: searchAttributes.status, value: 'pending' },
         ],
         staticSummary: summaryOf(input.event),
+        // Eager start: Temporal hands the first workflow task straight back to this process's
+        // worker in the start's answer, saving a trip through the task queue.
+        ...(eagerStart ? { requestEagerStart: true } : {}),
         // The priority lane: its tasks (and its activities', which inherit it) go first under a backlog.
         ...(isUrgent(input.event) ? { priority: { priorityKey: URGENT_PRIORITY_KEY } } : {}),
       }),

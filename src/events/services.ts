@@ -12,10 +12,16 @@ export interface TemporalServices {
 
 export function createTemporalServices(
   client: Client,
-  options: { taskQueue: string; namespace: string; deadlineMs?: number },
+  options: {
+    taskQueue: string;
+    namespace: string;
+    deadlineMs?: number;
+    /** The client shares a NativeConnection with a worker in this process: event workflows start eagerly on it. */
+    eagerStart?: boolean;
+  },
 ): TemporalServices {
   return {
-    events: createEventGateway(client, options.taskQueue, options.deadlineMs),
+    events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart }),
     deliveries: createDeliveryListing(client, options.namespace),
     jobs: createJobs(client, options.taskQueue),
   };

@@ -31,7 +31,11 @@ export interface DevServer {
 }
 
 /** Dynamic config every dev server gets: task priority (the priority lane) needs the new matcher. */
-export const DEFAULT_DYNAMIC_CONFIG: Record<string, unknown> = { 'matching.useNewMatcher': true };
+export const DEFAULT_DYNAMIC_CONFIG: Record<string, unknown> = {
+  'matching.useNewMatcher': true,
+  // Eager workflow start (`npm start`: the API's client shares the worker's connection).
+  'system.enableEagerWorkflowStart': true,
+};
 
 /** The flags `npm start` passes; the benchmark reuses them to measure the same server. */
 export function devServerArgs(o: DevServerOptions): string[] {

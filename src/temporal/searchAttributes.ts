@@ -16,7 +16,7 @@ export function devServerSearchAttributeFlags(): string[] {
 }
 
 /** Registers any of the service's search attributes the namespace does not have yet. */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+export async function ensureSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = Object.values(searchAttributes).filter((key) => !known.has(key.name));

@@ -5,6 +5,8 @@ import type { Logger } from '../log';
 
 export interface WorkerSetup extends ActivityDeps {
   address: string;
+  /** A connection to share (with the Client, for eager workflow start); else the worker opens its own. */
+  connection?: NativeConnection;
   namespace: string;
   taskQueue: string;
   /** A prebuilt bundle (tests build it once); else the workflows are bundled at start. */
@@ -28,7 +30,7 @@ export function installWorkerRuntime(log: Logger): void {
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const connection = await NativeConnection.connect({ address: setup.address });
+  const connection = setup.connection ?? (await NativeConnection.connect({ address: setup.address }));
   const worker = await Worker.create({
     connection,
     namespace: setup.namespace,
