@@ -17,7 +17,7 @@ import { StoreConflictError, type Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../urlPolicy';
 import { ApiError, notFound, parseOr400 } from './errors';
 import { audit, originOf } from './audit';
-import { awaitTestAttempt } from './endpointTest';
+import { awaitTestAttempt, testWaitMs } from './endpointTest';
 
 /** Checks that need more than one field: url policy and sensitive-field approval. */
 function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): void {
@@ -205,7 +205,7 @@ export function endpointRoutes({
       data: { callId: 'test', message: 'A test event sent from the callback-events API.' },
     };
     await events.start({ event, probe: { endpointId: endpoint.id } });
-    const outcome = await awaitTestAttempt(events, event.id, resolveRetry(endpoint.retry).attemptTimeoutMs + 15_000);
+    const outcome = await awaitTestAttempt(events, event.id, testWaitMs(resolveRetry(endpoint.retry).attemptTimeoutMs));
     if (!outcome.settled) {
       // Still waiting (e.g. for a slot under the endpoint's rate limit): where to follow it.
       res.status(202).json({

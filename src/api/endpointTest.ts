@@ -16,6 +16,14 @@ export type TestOutcome =
 
 const POLL_MS = 500;
 
+/** The longest a test request is held open: an HTTP call should not hang; after it, "still pending". */
+export const TEST_WAIT_MAX_MS = 15_000;
+
+/** The attempt's own timeout and a margin for scheduling it, within TEST_WAIT_MAX_MS. */
+export function testWaitMs(attemptTimeoutMs: number): number {
+  return Math.min(attemptTimeoutMs + 5_000, TEST_WAIT_MAX_MS);
+}
+
 export async function awaitTestAttempt(events: EventGateway, eventId: string, timeoutMs: number): Promise<TestOutcome> {
   const deadline = Date.now() + timeoutMs;
   let finished = false;
