@@ -100,8 +100,15 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
   }
 
   let published = '';
+  /** Deliveries whose first attempt is out right now (their answer usually comes within milliseconds). */
+  const firstAttemptOut = new Set<string>();
   function publish(): void {
     if (!matched) return;
+    // A delivery that finished while its siblings' first attempts are still out is published with
+    // them, moments later: one search-attribute update (a visibility write) per event, not per endpoint.
+    const settling = deliveries.some((d) => FINAL_STATUSES.includes(d.status)) &&
+      deliveries.every((d) => FINAL_STATUSES.includes(d.status) || (d.status === 'pending' && firstAttemptOut.has(d.id)));
+    if (settling && deliveries.some((d) => firstAttemptOut.has(d.id))) return;
     const pairs = deliveries.map((d) => `${d.endpointId}:${d.status}`);
     const key = `${eventStatus()}|${pairs.join(',')}`;
     if (key === published) return;
@@ -271,7 +278,8 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     };
     // The first attempt runs alone so the workflow can show `retrying` as soon as it fails.
     const first = proxyActivities<Activities>({ ...options, retry: { maximumAttempts: 1 } });
-    const outcome = await attempt(d, first.deliver, target, url, 0);
+    firstAttemptOut.add(d.id);
+    const outcome = await attempt(d, first.deliver, target, url, 0).finally(() => firstAttemptOut.delete(d.id));
     if (outcome === 'delivered' || outcome.kind !== 'failed' || r.maxAttempts <= 1 || probe) return outcome;
     setStatus(d, 'retrying', target === 'fallback' ? 'delivering to the fallback url' : undefined);
     await sleep(outcome.nextDelayMs ?? r.initialIntervalMs);
