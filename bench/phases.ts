@@ -86,19 +86,23 @@ export async function httpCeiling(ctx: Ctx): Promise<{ per_s: number; ok: number
 }
 
 /** 2. A bare workflow with one activity making the same POST, on the same server: Temporal's floor here. */
+/** The bare workflow's worker on its own task queue, posting to `path` on the receiver (signatures checked). */
+async function ceilingWorker(ctx: Ctx, env: Record<string, string>, logDir: string, taskQueue: string, path: string): Promise<Proc> {
+  const secret = newSecret();
+  await ctx.receiver.checkSignatures(path, secret);
+  return startCeilingWorker(
+    { ...env, BENCH_TASK_QUEUE: taskQueue, BENCH_RECEIVER_URL: ctx.receiver.url + path, BENCH_SECRET: secret },
+    logDir,
+  );
+}
+
 export async function temporalCeiling(
   ctx: Ctx,
   env: Record<string, string>,
   logDir: string,
 ): Promise<{ per_s: number; ok: number; failed: number; window_s: number; workflowIds: string[]; cpu_s_per_workflow: { server: number; worker: number } }> {
   const taskQueue = `bench-ceiling-${ctx.runId}`;
-  const secret = newSecret();
-  const path = '/ceiling/temporal';
-  await ctx.receiver.checkSignatures(path, secret);
-  const worker = await startCeilingWorker(
-    { ...env, BENCH_TASK_QUEUE: taskQueue, BENCH_RECEIVER_URL: ctx.receiver.url + path, BENCH_SECRET: secret },
-    logDir,
-  );
+  const worker = await ceilingWorker(ctx, env, logDir, taskQueue, '/ceiling/temporal');
   try {
     const workflowIds: string[] = [];
     const cpu = () => ({ server: ctx.procs.server.cpuSeconds(), worker: worker.cpuSeconds() });
@@ -303,13 +307,8 @@ export async function bareFirstAttempt(
   ratePerS: number,
 ): Promise<{ rate_per_s: number; started: number; first_attempt: Summary; undelivered: number }> {
   const taskQueue = `bench-bare-latency-${ctx.runId}`;
-  const secret = newSecret();
   const path = '/ceiling/latency';
-  await ctx.receiver.checkSignatures(path, secret);
-  const worker = await startCeilingWorker(
-    { ...env, BENCH_TASK_QUEUE: taskQueue, BENCH_RECEIVER_URL: ctx.receiver.url + path, BENCH_SECRET: secret },
-    logDir,
-  );
+  const worker = await ceilingWorker(ctx, env, logDir, taskQueue, path);
   try {
     const scheduledById = new Map<string, number>();
     await openLoop({

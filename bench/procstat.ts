@@ -71,10 +71,16 @@ export function treeCpuSeconds(root: number): number {
 
 /** Peak resident set (VmHWM) in MiB of the largest process in the tree under `root`. */
 export function peakRssMb(root: number): number {
+  return treeMemoryMb(root, 'VmHWM');
+}
+
+/** A memory figure of /proc/<pid>/status (VmRSS: now, VmHWM: peak) in MiB, of the largest process in the tree. */
+export function treeMemoryMb(root: number, field: 'VmRSS' | 'VmHWM'): number {
+  const pattern = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm');
   let max = 0;
   for (const pid of processTree(root)) {
     try {
-      const match = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      const match = pattern.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (match) max = Math.max(max, Number(match[1]) / 1024);
     } catch {
       // gone

@@ -1,7 +1,6 @@
 import { settleLedger } from './ledger';
-import { Producer } from './producer';
 import {
-  chaosEndpoint, chaosEvent, eventIds, formatCounts, judgeAnswers, receiverFaults, until,
+  chaosEndpoint, chaosProducer, formatCounts, judgeAnswers, receiverFaults, until,
   type ChaosContext, type Scenario, type ScenarioResult,
 } from './scenario';
 
@@ -27,14 +26,7 @@ export function endpointScenario(o: { name: string; events: number; concurrency:
       const paused = await chaosEndpoint(ctx, tag, 'paused');
       const rotated = await chaosEndpoint(ctx, tag, 'rotated');
       const deleted = await chaosEndpoint(ctx, tag, 'deleted');
-      const ids = eventIds(tag, o.events);
-      const producer = new Producer({
-        api: ctx.stack.apiUrl,
-        ids,
-        body: (id) => chaosEvent(tag, id),
-        concurrency: o.concurrency,
-        deadlineMs: 300_000,
-      });
+      const { ids, producer } = chaosProducer(ctx, tag, o.events, { concurrency: o.concurrency });
       const producing = producer.run();
       const accepted = producer.production.accepted;
       const faults: string[] = [];

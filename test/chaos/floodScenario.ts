@@ -1,8 +1,7 @@
 import { settleLedger } from './ledger';
 import { sampleMemory } from './memory';
-import { Producer } from './producer';
 import {
-  chaosEndpoint, chaosEvent, eventIds, formatCounts, judgeAnswers, receiverFaults,
+  chaosEndpoint, chaosProducer, formatCounts, judgeAnswers, receiverFaults,
   type ChaosContext, type Scenario, type ScenarioResult,
 } from './scenario';
 
@@ -36,15 +35,7 @@ export function floodScenario(o: { name: string; events: number }): Scenario {
       await ctx.stack.startApi(ingestRps);
       ctx.log(`    delivery rate ${capacity.toFixed(1)}/s: API limited to ${ingestRps} events/s, flooded at ${floodRate.toFixed(1)}/s`);
       const endpoint = await chaosEndpoint(ctx, tag, 'crm');
-      const ids = eventIds(tag, o.events);
-      const producer = new Producer({
-        api: ctx.stack.apiUrl,
-        ids,
-        body: (id) => chaosEvent(tag, id),
-        concurrency: 64,
-        ratePerS: floodRate,
-        deadlineMs: 300_000,
-      });
+      const { ids, producer } = chaosProducer(ctx, tag, o.events, { concurrency: 64, ratePerS: floodRate });
       const memory = sampleMemory(() => ({ api: ctx.stack.api.pid, worker: ctx.stack.worker.pid }));
       let backlogPeak = 0;
       const backlogTimer = setInterval(() => {

@@ -1,7 +1,6 @@
 import { settleLedger } from './ledger';
-import { Producer } from './producer';
 import {
-  chaosEndpoint, chaosEvent, eventIds, formatCounts, judgeAnswers, peakRate, receiverFaults, sleep, until,
+  chaosEndpoint, chaosProducer, formatCounts, judgeAnswers, peakRate, receiverFaults, sleep, until,
   type ChaosContext, type Scenario, type ScenarioResult,
 } from './scenario';
 import type { Role } from './stack';
@@ -34,15 +33,7 @@ export function killScenario(o: KillScenarioOptions): Scenario {
       const started = Date.now();
       const tag = `${o.name}-${ctx.runId}`;
       const endpoint = await chaosEndpoint(ctx, tag, 'crm');
-      const ids = eventIds(tag, o.events);
-      const producer = new Producer({
-        api: ctx.stack.apiUrl,
-        ids,
-        body: (id) => chaosEvent(tag, id),
-        concurrency: o.concurrency,
-        deadlineMs: 300_000,
-        maxRetryAfterMs: 5_000,
-      });
+      const { ids, producer } = chaosProducer(ctx, tag, o.events, { concurrency: o.concurrency, maxRetryAfterMs: 5_000 });
       const producing = producer.run();
       const accepted = producer.production.accepted;
       await until(

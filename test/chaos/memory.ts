@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import { processTree } from '../../bench/procstat';
+import { treeMemoryMb } from '../../bench/procstat';
 
 /**
  * Resident memory of a process now (VmRSS, the largest process in its tree), sampled through a
@@ -8,16 +7,7 @@ import { processTree } from '../../bench/procstat';
  */
 
 export function rssMb(root: number): number {
-  let max = 0;
-  for (const pid of processTree(root)) {
-    try {
-      const match = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (match) max = Math.max(max, Number(match[1]) / 1024);
-    } catch {
-      // gone
-    }
-  }
-  return Math.round(max * 10) / 10;
+  return treeMemoryMb(root, 'VmRSS');
 }
 
 export interface MemorySampler {

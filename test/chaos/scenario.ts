@@ -1,6 +1,6 @@
 import type { Admin } from './admin';
 import type { Ledger, LedgerEndpoint } from './ledger';
-import type { Answer, Production } from './producer';
+import { Producer, type Answer, type ProduceOptions, type Production } from './producer';
 import type { ChaosReceiver } from './receiver';
 import type { ChaosStack } from './stack';
 
@@ -157,4 +157,19 @@ export function receiverFaults(receiver: ChaosReceiver, prefix: string): { faile
     else if (r.answer === 'hang') hung++;
   }
   return { failed, hung };
+}
+
+/**
+ * The scenario's producer of `count` tagged events, retrying as a real producer would (429/503
+ * after Retry-After, connection errors), for at most 5 minutes from its start.
+ */
+export function chaosProducer(
+  ctx: ChaosContext,
+  tag: string,
+  count: number,
+  options: Omit<ProduceOptions, 'api' | 'ids' | 'body' | 'deadlineMs'>,
+): { ids: string[]; producer: Producer } {
+  const ids = eventIds(tag, count);
+  const producer = new Producer({ api: ctx.stack.apiUrl, ids, body: (id) => chaosEvent(tag, id), deadlineMs: 300_000, ...options });
+  return { ids, producer };
 }

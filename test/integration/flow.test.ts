@@ -8,7 +8,7 @@ import { createTemporalServices } from '../../src/events/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { fastRetry, unique, useKit } from '../helpers/kit';
-import { call, eventually, TEST_MASTER_KEY, TEST_PAYLOAD_KEY } from '../helpers/stack';
+import { call, eventually, TEST_MASTER_KEY, TEST_PAYLOAD_KEY, type Stack } from '../helpers/stack';
 
 /**
  * Flow control against the real stack: a rate limit shared by two worker processes, the
@@ -16,7 +16,17 @@ import { call, eventually, TEST_MASTER_KEY, TEST_PAYLOAD_KEY } from '../helpers/
  */
 
 /** The second worker: a separate process running workflows and activities on the stack's task queue. */
-async function startSecondWorker(env: Record<string, string>): Promise<{ child: ChildProcess; stop(): Promise<{ delivered: number }> }> {
+async function startSecondWorker(stack: Stack): Promise<{ child: ChildProcess; stop(): Promise<{ delivered: number }> }> {
+  const bundlePath = path.join(stack.dataDir, 'workflow-bundle.js');
+  fs.writeFileSync(bundlePath, stack.workflowBundle.code);
+  const env = {
+    WORKFLOW_BUNDLE: bundlePath,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TASK_QUEUE: stack.taskQueue,
+    DATA_DIR: stack.dataDir,
+    MASTER_KEY: TEST_MASTER_KEY.toString('base64'),
+    PAYLOAD_KEY: TEST_PAYLOAD_KEY.toString('base64'),
+  };
   const script = path.join(__dirname, '../helpers/activityWorkerProcess.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, ...env },
@@ -59,17 +69,7 @@ describe('flow control', function () {
   const api = (method: string, p: string, body?: unknown) => call(kit.stack.api, method, p, body);
 
   it('holds an endpoint to its rate across two worker processes, showing waiting deliveries as throttled', async () => {
-    const { stack } = kit;
-    const bundlePath = path.join(stack.dataDir, 'workflow-bundle.js');
-    fs.writeFileSync(bundlePath, stack.workflowBundle.code);
-    const second = await startSecondWorker({
-      WORKFLOW_BUNDLE: bundlePath,
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      TASK_QUEUE: stack.taskQueue,
-      DATA_DIR: stack.dataDir,
-      MASTER_KEY: TEST_MASTER_KEY.toString('base64'),
-      PAYLOAD_KEY: TEST_PAYLOAD_KEY.toString('base64'),
-    });
+    const second = await startSecondWorker(kit.stack);
     let stopped = false;
     try {
       const receiver = await kit.receiver(() => 200);
@@ -138,17 +138,7 @@ describe('flow control', function () {
   });
 
   it('holds an endpoint to maxConcurrency requests in flight across two worker processes', async () => {
-    const { stack } = kit;
-    const bundlePath = path.join(stack.dataDir, 'workflow-bundle.js');
-    fs.writeFileSync(bundlePath, stack.workflowBundle.code);
-    const second = await startSecondWorker({
-      WORKFLOW_BUNDLE: bundlePath,
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      TASK_QUEUE: stack.taskQueue,
-      DATA_DIR: stack.dataDir,
-      MASTER_KEY: TEST_MASTER_KEY.toString('base64'),
-      PAYLOAD_KEY: TEST_PAYLOAD_KEY.toString('base64'),
-    });
+    const second = await startSecondWorker(kit.stack);
     let stopped = false;
     try {
       const holdMs = 400;
