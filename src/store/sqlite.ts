@@ -160,12 +160,14 @@ function settingsOf(endpoint: EndpointWithSecret): EndpointSettings {
 }
 
 export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  // The version is read under the write lock: an API and a worker starting together migrate once.
   const run = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current >= MIGRATIONS.length) return;
     for (let i = current; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i]);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   });
-  run();
+  run.immediate();
 }
 
 /**
@@ -276,11 +278,14 @@ export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store
     async listEndpoints() {
       return (stmt.list.all() as EndpointRow[]).map((row) => withoutSecret(toEndpoint(row, keyring)));
     },
+    // Read-modify-write under BEGIN IMMEDIATE: a deferred transaction that reads, then finds another
+    // process (the worker, the API) wrote meanwhile, fails at once with "database is locked"
+    // (SQLite does not wait on a stale snapshot); taking the write lock first makes it wait its turn.
     async updateEndpoint(id, patch) {
-      return update(id, patch);
+      return update.immediate(id, patch);
     },
     async disableEndpoint(id, reason) {
-      return disable(id, reason);
+      return disable.immediate(id, reason);
     },
     async deleteEndpoint(id) {
       const removed = stmt.remove.run(id).changes > 0;
@@ -288,7 +293,7 @@ export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store
       return removed;
     },
     async rotateSecret(id, { secret, graceMs }) {
-      return rotate(id, secret, graceMs);
+      return rotate.immediate(id, secret, graceMs);
     },
     async noteEndpointOutcome(id, ok, at) {
       if (ok) {

@@ -81,6 +81,44 @@ describe('sqlite store', () => {
     return store;
   }
 
+  describe('shared by processes', () => {
+    /**
+     * Another process (the worker, beside the API) holds the write lock, writes and commits while an
+     * edit waits: a deferred read-then-write transaction would fail at once ("database is locked",
+     * its snapshot being stale); the edits take the lock first and wait their turn.
+     */
+    it('edits an endpoint while another process writes to the same file', async () => {
+      await s().createEndpoint({ id: 'ep', secret: SECRET, settings: { url: 'https://a.example.com/' } });
+      await s().createEndpoint({ id: 'other', secret: SECRET, settings: { url: 'https://b.example.com/' } });
+      const script = `
+        const Database = require('better-sqlite3');
+        const db = new Database(process.argv[1]);
+        db.pragma('busy_timeout = 5000');
+        db.exec('BEGIN IMMEDIATE');
+        db.prepare("UPDATE endpoints SET updated_at = 'x' WHERE id = 'other'").run();
+        process.stdout.write('locked\\n');
+        setTimeout(() => { db.exec('COMMIT'); db.close(); }, 400);
+      `;
+      const { spawn } = await import('node:child_process');
+      for (const edit of [
+        () => s().updateEndpoint('ep', { description: 'edited' }),
+        () => s().disableEndpoint('ep', 'test'),
+        () => s().rotateSecret('ep', { secret: 'whsec_' + 'B'.repeat(32), graceMs: 0 }),
+      ]) {
+        const child = spawn(process.execPath, ['-e', script, path.join(dir, 'callbacks.sqlite')], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+        await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+        const started = Date.now();
+        await edit();
+        assert.ok(Date.now() - started >= 300, 'the edit waited for the other process');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      const ep = await s().getEndpoint('ep');
+      assert.equal(ep?.description, 'edited');
+      assert.equal(ep?.disabled, true);
+      assert.equal(ep?.secret, 'whsec_' + 'B'.repeat(32));
+    });
+  });
+
   describe('endpoints', () => {
     it('creates an endpoint and reads it back with its secret and settings', async () => {
       const created = await s().createEndpoint({ id: 'ep_crm', secret: SECRET, settings: fullSettings });
