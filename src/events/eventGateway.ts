@@ -17,6 +17,7 @@ import { workflowIdForEvent } from '../ids';
 import type { BatchItem } from '../../workflows/batchDefinitions';
 import { signalBatcher } from './batchGateway';
 import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from './errors';
+import { Reachability } from './reachability';
 import { joinSequence, type JoinSequenceInput } from './sequences';
 import { isUrgent, URGENT_PRIORITY_KEY } from '../../workflows/eventKinds';
 
@@ -63,11 +64,30 @@ function summaryOf(event: CallbackEvent): string {
   return `${event.type} (call ${callId.slice(0, 12)})`;
 }
 
-/** Wraps calls to Temporal in a deadline; what is not a known answer becomes "unavailable". */
+/** One view of Temporal's reachability per client, shared by every caller in the process. */
+const reachabilityByClient = new WeakMap<Client, Reachability>();
+function reachabilityOf(client: Client): Reachability {
+  let r = reachabilityByClient.get(client);
+  if (!r) reachabilityByClient.set(client, (r = new Reachability()));
+  return r;
+}
+
+/**
+ * Wraps calls to Temporal in a deadline; what is not a known answer becomes "unavailable". While
+ * Temporal is known to be unreachable, calls fail at once (see reachability.ts).
+ */
 export function deadlineCaller(client: Client, deadlineMs = CALL_DEADLINE_MS) {
-  return async <T>(fn: () => Promise<T>, ms = deadlineMs): Promise<T> => {
+  const reachability = reachabilityOf(client);
+  /**
+   * `workerAnswers`: a query or a result, which a worker must answer; its failing says nothing
+   * about Temporal's reachability (the workers may be down while Temporal is up).
+   */
+  return async <T>(fn: () => Promise<T>, ms = deadlineMs, { workerAnswers = false }: { workerAnswers?: boolean } = {}): Promise<T> => {
+    if (!reachability.admit()) throw new TemporalUnavailableError('Temporal cannot be reached right now.');
     try {
-      return await client.connection.withDeadline(Date.now() + ms, fn);
+      const answer = await client.connection.withDeadline(Date.now() + ms, fn);
+      reachability.answered();
+      return answer;
     } catch (err) {
       if (
         err instanceof WorkflowExecutionAlreadyStartedError ||
@@ -75,8 +95,10 @@ export function deadlineCaller(client: Client, deadlineMs = CALL_DEADLINE_MS) {
         err instanceof DeliveryStateError ||
         err instanceof DeliveryNotFoundError
       ) {
+        reachability.answered();
         throw err;
       }
+      if (!workerAnswers) reachability.failed();
       throw new TemporalUnavailableError(`Temporal did not answer: ${(err as Error).message}`);
     }
   };
@@ -117,7 +139,7 @@ export function createEventGateway(
   async function current(eventId: string, endpointId: string): Promise<{ delivery: DeliverySnapshot; snapshot: EventSnapshot; open: boolean }> {
     try {
       const h = handle(eventId);
-      const [description, snapshot] = await Promise.all([withDeadline(() => h.describe()), withDeadline(() => h.query(statusQuery))]);
+      const [description, snapshot] = await Promise.all([withDeadline(() => h.describe()), withDeadline(() => h.query(statusQuery), undefined, { workerAnswers: true })]);
       const delivery = snapshot.deliveries.find((d) => d.endpointId === endpointId);
       if (!delivery) throw new DeliveryNotFoundError(`Delivery "${eventId}~${endpointId}" does not exist: the event did not go to that endpoint.`);
       return { delivery, snapshot, open: description.status.name === 'RUNNING' };
@@ -156,7 +178,7 @@ export function createEventGateway(
 
     async snapshot(eventId) {
       try {
-        return await withDeadline(() => handle(eventId).query(statusQuery));
+        return await withDeadline(() => handle(eventId).query(statusQuery), undefined, { workerAnswers: true });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;
@@ -164,7 +186,7 @@ export function createEventGateway(
     },
 
     async result(eventId, timeoutMs) {
-      return withDeadline(() => handle(eventId).result() as Promise<EventSnapshot>, timeoutMs);
+      return withDeadline(() => handle(eventId).result() as Promise<EventSnapshot>, timeoutMs, { workerAnswers: true });
     },
 
     async resend(eventId, endpointId, url) {
@@ -183,7 +205,7 @@ export function createEventGateway(
           await withDeadline(() => handle(eventId).signal(resendSignal, { endpointId, url }));
           return 'continued';
         }
-        const event = await withDeadline(() => handle(eventId).query(eventQuery));
+        const event = await withDeadline(() => handle(eventId).query(eventQuery), undefined, { workerAnswers: true });
         await startRun({ event, redeliver: { endpointId, url, carried: snapshot.deliveries } }, 'ALLOW_DUPLICATE');
         return 'restarted';
       });

@@ -23,7 +23,7 @@ export function createJobs(client: Client, taskQueue: string) {
     },
     async progress(jobId: string): Promise<JobProgress | undefined> {
       try {
-        return await withDeadline(() => client.workflow.getHandle(jobId).query(jobProgressQuery));
+        return await withDeadline(() => client.workflow.getHandle(jobId).query(jobProgressQuery), undefined, { workerAnswers: true });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;

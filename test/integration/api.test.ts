@@ -437,6 +437,17 @@ describe('HTTP API contract', function () {
       assert.ok(took < deadlineMs + 7_000, `answered after ${took} ms`);
     });
 
+    it('answers within a second once it has seen Temporal unreachable, not after each call deadline', async () => {
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        const res = await call(base, 'POST', '/v1/events', startedCall(unique('call')));
+        assertError(res, 503, 'temporal_unavailable');
+        assert.ok(res.headers.get('retry-after'));
+        const took = Date.now() - started;
+        assert.ok(took < 1_500, `answered after ${took} ms (the call deadline is ${deadlineMs} ms)`);
+      }
+    });
+
     it('still refuses invalid input with 400, without asking Temporal', async () => {
       const started = Date.now();
       const res = await call(base, 'POST', '/v1/events', startedCall(unique('call'), { mood: 'happy' }));
