@@ -1,7 +1,7 @@
-import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
+import { createApiServer } from './api/limits';
 import type { Config } from './config';
 import { resolveKeys, type ServiceKeys } from './crypto/keys';
 import { createTemporalServices } from './events/services';
@@ -131,7 +131,7 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
         log,
         codec: { codec: payloadCodec, origins: devServer?.uiUrl ? uiOrigins(devServer.uiUrl) : undefined },
       });
-      const server = http.createServer(app);
+      const server = createApiServer(app);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, resolve);

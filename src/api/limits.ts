@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Caller } from './auth';
 import { ApiError } from './errors';
@@ -10,6 +10,17 @@ import { ApiError } from './errors';
  */
 
 export const MAX_JSON_DEPTH = 32;
+
+/** The request line and headers together, at most; beyond, the HTTP server answers 431. */
+export const MAX_HEADER_BYTES = 64 * 1024;
+
+/**
+ * The API's HTTP server. Node's default header limit (16 KiB) would refuse a long query with a
+ * bare 431 before the API can say which parameter is too long.
+ */
+export function createApiServer(app: RequestListener): Server {
+  return createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app);
+}
 
 const OPEN_BRACE = 0x7b; // {
 const OPEN_BRACKET = 0x5b; // [

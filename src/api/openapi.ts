@@ -8,6 +8,7 @@ import { codecBodySchema } from './codecRoutes';
 import { deliveryListQuerySchema, discardBodySchema, resendBodySchema } from './deliveryRoutes';
 import { recoverBodySchema, rotateBodySchema } from './endpointRoutes';
 import { documentedEventBodySchema } from './eventBody';
+import { MAX_HEADER_BYTES } from './limits';
 import * as responses from './responseSchemas';
 
 /**
@@ -24,8 +25,14 @@ const problem = (description: string) => ({ description, ...json(responses.error
 /** Seconds to wait; sent with every 429 and 503 the API makes. */
 const retryAfter = z.object({ 'retry-after': z.string().regex(/^[0-9]+$/).meta({ description: 'Seconds to wait before retrying.' }) });
 
+/** What the HTTP server itself answers, before any route: a request line and headers over MAX_HEADER_BYTES. */
+const transport: ZodOpenApiResponsesObject = {
+  '431': { description: `The request line and headers together are over ${MAX_HEADER_BYTES / 1024} KiB (answered by the HTTP server, with no body).` },
+};
+
 /** Answers every `/v1` and `/codec` request can get, whatever the route: from auth and the body parser. */
 const guarded: ZodOpenApiResponsesObject = {
+  ...transport,
   '400': problem('Invalid request: a field, the query, or a body that is not JSON or nests too deep (`invalid_request`, `invalid_json`, `too_deep`).'),
   '401': problem('No API key, or not a valid one (`unauthorized`).'),
   '403': problem('An ingest key, which may only post events (`forbidden`).'),
@@ -51,7 +58,7 @@ function op(
 
 /** Routes outside `/v1` that need no key. */
 function open(summary: string, answers: ZodOpenApiResponsesObject): ZodOpenApiOperationObject {
-  return { tags: ['service'], summary, security: [], responses: answers };
+  return { tags: ['service'], summary, security: [], responses: { ...transport, ...answers } };
 }
 
 /** For schemathesis's stateful phase (and readers): what a created endpoint's id leads to. */

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import http from 'node:http';
+import { createApiServer } from '../../src/api/limits';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -116,7 +116,7 @@ async function start(): Promise<Stack> {
     log: createLogger('error', 'test'),
     codec: { codec },
   });
-  const server = http.createServer(app);
+  const server = createApiServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanups.push(async () => {
     server.closeAllConnections();

@@ -413,6 +413,11 @@ describe('HTTP API contract', function () {
     });
   });
 
+  it('answers a query too long for any parameter with a 400 naming it, not a bare 431 from the HTTP server', async () => {
+    const res = await call(stack.api, 'GET', `/v1/deliveries?cursor=${'a'.repeat(20_000)}`);
+    assertError(res, 400, 'invalid_request', 'cursor');
+  });
+
   describe('Temporal unavailable', () => {
     // Short, so the test is quick; the gRPC client's retry backoff may overrun it by up to ~6 s.
     const deadlineMs = 2_000;
