@@ -12,7 +12,7 @@ import {
 import type { Activities } from '../activities';
 import { batchStatusQuery, batchUpdateSignal, type BatchDeliveryInput, type BatchSnapshot, type BatchUpdate } from './batchDefinitions';
 import { DISCARD_DESCRIPTION, discardSignal, RELEASE_DESCRIPTION, releaseSignal, RESEND_DESCRIPTION, resendSignal } from './definitions';
-import { stopFor, type SeriesOutcome } from './seriesOutcome';
+import { laterAttemptsRetry, stopFor, type SeriesOutcome } from './seriesOutcome';
 import { deliveryId } from './ids';
 import { FAILURE_TYPES } from './failures';
 import type { AttemptReport, CallbackEvent, DeliverBatch, DeliveryStatus, DeliveryTarget, ThrottleReport } from './types';
@@ -180,12 +180,7 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
     const rest = (made: number) =>
       proxyActivities<Activities>({
         ...options,
-        retry: {
-          initialInterval: Math.min(r.initialIntervalMs * r.backoffCoefficient, r.maxIntervalMs),
-          backoffCoefficient: r.backoffCoefficient,
-          maximumInterval: r.maxIntervalMs,
-          maximumAttempts: Math.max(1, r.maxAttempts - made),
-        },
+        retry: laterAttemptsRetry(r, made),
       }).deliver;
     return attempt(rest, target, url, 1);
   }

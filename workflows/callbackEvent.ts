@@ -24,7 +24,7 @@ import {
 import { batchInbox, deliverBatched } from './batching';
 import { isOperational, type OperationalEventType } from './eventKinds';
 import { FAILURE_TYPES } from './failures';
-import { stopFor, type SeriesOutcome } from './seriesOutcome';
+import { laterAttemptsRetry, stopFor, type SeriesOutcome } from './seriesOutcome';
 import { deliveryId } from './ids';
 import { perCallOrdering } from './ordering';
 import {
@@ -287,13 +287,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     const rest = (made: number) =>
       proxyActivities<Activities>({
         ...options,
-        // The activity sets each delay itself (jitter, Retry-After); these bounds are the fallback.
-        retry: {
-          initialInterval: Math.min(r.initialIntervalMs * r.backoffCoefficient, r.maxIntervalMs),
-          backoffCoefficient: r.backoffCoefficient,
-          maximumInterval: r.maxIntervalMs,
-          maximumAttempts: r.maxAttempts - made,
-        },
+        retry: laterAttemptsRetry(r, made),
       }).deliver;
     return attempt(d, rest(1), target, url, 1, rest);
   }

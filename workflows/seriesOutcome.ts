@@ -1,6 +1,6 @@
-import type { ApplicationFailure } from '@temporalio/workflow';
+import type { ApplicationFailure, RetryPolicy } from '@temporalio/workflow';
 import { FAILURE_TYPES } from './failures';
-import type { AttemptReport } from './types';
+import type { AttemptReport, MatchedEndpoint } from './types';
 
 /**
  * How a series of attempts ended, when not delivered, read from the delivery activity's failure.
@@ -31,4 +31,18 @@ export function stopFor(cause: ApplicationFailure, report: AttemptReport | undef
     default:
       return { kind: 'failed', reason: 'every attempt failed', nextDelayMs: report?.nextDelayMs };
   }
+}
+
+/**
+ * The retry policy for the attempts of a series after its first (which runs alone), once `made`
+ * of them were made: the activity sets each delay itself (jitter, Retry-After), these bounds are
+ * the fallback. At least one attempt: 0 would mean unlimited to Temporal.
+ */
+export function laterAttemptsRetry(r: MatchedEndpoint['retry'], made: number): RetryPolicy {
+  return {
+    initialInterval: Math.min(r.initialIntervalMs * r.backoffCoefficient, r.maxIntervalMs),
+    backoffCoefficient: r.backoffCoefficient,
+    maximumInterval: r.maxIntervalMs,
+    maximumAttempts: Math.max(1, r.maxAttempts - made),
+  };
 }
