@@ -31,7 +31,9 @@ WORKDIR /app
 # data directory is writable by `node`.
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
-RUN mkdir -p /data && chown node:node /data
+# Workers start from this bundle instead of bundling the workflows at each start (half the start time).
+RUN npm run build:workflows \
+ && mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
 CMD ["npm", "run", "api"]

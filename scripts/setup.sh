@@ -31,3 +31,7 @@ if ! command -v schemathesis >/dev/null 2>&1; then
   python3 -m pip install --quiet schemathesis==4.32.5
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
+
+# The workflow bundle, built once so workers start without bundling (src/temporal/workflowBundle.ts;
+# a worker bundles at start instead whenever the workflow code no longer matches it).
+npm run --silent build:workflows

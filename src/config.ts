@@ -61,6 +61,7 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('callback-events'),
+  CALLBACKS_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   NODE_ENV: z.string().optional(),
   CALLBACKS_API_KEY: apiKeys,
   CALLBACKS_MASTER_KEY: aesKeys,
@@ -87,6 +88,8 @@ export interface Config {
     devServerPort: number;
     devServerUiPort: number;
     cliPath?: string;
+    /** The prebuilt workflow bundle (npm run build:workflows), used while it matches the code; else the worker bundles at start. */
+    workflowBundlePath: string;
   };
   /** Production mode refuses unsafe settings at start. */
   production: boolean;
@@ -145,6 +148,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       devServerPort: e.TEMPORAL_PORT,
       devServerUiPort: e.TEMPORAL_UI_PORT,
       cliPath: e.TEMPORAL_CLI_PATH,
+      workflowBundlePath: e.CALLBACKS_WORKFLOW_BUNDLE
+        ? path.resolve(e.CALLBACKS_WORKFLOW_BUNDLE)
+        : path.resolve(__dirname, '../dist/workflow-bundle.js'),
     },
     production,
     apiKeys: e.CALLBACKS_API_KEY,

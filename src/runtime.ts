@@ -15,6 +15,7 @@ import { ensurePurgeSchedule } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { createPayloadCodec, payloadDataConverter } from './temporal/payloadCodec';
 import { createWorker, installWorkerRuntime } from './temporal/worker';
+import { prebuiltWorkflowBundle } from './temporal/workflowBundle';
 
 /**
  * Wiring shared by `npm start` (everything in one process tree) and the single-role
@@ -98,6 +99,10 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
         policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets, allowedCidrs: config.allowedCidrs },
       });
       cleanups.push(() => httpClient.close());
+      const prebuilt = prebuiltWorkflowBundle(config.temporal.workflowBundlePath);
+      if (prebuilt.use) log.info('using the prebuilt workflow bundle', { path: prebuilt.codePath });
+      else if (prebuilt.reason === 'missing') log.info('bundling the workflows at start (npm run build:workflows saves it)');
+      else log.warn(`bundling the workflows at start: ${prebuilt.detail}`);
       const created = await createWorker({
         address,
         namespace: config.temporal.namespace,
@@ -107,6 +112,7 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
         ...services,
         dataConverter,
         connection: connection instanceof NativeConnection ? connection : undefined,
+        workflowBundle: prebuilt.use ? { codePath: prebuilt.codePath } : undefined,
       });
       worker = created.worker;
       const running = worker.run();

@@ -3,7 +3,7 @@ import { createApiServer } from '../../src/api/limits';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
 import { loadConfig } from '../../src/config';
 import type { EventGateway } from '../../src/events/eventGateway';
@@ -16,6 +16,7 @@ import { findTemporalCli } from '../../src/temporal/cli';
 import { startDevServer, type DevServer } from '../../src/temporal/devServer';
 import { createPayloadCodec, payloadDataConverter, type EncryptionCodec } from '../../src/temporal/payloadCodec';
 import { createWorker, installWorkerRuntime } from '../../src/temporal/worker';
+import { bundleWorkflows } from '../../src/temporal/workflowBundle';
 import { freePort } from './ports';
 
 /**
@@ -55,13 +56,9 @@ export function temporalCliPath(): string {
 
 let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundlePromise ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  bundlePromise ??= bundleWorkflows();
   return bundlePromise;
 }
-
-const quietLogger = {
-  log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (msg: string) => console.error(msg),
-};
 
 async function start(): Promise<Stack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-test-'));

@@ -7,6 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { freePort } from '../helpers/ports';
 import { startReceiver } from '../helpers/receiver';
 import { startService } from '../helpers/service';
+import { writeWorkflowBundle } from '../../src/temporal/workflowBundle';
 import { call, eventually, temporalCliPath } from '../helpers/stack';
 
 function portIsClosed(port: number): Promise<boolean> {
@@ -33,6 +34,8 @@ describe('npm start: the whole service in one process tree', function () {
       TEMPORAL_CLI_PATH: temporalCliPath(),
       CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
       CALLBACKS_ALLOW_HTTP: 'true',
+      // None yet: the first start bundles the workflows; the second uses the one built in between.
+      CALLBACKS_WORKFLOW_BUNDLE: path.join(dataDir, 'dist', 'workflow-bundle.js'),
     };
     const api = `http://127.0.0.1:${env.PORT}`;
     const receiver = await startReceiver();
@@ -44,6 +47,7 @@ describe('npm start: the whole service in one process tree', function () {
       const ui = await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/`);
       assert.equal(ui.status, 200);
       assert.equal((await call(api, 'GET', '/healthz')).status, 200);
+      assert.match(first.output(), /bundling the workflows at start/);
 
       const ep = await call(api, 'POST', '/v1/endpoints', { id: 'crm-prod', url: receiver.url, eventTypes: ['disposition_updated'] });
       assert.equal(ep.status, 201);
@@ -58,9 +62,12 @@ describe('npm start: the whole service in one process tree', function () {
       assert.equal(await portIsClosed(Number(env.TEMPORAL_PORT)), true);
       assert.equal(await portIsClosed(Number(env.PORT)), true);
 
+      await writeWorkflowBundle(env.CALLBACKS_WORKFLOW_BUNDLE);
       const second = startService(env);
       try {
         await second.waitForLine(/callback-events is running/);
+        assert.match(second.output(), /using the prebuilt workflow bundle/);
+        assert.doesNotMatch(second.output(), /bundling the workflows at start/);
         const kept = await call(api, 'GET', '/v1/endpoints/crm-prod');
         assert.equal(kept.status, 200);
         assert.equal(kept.body.url, receiver.url);
@@ -74,6 +81,12 @@ describe('npm start: the whole service in one process tree', function () {
         assert.equal(replay.body.duplicate, true);
         await new Promise((r) => setTimeout(r, 500));
         assert.equal(receiver.requests.length, 1);
+        // The prebuilt bundle runs the workflows: a new event goes all the way.
+        const next = { ...event, id: 'evt-restart-2' };
+        assert.equal((await call(api, 'POST', '/v1/events', next)).status, 202);
+        const [, got2] = await receiver.waitFor(2, 30_000);
+        new Webhook(ep.body.secret).verify(got2.body, got2.headers as Record<string, string>);
+        await eventually(async () => (await call(api, 'GET', '/v1/events/evt-restart-2')).body?.status === 'delivered', 20_000, 'delivered');
       } finally {
         assert.equal(await second.stop('SIGINT'), 0);
       }

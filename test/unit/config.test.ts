@@ -30,6 +30,7 @@ describe('loadConfig', () => {
     assert.equal(c.temporal.devServerPort, 7233);
     assert.equal(c.temporal.devServerUiPort, 8233);
     assert.equal(c.temporal.cliPath, undefined);
+    assert.equal(c.temporal.workflowBundlePath, path.resolve(__dirname, '../../dist/workflow-bundle.js'));
     assert.deepEqual(c.apiKeys, []);
     assert.equal(c.allowPrivateTargets, false);
     assert.equal(c.allowHttp, false);
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
       TEMPORAL_UI_PORT: '18233',
       TEMPORAL_CLI_PATH: '/opt/temporal/bin/temporal',
       TEMPORAL_TASK_QUEUE: 'cb-queue',
+      CALLBACKS_WORKFLOW_BUNDLE: '/opt/callbacks/workflow-bundle.js',
       CALLBACKS_API_KEY: 'k1',
       CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
       CALLBACKS_ALLOW_HTTP: '1',
@@ -65,6 +67,7 @@ describe('loadConfig', () => {
         devServerPort: 17233,
         devServerUiPort: 18233,
         cliPath: '/opt/temporal/bin/temporal',
+        workflowBundlePath: '/opt/callbacks/workflow-bundle.js',
       },
       production: false,
       apiKeys: [{ key: 'k1', role: 'admin' }],
