@@ -7,9 +7,12 @@ import { Pool } from 'undici';
 
 export type Phase = 'e2e' | 'fanout' | 'open50' | 'open80';
 
-/** A valid `call_completed` event; `data.metadata.phase` is what the bench endpoints filter on. */
-export function eventBody(id: string, phase: Phase): string {
-  return JSON.stringify({
+/**
+ * A valid `call_completed` event, as a producer posts it; `metadata` carries what test endpoints
+ * filter on (the bench's phase, the chaos suite's scenario tag).
+ */
+export function callCompletedEvent(id: string, metadata: Record<string, string>): Record<string, unknown> {
+  return {
     id,
     type: 'call_completed',
     data: {
@@ -21,9 +24,14 @@ export function eventBody(id: string, phase: Phase): string {
       disposition: 'qualified',
       // Sensitive, so the endpoint's scope drops it: the delivered body is scoped as in production.
       summary: 'Wants a callback on Tuesday',
-      metadata: { phase, leadId: 'L-1042' },
+      metadata: { ...metadata, leadId: 'L-1042' },
     },
-  });
+  };
+}
+
+/** The bench's events: `data.metadata.phase` is what the bench endpoints filter on. */
+export function eventBody(id: string, phase: Phase): string {
+  return JSON.stringify(callCompletedEvent(id, { phase }));
 }
 
 export interface IngestOutcome {

@@ -21,7 +21,7 @@ import { bareFirstAttempt, closedIngest, drain, historyCost, httpCeiling, openLo
 import { receiverClient } from './receiverClient';
 import { formatTable, writeResult, type BenchResult } from './report';
 import { machineCpuSeconds, treeCpuSeconds } from './procstat';
-import { freePort, killAllSync, ROOT, startDevServer, startReceiver, startRole, stopAll, type Proc } from './stack';
+import { freePort, ROOT, startDevServer, startReceiver, startRole, stopAll, stopStackOnExit, type Proc } from './stack';
 
 const FANOUT = 5;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -326,12 +326,6 @@ async function main(): Promise<number> {
   }
 }
 
-process.on('exit', killAllSync);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`[bench] ${signal}: stopping the stack\n`);
-    void stopAll().finally(() => process.exit(130));
-  });
-}
+stopStackOnExit('bench');
 
 main().then((code) => process.exit(code));

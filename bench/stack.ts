@@ -109,9 +109,20 @@ export async function stopAll(): Promise<void> {
 }
 
 /** Last resort on a hard exit: no orphaned dev server or worker. */
-export function killAllSync(): void {
+function killAllSync(): void {
   for (const proc of started) {
     if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+  }
+}
+
+/** For a script that starts a stack: no process outlives it, whether it exits, fails or is interrupted. */
+export function stopStackOnExit(label: string): void {
+  process.on('exit', killAllSync);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`[${label}] ${signal}: stopping the stack\n`);
+      void stopAll().finally(() => process.exit(130));
+    });
   }
 }
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { findTemporalCli } from '../src/temporal/cli';
 import { writeWorkflowBundle } from '../src/temporal/workflowBundle';
-import { killAllSync, startDevServer, startRole, stopAll } from './stack';
+import { startDevServer, startRole, stopAll, stopStackOnExit } from './stack';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('exit', killAllSync);
+stopStackOnExit('worker-start');
 main().catch((err) => {
   console.error(err);
   process.exitCode = 1;

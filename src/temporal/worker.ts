@@ -2,6 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { Logger } from '../log';
+import { WORKFLOWS_DIR } from './workflowBundle';
 
 export interface WorkerSetup extends ActivityDeps {
   address: string;
@@ -39,7 +40,7 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     dataConverter: setup.dataConverter,
     ...(setup.workflowBundle
       ? { workflowBundle: setup.workflowBundle }
-      : { workflowsPath: require.resolve('../../workflows') }),
+      : { workflowsPath: require.resolve(WORKFLOWS_DIR) }),
   });
   return { worker, connection };
 }

@@ -11,7 +11,8 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
  * next to it, so the worker bundles at start instead (and says why).
  */
 
-const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
+/** The workflow code: bundled ahead of time, or by the worker at start. */
+export const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
 
 /** What a bundle was built from: workflows/ (deterministic code only, importing nothing else but types) and the SDK. */
 export function workflowSourceHash(workflowsDir = WORKFLOWS_DIR): string {

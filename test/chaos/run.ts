@@ -6,7 +6,7 @@
  * run. The data directory (with every process's log) is kept on failure, or with --keep.
  */
 import { randomBytes } from 'node:crypto';
-import { killAllSync, stopAll } from '../../bench/stack';
+import { stopAll, stopStackOnExit } from '../../bench/stack';
 import { Admin } from './admin';
 import { ChaosReceiver } from './receiver';
 import type { ChaosContext, Scenario, ScenarioResult } from './scenario';
@@ -91,12 +91,6 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-process.on('exit', killAllSync);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`[chaos] ${signal}: stopping the stack\n`);
-    void stopAll().finally(() => process.exit(130));
-  });
-}
+stopStackOnExit('chaos');
 
 main().then((code) => process.exit(code));

@@ -1,3 +1,4 @@
+import { callCompletedEvent } from '../../bench/ingest';
 import type { Admin } from './admin';
 import type { Ledger, LedgerEndpoint } from './ledger';
 import { Producer, type Answer, type ProduceOptions, type Production } from './producer';
@@ -43,20 +44,7 @@ export const CHAOS_RETRY = { maxAttempts: 12, initialIntervalMs: 200, backoffCoe
 
 /** A `call_completed` event tagged with its scenario: each scenario's endpoints filter on the tag. */
 export function chaosEvent(tag: string, id: string): Record<string, unknown> {
-  return {
-    id,
-    type: 'call_completed',
-    data: {
-      callId: `call-${id}`,
-      startedAt: '2026-11-29T09:58:00Z',
-      endedAt: '2026-11-29T10:00:00Z',
-      durationMs: 120_000,
-      endedReason: 'caller_hangup',
-      disposition: 'qualified',
-      summary: 'Wants a callback on Tuesday',
-      metadata: { chaos: tag, leadId: 'L-1042' },
-    },
-  };
+  return callCompletedEvent(id, { chaos: tag });
 }
 
 export function eventIds(tag: string, count: number): string[] {
