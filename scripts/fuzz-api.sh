@@ -7,7 +7,13 @@
 # stops it. Fails on any schemathesis failure: a 5xx, a status code, content type, header or body
 # the document does not allow, a request that times out, and so on.
 #
-# Knobs: FUZZ_MAX_EXAMPLES (test cases per operation and phase, default 40), FUZZ_SEED.
+# Knobs: FUZZ_MAX_EXAMPLES (test cases per operation and phase, default 40), FUZZ_SEED; any
+# arguments are passed on to `schemathesis run` (for example `--phases examples`).
+#
+# schemathesis's own console output ends with pytest-style lines ("=== 1 warning in 97.80s ===")
+# that a CI log reader would take for a pytest run: it goes to schemathesis.log in the work
+# folder, and this script prints only its own closing line, "fuzz: N passed, N failed, N skipped".
+# On failure the work folder is kept, and its path and the log's tail are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,11 +46,17 @@ stop_service() {
 cleanup() {
   status=$?
   stop_service
-  if [ "$status" -ne 0 ] && [ -f "$work/service.log" ]; then
-    echo "--- the service's log (last 60 lines) ---" >&2
-    tail -n 60 "$work/service.log" >&2
+  if [ "$status" -ne 0 ]; then
+    # Tails only: schemathesis's closing summary lines are cut off by grep so none reads as a runner's.
+    for log in "$work/schemathesis.log" "$work/service.log"; do
+      [ -f "$log" ] || continue
+      echo "--- $log (last 80 lines) ---" >&2
+      tail -n 80 "$log" | grep -Ev '^=+ .* in [0-9.]+s =+$' >&2 || true
+    done
+    echo "fuzz: logs kept in $work" >&2
+  else
+    rm -rf "$work"
   fi
-  rm -rf "$work"
   exit "$status"
 }
 trap cleanup EXIT INT TERM
@@ -80,7 +92,9 @@ st_status=0
   --request-timeout 30 \
   --workers 2 \
   --suppress-health-check too_slow \
-  --report junit --report-dir "$work/report") || st_status=$?
+  --report junit --report-dir "$work/report" \
+  "$@" >"$work/schemathesis.log" 2>&1) || st_status=$?
+sed -n 's/^ *\([0-9][0-9]*\) generated.*/fuzz: schemathesis generated \1 test cases/p' "$work/schemathesis.log" || true
 
 # The plain closing line test tooling reads, one test per API operation, from the JUnit report.
 python3 - "$work/report" <<'PY' || true
