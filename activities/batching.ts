@@ -1,6 +1,6 @@
-import type { EventType } from '../src/catalog';
-import type { EventGateway } from '../src/events/eventGateway';
-import { scopeData, type PayloadScope } from '../src/scope';
+import type { EventType } from '../src/domain/catalog';
+import type { EventGateway } from '../src/temporal/eventGateway';
+import { scopeData, type PayloadScope } from '../src/domain/scope';
 import type { AttemptRecord, Store } from '../src/store/store';
 import type { BatchItem } from '../workflows/batchDefinitions';
 import type { DeliverBatch } from '../workflows/types';

@@ -11,19 +11,19 @@ import type {
   EndpointState,
   MatchedEndpoint,
 } from '../workflows/types';
-import type { EventType } from '../src/catalog';
-import { AUTO_DISABLE_AFTER_MS_DEFAULT, ORDERING_WINDOW_MS_DEFAULT, resolveRetry, REVIEW_WINDOW_MS_DEFAULT, type Endpoint, type EndpointWithSecret } from '../src/endpoint';
-import type { DeliveryListing } from '../src/events/deliveryListing';
-import type { EventGateway } from '../src/events/eventGateway';
-import type { JoinSequenceInput } from '../src/events/sequences';
-import { parseDeliveryId } from '../src/ids';
-import { compileFilter } from '../src/filter';
+import type { EventType } from '../src/domain/catalog';
+import { AUTO_DISABLE_AFTER_MS_DEFAULT, ORDERING_WINDOW_MS_DEFAULT, resolveRetry, REVIEW_WINDOW_MS_DEFAULT, type Endpoint, type EndpointWithSecret } from '../src/domain/endpoint';
+import type { DeliveryListing } from '../src/temporal/deliveryListing';
+import type { EventGateway } from '../src/temporal/eventGateway';
+import type { JoinSequenceInput } from '../src/temporal/sequences';
+import { parseDeliveryId } from '../src/domain/ids';
+import { compileFilter } from '../src/domain/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
-import { nextDelayMs, verdictOf } from '../src/retryPolicy';
-import { scopeData } from '../src/scope';
-import { signatureHeaders } from '../src/signing';
+import { nextDelayMs, verdictOf } from '../src/domain/retryPolicy';
+import { scopeData } from '../src/domain/scope';
+import { signatureHeaders } from '../src/domain/signing';
 import type { FlowLease, Store } from '../src/store/store';
-import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/flow';
+import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
 import type { ThrottleReport } from '../workflows/types';
 import { USER_AGENT } from '../src/version';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';

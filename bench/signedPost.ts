@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWebhookClient, type PostOutcome, type WebhookClient } from '../src/http/webhookClient';
-import { signatureHeaders } from '../src/signing';
+import { signatureHeaders } from '../src/domain/signing';
 import { USER_AGENT } from '../src/version';
 
 /**

@@ -6,7 +6,7 @@
  *   npm run receiver -- 4000 whpk_...
  */
 import http from 'node:http';
-import { verifyWebhook } from '../src/verify';
+import { verifyWebhook } from '../src/domain/verify';
 
 const port = Number(process.argv[2] ?? 4000);
 const key = process.argv[3];

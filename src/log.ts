@@ -1,4 +1,4 @@
-import { eventTypes, sensitivePaths } from './catalog';
+import { eventTypes, sensitivePaths } from './domain/catalog';
 
 /**
  * A small structured logger: one JSON line per entry on stderr.

@@ -4,7 +4,7 @@ import { createApp } from './api/app';
 import { createApiServer } from './api/limits';
 import type { Config } from './config';
 import { resolveKeys, type ServiceKeys } from './crypto/keys';
-import { createTemporalServices } from './events/services';
+import { createTemporalServices } from './temporal/services';
 import { createWebhookClient, type WebhookClient } from './http/webhookClient';
 import { createLogger, type Logger } from './log';
 import { openSqliteStore } from './store/sqlite';

@@ -1,9 +1,9 @@
 import express from 'express';
-import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from '../events/errors';
-import type { TemporalServices } from '../events/services';
+import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from '../temporal/errors';
+import type { TemporalServices } from '../temporal/services';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
-import type { UrlPolicy } from '../urlPolicy';
+import type { UrlPolicy } from '../domain/urlPolicy';
 import { authenticate, requireRole } from './auth';
 import { codecRoutes, type CodecServerOptions } from './codecRoutes';
 import { auditContext, auditRoutes } from './audit';

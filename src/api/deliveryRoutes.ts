@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { tokenOf, type DeliveryListing } from '../events/deliveryListing';
-import type { EventGateway } from '../events/eventGateway';
-import { endpointIdSchema, parseDeliveryId } from '../ids';
+import { tokenOf, type DeliveryListing } from '../temporal/deliveryListing';
+import type { EventGateway } from '../temporal/eventGateway';
+import { endpointIdSchema, parseDeliveryId } from '../domain/ids';
 import type { Store } from '../store/store';
-import { urlProblem, type UrlPolicy } from '../urlPolicy';
-import { eventTypeSchema } from '../catalog';
+import { urlProblem, type UrlPolicy } from '../domain/urlPolicy';
+import { eventTypeSchema } from '../domain/catalog';
 import { ApiError, notFound, parseOr400 } from './errors';
 import { audit, originOf } from './audit';
 

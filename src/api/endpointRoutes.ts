@@ -1,20 +1,20 @@
 import { Router } from 'express';
-import { eventTypes } from '../catalog';
+import { eventTypes } from '../domain/catalog';
 import {
   endpointCreateSchema,
   endpointPatchSchema,
   resolveRetry,
   type Endpoint,
   type EndpointSettings,
-} from '../endpoint';
+} from '../domain/endpoint';
 import { z } from 'zod';
-import type { TemporalServices } from '../events/services';
-import { newId } from '../ids';
-import { maxConcurrencyOf } from '../flow';
-import { scopeProblems } from '../scope';
-import { DEFAULT_SIGNING_SCHEME, generateSecret, publicKeyOf, schemeOfSecret } from '../signing';
+import type { TemporalServices } from '../temporal/services';
+import { newId } from '../domain/ids';
+import { maxConcurrencyOf } from '../domain/flow';
+import { scopeProblems } from '../domain/scope';
+import { DEFAULT_SIGNING_SCHEME, generateSecret, publicKeyOf, schemeOfSecret } from '../domain/signing';
 import { StoreConflictError, type Store } from '../store/store';
-import { urlProblem, type UrlPolicy } from '../urlPolicy';
+import { urlProblem, type UrlPolicy } from '../domain/urlPolicy';
 import { ApiError, notFound, parseOr400 } from './errors';
 import { audit, originOf } from './audit';
 import { awaitTestAttempt, testWaitMs } from './endpointTest';

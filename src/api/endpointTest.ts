@@ -1,5 +1,5 @@
-import type { EventGateway } from '../events/eventGateway';
-import { TemporalUnavailableError } from '../events/errors';
+import type { EventGateway } from '../temporal/eventGateway';
+import { TemporalUnavailableError } from '../temporal/errors';
 import type { DeliverySnapshot } from '../../workflows/types';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { dataSchemaFor, producerEventTypes, producerEventTypeSchema, serviceEventTypes, type EventType } from '../catalog';
-import { eventIdSchema } from '../ids';
+import { dataSchemaFor, producerEventTypes, producerEventTypeSchema, serviceEventTypes, type EventType } from '../domain/catalog';
+import { eventIdSchema } from '../domain/ids';
 
 /**
  * The body of `POST /v1/events`. The route validates in two steps (this envelope, then `data`

@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import { catalog, parseEventData } from '../catalog';
-import type { EventGateway } from '../events/eventGateway';
-import { eventIdSchema, newId } from '../ids';
+import { catalog, parseEventData } from '../domain/catalog';
+import type { EventGateway } from '../temporal/eventGateway';
+import { eventIdSchema, newId } from '../domain/ids';
 import { eventBodySchema } from './eventBody';
 import { ApiError, notFound, parseOr400 } from './errors';
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Jobs } from '../events/jobs';
+import type { Jobs } from '../temporal/jobs';
 import { notFound } from './errors';
 
 export function jobRoutes({ jobs }: { jobs: Jobs }): Router {

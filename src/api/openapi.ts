@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { endpointCreateSchema, endpointPatchSchema } from '../endpoint';
-import { deliveryIdSchema, endpointIdSchema, eventIdSchema } from '../ids';
+import { endpointCreateSchema, endpointPatchSchema } from '../domain/endpoint';
+import { deliveryIdSchema, endpointIdSchema, eventIdSchema } from '../domain/ids';
 import { VERSION } from '../version';
 import { auditListQuerySchema } from './audit';
 import { codecBodySchema } from './codecRoutes';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { eventTypeSchema } from '../catalog';
-import { endpointSettingsShape, signingSchema } from '../endpoint';
-import { deliveryIdSchema, endpointIdSchema } from '../ids';
+import { eventTypeSchema } from '../domain/catalog';
+import { endpointSettingsShape, signingSchema } from '../domain/endpoint';
+import { deliveryIdSchema, endpointIdSchema } from '../domain/ids';
 import type { AttemptRecord, AuditRecord } from '../store/store';
 import type { DeliverySnapshot, EventSnapshot, JobProgress } from '../../workflows/types';
 import { deliveryStatusSchema } from './deliveryRoutes';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { createKeyring, KeyringError, type Keyring } from '../crypto/keyring';
-import type { EndpointSettings } from '../endpoint';
+import type { EndpointSettings } from '../domain/endpoint';
 
 /**
  * Secrets at rest. An endpoint's signing secret (and the one a rotation replaced) and its auth

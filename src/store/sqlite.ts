@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../endpoint';
+import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
 import { StoreConflictError, type AttemptRecord, type Store } from './store';
 import { keyringOf, openSealed, openSettings, sealSettings, sealStoredSecrets, type SecretsAtRest } from './secrets';
 import type { Keyring } from '../crypto/keyring';

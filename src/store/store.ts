@@ -1,4 +1,4 @@
-import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../endpoint';
+import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
 
 /**
  * What the service keeps outside Temporal. Kept small and async so a PostgreSQL

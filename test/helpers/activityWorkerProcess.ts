@@ -11,7 +11,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createTemporalServices } from '../../src/events/services';
+import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { createPayloadCodec, payloadDataConverter } from '../../src/temporal/payloadCodec';

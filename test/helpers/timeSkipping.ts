@@ -6,7 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createTemporalServices, type TemporalServices } from '../../src/events/services';
+import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
 import { createWebhookClient, type WebhookClient } from '../../src/http/webhookClient';
 import { createLogger } from '../../src/log';
 import { openSqliteStore } from '../../src/store/sqlite';

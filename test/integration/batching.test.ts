@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
-import { verifyWebhook } from '../../src/verify';
+import { verifyWebhook } from '../../src/domain/verify';
 import { batcherPendingQuery, batcherWorkflowId, batchWorkflowId } from '../../workflows/batchDefinitions';
 import { BATCHES_PER_RUN } from '../../workflows/batcher';
 import type { Received } from '../helpers/receiver';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createTemporalServices } from '../../src/events/services';
+import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { fastRetry, unique, useKit } from '../helpers/kit';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { EndpointSettings } from '../../src/endpoint';
-import { deliveryId } from '../../src/ids';
-import { generateSecret } from '../../src/signing';
+import type { EndpointSettings } from '../../src/domain/endpoint';
+import { deliveryId } from '../../src/domain/ids';
+import { generateSecret } from '../../src/domain/signing';
 import { resendSignal, statusQuery } from '../../workflows/definitions';
 import type { CallbackEvent, EventSnapshot } from '../../workflows/types';
 import type { Receiver } from '../helpers/receiver';

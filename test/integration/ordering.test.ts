@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { sequencerWorkflowId } from '../../src/events/sequences';
+import { sequencerWorkflowId } from '../../src/temporal/sequences';
 import { sequenceViewQuery } from '../../workflows/sequencing';
 import type { Received } from '../helpers/receiver';
 import { fastRetry, unique, useKit } from '../helpers/kit';

@@ -3,7 +3,7 @@ import { createPublicKey, generateKeyPairSync, verify as edVerify, type KeyObjec
 import fs from 'node:fs';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { verifyWebhook } from '../../src/verify';
+import { verifyWebhook } from '../../src/domain/verify';
 import type { Received } from '../helpers/receiver';
 import { fastRetry, unique, useKit } from '../helpers/kit';
 import { call } from '../helpers/stack';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type net from 'node:net';
-import { createTemporalServices } from '../../src/events/services';
+import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient, type PostRequest, type WebhookClient } from '../../src/http/webhookClient';
 import type { OutboundPolicy } from '../../src/http/outboundGuard';
-import { generateSecret } from '../../src/signing';
+import { generateSecret } from '../../src/domain/signing';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { createWorker } from '../../src/temporal/worker';
 import { fastRetry, unique } from '../helpers/kit';

@@ -1,16 +1,16 @@
 /**
- * Property tests for src/filter.ts: the compiled predicate agrees with a small, independent
- * reference evaluator of the documented semantics (see the header of src/filter.ts), every
+ * Property tests for src/domain/filter.ts: the compiled predicate agrees with a small, independent
+ * reference evaluator of the documented semantics (see the header of src/domain/filter.ts), every
  * generated valid filter passes `filterSchema`, and junk is either rejected by the schema or
  * compiles and evaluates without throwing.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compileFilter, filterSchema, FilterError, type Filter } from '../../src/filter';
+import { compileFilter, filterSchema, FilterError, type Filter } from '../../src/domain/filter';
 
 const RUNS = 400;
 
-// ---- reference evaluator (deliberately naive; shares no code with src/filter.ts) ----
+// ---- reference evaluator (deliberately naive; shares no code with src/domain/filter.ts) ----
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,5 +1,5 @@
 /**
- * Property tests for src/scope.ts `scopeData`, checked against reference rules written here:
+ * Property tests for src/domain/scope.ts `scopeData`, checked against reference rules written here:
  * sensitive fields never leave without `sensitive: true`, callId always does, `include` bounds
  * the top-level keys, excluded paths are gone, what is delivered is an unshared copy of (part
  * of) the input, everything allowed is delivered, and neither the input nor
@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { eventTypes, sensitivePaths, type EventType } from '../../src/catalog';
-import { scopeData, type PayloadScope } from '../../src/scope';
+import { eventTypes, sensitivePaths, type EventType } from '../../src/domain/catalog';
+import { scopeData, type PayloadScope } from '../../src/domain/scope';
 
 const RUNS = 400;
 const TYPE: EventType = 'call_completed';

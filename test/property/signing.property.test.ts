@@ -1,5 +1,5 @@
 /**
- * Property tests for src/signing.ts and src/verify.ts: headers made by `signatureHeaders`
+ * Property tests for src/domain/signing.ts and src/domain/verify.ts: headers made by `signatureHeaders`
  * verify with the independent `standardwebhooks` package and with `verifyWebhook`, and stop
  * verifying once one character or byte of the body, the id or the timestamp changes.
  * Ed25519 (`v1a`) is checked with `verifyWebhook` and with node:crypto directly (the
@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, verify as cryptoVerify } from 'node:crypto';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
-import { generateSecret, publicKeyOf, secretSchema, sign, signatureHeaders } from '../../src/signing';
-import { verifyWebhook, WebhookVerificationError } from '../../src/verify';
+import { generateSecret, publicKeyOf, secretSchema, sign, signatureHeaders } from '../../src/domain/signing';
+import { verifyWebhook, WebhookVerificationError } from '../../src/domain/verify';
 
 const RUNS = 300;
 

@@ -11,7 +11,7 @@ import {
   sensitive,
   sensitivePaths,
   serviceEventTypes,
-} from '../../src/catalog';
+} from '../../src/domain/catalog';
 
 const at = '2025-01-31T09:30:00Z';
 

@@ -9,7 +9,7 @@ import {
   MAX_REGEX_INPUT_LENGTH,
   MAX_REGEX_LENGTH,
   type Filter,
-} from '../../src/filter';
+} from '../../src/domain/filter';
 
 const event = {
   id: 'evt_1',

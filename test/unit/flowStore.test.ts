@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { flowLimitsOf, flowSignalOf } from '../../src/flow';
+import { flowLimitsOf, flowSignalOf } from '../../src/domain/flow';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { isUrgent } from '../../workflows/eventKinds';
 import { devServerArgs } from '../../src/temporal/devServer';

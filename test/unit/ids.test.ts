@@ -6,14 +6,14 @@ import {
   newId,
   parseDeliveryId,
   workflowIdForEvent,
-} from '../../src/ids';
+} from '../../src/domain/ids';
 import * as workflowIds from '../../workflows/ids';
 
 const ok = (schema: { safeParse(v: unknown): { success: boolean } }, v: unknown) => schema.safeParse(v).success;
 
 describe('ids', () => {
   describe('deliveryId / parseDeliveryId', () => {
-    it('src/ids re-exports the workflow-side functions', () => {
+    it('src/domain/ids re-exports the workflow-side functions', () => {
       assert.equal(deliveryId, workflowIds.deliveryId);
       assert.equal(workflowIdForEvent, workflowIds.workflowIdForEvent);
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { webhookBody } from '../../activities';
-import { endpointCreateSchema, endpointPatchSchema } from '../../src/endpoint';
-import { sequencerWorkflowId } from '../../src/events/sequences';
+import { endpointCreateSchema, endpointPatchSchema } from '../../src/domain/endpoint';
+import { sequencerWorkflowId } from '../../src/temporal/sequences';
 
 describe('ordering per call: names and body', () => {
   it('names a sequencer after the endpoint and a hash of the call id, whatever the call id holds', () => {

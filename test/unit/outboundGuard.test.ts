@@ -9,7 +9,7 @@ import {
   type OutboundPolicy,
 } from '../../src/http/outboundGuard';
 import { createWebhookClient, type WebhookClient } from '../../src/http/webhookClient';
-import { urlProblem } from '../../src/urlPolicy';
+import { urlProblem } from '../../src/domain/urlPolicy';
 
 const strict: OutboundPolicy = { allowHttp: false, allowPrivateTargets: false };
 const open: OutboundPolicy = { allowHttp: true, allowPrivateTargets: true };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Reachability } from '../../src/events/reachability';
+import { Reachability } from '../../src/temporal/reachability';
 
 describe('Temporal reachability', () => {
   it('admits every call until one fails, then one trial call a second while the rest fail at once', async () => {

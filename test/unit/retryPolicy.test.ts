@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { RETRY_DEFAULTS, resolveRetry, type RetrySettings } from '../../src/endpoint';
-import { JITTER, jittered, nextDelayMs, parseRetryAfter, scheduledDelayMs, verdictOf } from '../../src/retryPolicy';
+import { RETRY_DEFAULTS, resolveRetry, type RetrySettings } from '../../src/domain/endpoint';
+import { JITTER, jittered, nextDelayMs, parseRetryAfter, scheduledDelayMs, verdictOf } from '../../src/domain/retryPolicy';
 
 const policy: RetrySettings = resolveRetry(undefined);
 const now = new Date('2025-01-31T09:30:00Z');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { eventTypes } from '../../src/catalog';
-import { payloadScopeSchema, scopeData, scopeProblems } from '../../src/scope';
+import { eventTypes } from '../../src/domain/catalog';
+import { payloadScopeSchema, scopeData, scopeProblems } from '../../src/domain/scope';
 
 const at = '2025-01-31T09:30:00Z';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { generateSecret, secretSchema, sign, signatureHeaders } from '../../src/signing';
+import { generateSecret, secretSchema, sign, signatureHeaders } from '../../src/domain/signing';
 
 /** The secret of the Standard Webhooks spec's published example (24 bytes of key). */
 const specSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';

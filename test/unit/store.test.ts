@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { EndpointSettings } from '../../src/endpoint';
+import type { EndpointSettings } from '../../src/domain/endpoint';
 import { MIGRATIONS, openSqliteStore } from '../../src/store/sqlite';
 import { StoreConflictError, type AttemptRecord, type Store } from '../../src/store/store';
 

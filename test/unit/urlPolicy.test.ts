@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { urlProblem, type UrlPolicy } from '../../src/urlPolicy';
+import { urlProblem, type UrlPolicy } from '../../src/domain/urlPolicy';
 
 const open: UrlPolicy = { allowHttp: true, allowPrivateTargets: true };
 const strict: UrlPolicy = { allowHttp: false, allowPrivateTargets: false };

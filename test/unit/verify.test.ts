@@ -7,8 +7,8 @@ import {
   publicKeyOf,
   secretProblem,
   signatureHeaders,
-} from '../../src/signing';
-import { verifyWebhook, WebhookVerificationError, type VerificationFailure } from '../../src/verify';
+} from '../../src/domain/signing';
+import { verifyWebhook, WebhookVerificationError, type VerificationFailure } from '../../src/domain/verify';
 
 /** An Ed25519 key pair made by Node alone, in the package's text forms. */
 function independentKeyPair(): { secret: string; publicKey: string; privateKey: KeyObject; publicKeyObject: KeyObject } {

@@ -1,6 +1,6 @@
 import { MAX_CONCURRENCY_DEFAULT, resolveRetry, type Endpoint } from './endpoint';
-import type { PostOutcome } from './http/webhookClient';
-import type { FlowLimits, FlowSignal } from './store/store';
+import type { PostOutcome } from '../http/webhookClient';
+import type { FlowLimits, FlowSignal } from '../store/store';
 
 /**
  * Flow control of an endpoint (see README, *Flow control*): what its settings ask of the store,

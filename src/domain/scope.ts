@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { sensitivePaths, type EventType } from './catalog';
-import { pickPaths, splitPath, withoutPath } from './paths';
+import { pickPaths, splitPath, withoutPath } from '../paths';
 
 // callId is how a receiver ties an event to a call, so no scope can remove it.
 const ALWAYS_KEPT = 'callId';

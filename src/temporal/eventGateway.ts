@@ -13,7 +13,7 @@ import {
   statusQuery,
 } from '../../workflows/definitions';
 import { FINAL_STATUSES, type CallbackEvent, type CallbackEventInput, type DeliverySnapshot, type EventSnapshot } from '../../workflows/types';
-import { workflowIdForEvent } from '../ids';
+import { workflowIdForEvent } from '../domain/ids';
 import type { BatchItem } from '../../workflows/batchDefinitions';
 import { signalBatcher } from './batchGateway';
 import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from './errors';

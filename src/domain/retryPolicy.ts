@@ -1,5 +1,5 @@
 import type { RetrySettings } from './endpoint';
-import type { PostOutcome } from './http/webhookClient';
+import type { PostOutcome } from '../http/webhookClient';
 
 /**
  * How an attempt's outcome steers what comes next, and how long to wait before the next try.

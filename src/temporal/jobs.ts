@@ -2,7 +2,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { deliveryJob } from '../../workflows';
 import { jobProgressQuery } from '../../workflows/definitions';
 import type { DeliveryJobInput, JobProgress } from '../../workflows/types';
-import { newId } from '../ids';
+import { newId } from '../domain/ids';
 import { deadlineCaller } from './eventGateway';
 
 /** Bulk jobs on an endpoint's deliveries, each a `deliveryJob` workflow named by its job id. */

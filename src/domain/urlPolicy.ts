@@ -1,4 +1,4 @@
-import { hostNameProblem, urlShapeProblem, type OutboundPolicy } from './http/outboundGuard';
+import { hostNameProblem, urlShapeProblem, type OutboundPolicy } from '../http/outboundGuard';
 
 /**
  * Where endpoints may point, checked when a url is created, updated or given for a resend. It is

@@ -7,8 +7,8 @@
  * (scoping, the catalog listing, JSON Schema) derives from those marks.
  */
 import { z } from 'zod';
-import { OPERATIONAL_EVENT_TYPES } from '../workflows/eventKinds';
-import { hasPath } from './paths';
+import { OPERATIONAL_EVENT_TYPES } from '../../workflows/eventKinds';
+import { hasPath } from '../paths';
 
 /** The JSON Schema key that flags a sensitive field; `x-` so validators ignore it. */
 const SENSITIVE_KEY = 'x-sensitive';

@@ -22,7 +22,7 @@
  * exactly what `compileFilter` can build; regexes are compiled there, never per event.
  */
 import { z } from 'zod';
-import { getPath, hasPath, type Json } from './paths';
+import { getPath, hasPath, type Json } from '../paths';
 
 export type Comparable = number | string;
 
