@@ -117,7 +117,8 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
       worker = created.worker;
       const running = worker.run();
       cleanups.push(async () => {
-        worker!.shutdown();
+        // Already draining when the SDK's runtime saw the signal first (a worker created elsewhere).
+        if (worker!.getState() === 'RUNNING') worker!.shutdown();
         await running;
       });
       running.catch((err) => log.error('worker stopped', { error: (err as Error).message }));
@@ -167,7 +168,10 @@ export function stopOnSignals(running: Running, log: Logger): void {
     stopping = true;
     log.info('stopping', { signal });
     running.stop().then(
-      () => process.exit(0),
+      () => {
+        log.info('stopped', { signal });
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   };

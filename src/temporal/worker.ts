@@ -18,11 +18,18 @@ export interface WorkerSetup extends ActivityDeps {
 
 let runtimeInstalled = false;
 
-/** Routes the SDK's own warnings and errors into the service log; its info chatter is dropped. */
+/**
+ * Routes the SDK's own warnings and errors into the service log (its info chatter is dropped), and
+ * leaves SIGINT and SIGTERM to the service (src/runtime.ts stopOnSignals).
+ */
 export function installWorkerRuntime(log: Logger): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
+    // The service stops in its own order (API, then the worker, then its connection); the SDK's
+    // own handlers would start draining the worker first, and the service's shutdown would then
+    // find it already draining and close the connection under it.
+    shutdownSignals: [],
     logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
       // `meta` names workflow ids, activity types and attempts: ids only, never payloads.
       (level === 'ERROR' ? log.error : log.warn)(`temporal: ${message}`, meta as Record<string, unknown>);

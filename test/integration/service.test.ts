@@ -95,6 +95,39 @@ describe('npm start: the whole service in one process tree', function () {
     }
   });
 
+  it('stops cleanly on SIGTERM: its log of the stop has no error or warning', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-stop-'));
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      TEMPORAL_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+      TEMPORAL_CLI_PATH: temporalCliPath(),
+      CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
+      CALLBACKS_ALLOW_HTTP: 'true',
+    };
+    const api = `http://127.0.0.1:${env.PORT}`;
+    const receiver = await startReceiver();
+    try {
+      const service = startService(env);
+      await service.waitForLine(/callback-events is running/);
+      // A worker that has done work: the stop drains its pollers and closes its connection.
+      assert.equal((await call(api, 'POST', '/v1/endpoints', { url: receiver.url, eventTypes: ['disposition_updated'] })).status, 201);
+      const event = { type: 'disposition_updated', data: { callId: 'call-stop', disposition: 'booked' } };
+      assert.equal((await call(api, 'POST', '/v1/events', event)).status, 202);
+      await receiver.waitFor(1, 30_000);
+      assert.equal(await service.stop('SIGTERM'), 0);
+      const lines = service.output().trim().split('\n');
+      const stopAt = lines.findIndex((l) => /"msg":"stopping"/.test(l));
+      assert.ok(stopAt >= 0, service.output());
+      const afterStop = lines.slice(stopAt);
+      assert.deepEqual(afterStop.filter((l) => /"level":"(error|warn)"/.test(l)), [], service.output());
+      assert.match(afterStop[afterStop.length - 1], /"msg":"stopped"/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('says in one line how to install a missing Temporal CLI', async () => {
     const service = startService({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-nocli-')), TEMPORAL_CLI_PATH: '/nonexistent/temporal', PORT: String(await freePort()) });
     const code = await service.exited;
