@@ -35,3 +35,6 @@ fi
 # The workflow bundle, built once so workers start without bundling (src/temporal/workflowBundle.ts;
 # a worker bundles at start instead whenever the workflow code no longer matches it).
 npm run --silent build:workflows
+
+# Recorded, so `npm start` and `npm test` skip the setup until the lockfile or the workflows change.
+bash scripts/ensure-setup.sh --mark-done
