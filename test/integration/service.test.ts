@@ -21,19 +21,26 @@ function portIsClosed(port: number): Promise<boolean> {
   });
 }
 
+/** `npm start`'s settings on free ports, delivering to plain http receivers on loopback. */
+async function serviceEnv(dataDir: string) {
+  return {
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    TEMPORAL_CLI_PATH: temporalCliPath(),
+    CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
+    CALLBACKS_ALLOW_HTTP: 'true',
+  };
+}
+
 describe('npm start: the whole service in one process tree', function () {
   this.timeout(240_000);
 
   it('starts, delivers, stops everything on SIGTERM, and keeps endpoints and events across a restart', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-service-'));
     const env = {
-      DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      TEMPORAL_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
-      TEMPORAL_CLI_PATH: temporalCliPath(),
-      CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
-      CALLBACKS_ALLOW_HTTP: 'true',
+      ...(await serviceEnv(dataDir)),
       // None yet: the first start bundles the workflows; the second uses the one built in between.
       CALLBACKS_WORKFLOW_BUNDLE: path.join(dataDir, 'dist', 'workflow-bundle.js'),
     };
@@ -96,16 +103,7 @@ describe('npm start: the whole service in one process tree', function () {
   });
 
   it('stops cleanly on SIGTERM: its log of the stop has no error or warning', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-stop-'));
-    const env = {
-      DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      TEMPORAL_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
-      TEMPORAL_CLI_PATH: temporalCliPath(),
-      CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
-      CALLBACKS_ALLOW_HTTP: 'true',
-    };
+    const env = await serviceEnv(fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-stop-')));
     const api = `http://127.0.0.1:${env.PORT}`;
     const receiver = await startReceiver();
     try {
