@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { createKeyring, KeyringError, type Keyring } from '../crypto/keyring';
+import { createKeyring, type Keyring } from '../crypto/keyring';
+import { CallbackEventsError, hasCode } from '../errors';
 import type { EndpointSettings } from '../domain/endpoint';
 
 /**
@@ -15,15 +16,10 @@ export interface SecretsAtRest {
   keyring?: Keyring;
 }
 
-/** The store cannot open what it holds with the configured master keys. */
-export class StoreKeyError extends Error {
-  readonly code = 'store_key_error';
-}
-
 export function keyringOf(options: SecretsAtRest | undefined): Keyring {
   if (options?.keyring) return options.keyring;
   if (!options?.masterKeys || options.masterKeys.length === 0) {
-    throw new StoreKeyError('The store needs the master key (CALLBACKS_MASTER_KEY, or DATA_DIR/keys/master.key) to keep endpoint secrets encrypted.');
+    throw new CallbackEventsError('store_key_error', 'The store needs the master key (CALLBACKS_MASTER_KEY, or DATA_DIR/keys/master.key) to keep endpoint secrets encrypted.');
   }
   return createKeyring(options.masterKeys);
 }
@@ -34,13 +30,15 @@ export function sealedKeyId(sealed: string): string | undefined {
   return version === 'v1' ? keyId : undefined;
 }
 
-/** Opens one sealed value, or throws a StoreKeyError that says which and what to check. */
+/** Opens one sealed value, or throws a `store_key_error` that says which and what to check. */
 export function openSealed(keyring: Keyring, sealed: string, what: string): string {
   try {
     return keyring.open(sealed);
   } catch (err) {
-    if (!(err instanceof KeyringError)) throw err;
-    throw new StoreKeyError(
+    if (!hasCode(err, 'undecodable')) throw err;
+    // The store cannot open what it holds with the configured master keys.
+    throw new CallbackEventsError(
+      'store_key_error',
       `Cannot decrypt ${what}: ${err.message} The master key that sealed it must be among the configured ones ` +
         '(CALLBACKS_MASTER_KEY, comma-separated, new key first; or DATA_DIR/keys/master.key).',
     );

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
-import { StoreConflictError, type AttemptRecord, type Store } from './store';
+import type { AttemptRecord, Store } from './store';
+import { CallbackEventsError } from '../errors';
 import { keyringOf, openSealed, openSettings, sealSettings, sealStoredSecrets, type SecretsAtRest } from './secrets';
 import type { Keyring } from '../crypto/keyring';
 import { resolveKeys } from '../crypto/keys';
@@ -266,7 +267,7 @@ export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store
         stmt.insert.run({ id, secret: keyring.seal(secret), settings: storedSettings(settings), now });
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new StoreConflictError(`An endpoint with id "${id}" already exists.`);
+          throw new CallbackEventsError('conflict', `An endpoint with id "${id}" already exists.`);
         }
         throw err;
       }
