@@ -8,7 +8,7 @@ import { MIGRATIONS, openSqliteStore } from '../../src/store/sqlite';
 import type { AttemptRecord, Store } from '../../src/store/store';
 import { CallbackEventsError } from '../../src/errors';
 
-/** How many entries MIGRATIONS in src/store/sqlite.ts has (it is not exported). */
+/** How many entries MIGRATIONS in src/store/sqlite/migrations.ts has (it is not exported). */
 const MIGRATION_COUNT = MIGRATIONS.length;
 
 /** The endpoints table exactly as MIGRATIONS[0] creates it. */
