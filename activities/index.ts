@@ -17,6 +17,7 @@ import type { DeliveryListing } from '../src/temporal/deliveryListing';
 import type { EventGateway } from '../src/temporal/eventGateway';
 import type { JoinSequenceInput } from '../src/temporal/sequences';
 import { parseDeliveryId } from '../src/domain/ids';
+import { CallbackEventsError } from '../src/errors';
 import { compileFilter } from '../src/domain/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
 import { nextDelayMs, verdictOf } from '../src/domain/retryPolicy';
@@ -270,7 +271,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       const results = await Promise.allSettled(
         deliveryIds.map(async (id) => {
           const ids = parseDeliveryId(id);
-          if (!ids) throw new Error(`not a delivery id: ${id}`);
+          if (!ids) throw new CallbackEventsError('not_found', `not a delivery id: ${id}`);
           if (kind === 'recover') await events.resend(ids.eventId, ids.endpointId);
           else if (kind === 'release') await events.release(ids.eventId, ids.endpointId);
           else await events.discard(ids.eventId, ids.endpointId, reason);

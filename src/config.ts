@@ -1,6 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { CallbackEventsError } from './errors';
 
 /**
  * The service's whole configuration, read from the environment once at start.
@@ -111,17 +112,13 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-export class ConfigError extends Error {
-  readonly code = 'invalid_config';
-}
-
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as shells and compose files write it.
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = envSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+    throw new CallbackEventsError('invalid_config', `Invalid configuration: ${lines.join('; ')}`);
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
@@ -135,7 +132,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (e.CALLBACKS_ALLOW_PRIVATE_TARGETS) {
       problems.push('CALLBACKS_ALLOW_PRIVATE_TARGETS: not allowed when NODE_ENV=production (open chosen ranges with CALLBACKS_ALLOWED_CIDRS)');
     }
-    if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+    if (problems.length > 0) throw new CallbackEventsError('invalid_config', `Invalid configuration: ${problems.join('; ')}`);
   }
   return {
     port: e.PORT,

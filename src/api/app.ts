@@ -1,5 +1,4 @@
 import express from 'express';
-import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from '../temporal/errors';
 import type { TemporalServices } from '../temporal/services';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
@@ -12,7 +11,7 @@ import type { ApiKey } from '../config';
 import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
 import { docsRoutes } from './docsRoutes';
-import { ApiError, errorHandler, temporalUnavailable, unknownRoute } from './errors';
+import { errorHandler, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
 import { jobRoutes } from './jobRoutes';
 import { methodNotAllowed } from './routeTable';
@@ -94,14 +93,6 @@ export function createApp({
   app.use(methodNotAllowed(app));
   app.use(unknownRoute);
   app.use(limitErrors);
-  app.use((err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
-    if (err instanceof TemporalUnavailableError) return next(temporalUnavailable());
-    if (err instanceof DeliveryNotFoundError) return next(new ApiError(404, 'not_found', err.message));
-    if (err instanceof DeliveryStateError) return next(new ApiError(409, err.code, err.message, { status: err.status }));
-    next(err);
-  });
   app.use(errorHandler((err) => log.error('unexpected error', { error: err instanceof Error ? err.message : String(err) })));
   return app;
 }
-
-export { ApiError };

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { ApiKey, ApiKeyRole } from '../config';
-import { ApiError } from './errors';
+import { CallbackEventsError } from '../errors';
 
 /**
  * Bearer keys for `/v1`, compared as SHA-256 digests in constant time. Each request is tagged
@@ -27,12 +27,12 @@ export function authenticate(keys: ApiKey[]): RequestHandler {
       return next();
     }
     const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
-    if (!match) return next(new ApiError(401, 'unauthorized', 'Send the API key as "Authorization: Bearer <key>".'));
+    if (!match) return next(new CallbackEventsError('unauthorized', 'Send the API key as "Authorization: Bearer <key>".'));
     const given = digest(match[1].trim());
     // Compare against every key so timing does not reveal which one matched.
     let caller: Caller | undefined;
     for (const k of known) if (timingSafeEqual(k.digest, given)) caller = k.caller;
-    if (!caller) return next(new ApiError(401, 'unauthorized', 'The API key is not valid.'));
+    if (!caller) return next(new CallbackEventsError('unauthorized', 'The API key is not valid.'));
     res.locals.caller = caller;
     next();
   };
@@ -42,9 +42,9 @@ export function authenticate(keys: ApiKey[]): RequestHandler {
 export function requireRole(role: ApiKeyRole): RequestHandler {
   return (_req, res, next) => {
     const caller = res.locals.caller as Caller | undefined;
-    if (!caller) return next(new ApiError(401, 'unauthorized', 'Send the API key as "Authorization: Bearer <key>".'));
+    if (!caller) return next(new CallbackEventsError('unauthorized', 'Send the API key as "Authorization: Bearer <key>".'));
     if (role === 'admin' && caller.role !== 'admin') {
-      return next(new ApiError(403, 'forbidden', `This key (${caller.keyId}) has the ${caller.role} role; this action needs an admin key.`));
+      return next(new CallbackEventsError('forbidden', `This key (${caller.keyId}) has the ${caller.role} role; this action needs an admin key.`));
     }
     next();
   };

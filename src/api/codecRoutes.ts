@@ -2,10 +2,9 @@ import express, { Router, type RequestHandler } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import type { ApiKey } from '../config';
-import { KeyringError } from '../crypto/keyring';
-import { PayloadCodecError } from '../temporal/payloadCodec';
 import { authenticate, requireRole } from './auth';
-import { ApiError, parseOr400 } from './errors';
+import { CallbackEventsError, hasCode } from '../errors';
+import { parseOr400 } from './errors';
 
 /**
  * The codec server the Temporal Web UI (and `temporal --codec-endpoint`) calls to show
@@ -92,8 +91,9 @@ export function codecRoutes({ codec, origins, apiKeys }: CodecServerOptions & { 
       try {
         result = await codec[op](payloads.map(fromJson));
       } catch (err) {
-        if (err instanceof KeyringError || err instanceof PayloadCodecError) {
-          throw new ApiError(400, 'undecodable', `A payload could not be ${op}d: ${err.message}`);
+        // Same code; the message says which way the payload failed.
+        if (hasCode(err, 'undecodable')) {
+          throw new CallbackEventsError('undecodable', `A payload could not be ${op}d: ${err.message}`, { cause: err });
         }
         throw err;
       }

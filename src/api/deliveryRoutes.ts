@@ -6,7 +6,8 @@ import { endpointIdSchema, parseDeliveryId } from '../domain/ids';
 import type { Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../domain/urlPolicy';
 import { eventTypeSchema } from '../domain/catalog';
-import { ApiError, notFound, parseOr400 } from './errors';
+import { CallbackEventsError } from '../errors';
+import { notFound, parseOr400 } from './errors';
 import { audit, originOf } from './audit';
 
 export const deliveryStatusSchema = z.enum([
@@ -92,7 +93,7 @@ export function deliveryRoutes({
   router.post('/:id/resend', async (req, res) => {
     const { url } = parseOr400(resendBodySchema, req.body ?? {});
     const problem = url === undefined ? undefined : urlProblem(url, policy);
-    if (problem) throw new ApiError(400, 'invalid_request', `Invalid body: url: ${problem}`, [{ path: 'url', message: problem }]);
+    if (problem) throw new CallbackEventsError('invalid_request', `Invalid body: url: ${problem}`, { details: [{ path: 'url', message: problem }] });
     const { eventId, endpointId } = idsOf(req.params.id);
     const mode = await events.resend(eventId, endpointId, url);
     await audit(res, 'delivery.resend', req.params.id, url === undefined ? { mode } : { mode, url: originOf(url) });

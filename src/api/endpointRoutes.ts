@@ -13,9 +13,10 @@ import { newId } from '../domain/ids';
 import { maxConcurrencyOf } from '../domain/flow';
 import { scopeProblems } from '../domain/scope';
 import { DEFAULT_SIGNING_SCHEME, generateSecret, publicKeyOf, schemeOfSecret } from '../domain/signing';
-import { StoreConflictError, type Store } from '../store/store';
+import type { Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../domain/urlPolicy';
-import { ApiError, notFound, parseOr400 } from './errors';
+import { CallbackEventsError } from '../errors';
+import { notFound, parseOr400 } from './errors';
 import { audit, originOf } from './audit';
 import { awaitTestAttempt, testWaitMs } from './endpointTest';
 
@@ -31,7 +32,7 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
     details.push({ path: 'payloadScope.include', message });
   }
   if (details.length > 0) {
-    throw new ApiError(400, 'invalid_request', `Invalid body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+    throw new CallbackEventsError('invalid_request', `Invalid body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details });
   }
 }
 
@@ -85,14 +86,10 @@ export function endpointRoutes({
     const { id, secret, signing = DEFAULT_SIGNING_SCHEME, ...rest } = parseOr400(endpointCreateSchema, req.body);
     const settings = { ...rest, signing };
     assertUsable(settings, policy);
-    try {
-      const created = await store.createEndpoint({ id: id ?? newId('ep-'), secret: secret ?? generateSecret(signing), settings });
-      await audit(res, 'endpoint.create', created.id, { url: originOf(created.url) });
-      res.status(201).json(withPublicKey(created));
-    } catch (err) {
-      if (err instanceof StoreConflictError) throw new ApiError(409, 'conflict', err.message);
-      throw err;
-    }
+    // A taken id is the store's `conflict`, answered 409.
+    const created = await store.createEndpoint({ id: id ?? newId('ep-'), secret: secret ?? generateSecret(signing), settings });
+    await audit(res, 'endpoint.create', created.id, { url: originOf(created.url) });
+    res.status(201).json(withPublicKey(created));
   });
 
   router.get('/', async (_req, res) => {
@@ -127,8 +124,7 @@ export function endpointRoutes({
   router.get('/:id/public-key', async (req, res) => {
     const endpoint = await load(req.params.id);
     if (schemeOfSecret(endpoint.secret) !== 'ed25519') {
-      throw new ApiError(
-        409,
+      throw new CallbackEventsError(
         'no_public_key',
         `Endpoint "${endpoint.id}" signs with hmac-sha256, a shared secret (GET /v1/endpoints/${endpoint.id}/secret); only endpoints created with "signing": "ed25519" have a public key.`,
       );
@@ -197,7 +193,7 @@ export function endpointRoutes({
   /** One signed `endpoint_test` delivery, attempted once; answers with that attempt's outcome. */
   router.post('/:id/test', async (req, res) => {
     const endpoint = await load(req.params.id);
-    if (endpoint.disabled) throw new ApiError(409, 'endpoint_disabled', `Endpoint "${endpoint.id}" is disabled; enable it to test it.`);
+    if (endpoint.disabled) throw new CallbackEventsError('endpoint_disabled', `Endpoint "${endpoint.id}" is disabled; enable it to test it.`);
     const event = {
       id: newId('evt_'),
       type: 'endpoint_test',

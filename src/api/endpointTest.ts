@@ -1,5 +1,6 @@
 import type { EventGateway } from '../temporal/eventGateway';
-import { TemporalUnavailableError } from '../temporal/errors';
+import { hasCode } from '../errors';
+import { temporalUnavailable } from '../temporal/errors';
 import type { DeliverySnapshot } from '../../workflows/types';
 
 /**
@@ -31,7 +32,7 @@ export async function awaitTestAttempt(events: EventGateway, eventId: string, ti
     (snapshot): TestOutcome => ({ settled: true, delivery: snapshot.deliveries[0] }),
     // The deadline passing is an answer too ("still pending"), unless Temporal is really gone (below).
     (err: unknown): TestOutcome | undefined => {
-      if (err instanceof TemporalUnavailableError) return undefined;
+      if (hasCode(err, 'temporal_unavailable')) return undefined;
       throw err;
     },
   );
@@ -50,7 +51,8 @@ export async function awaitTestAttempt(events: EventGateway, eventId: string, ti
     if (first) return first;
     // No outcome in time: pending if the workflow still answers, else Temporal is unreachable.
     const snapshot = await events.snapshot(eventId);
-    if (!snapshot) throw new TemporalUnavailableError('the endpoint test event is gone');
+    // The test event is gone: Temporal lost it or cannot be asked.
+    if (!snapshot) throw temporalUnavailable();
     return { settled: false, status: snapshot.deliveries[0]?.status };
   } finally {
     finished = true;

@@ -1,27 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
+import { CallbackEventsError } from '../errors';
+import { HTTP_STATUS } from './httpStatus';
 
-/** Every error the API answers with: `{ "error": { "code", "message", "details"? } }`. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-export function notFound(what: string, id: string): ApiError {
-  return new ApiError(404, 'not_found', `${what} "${id}" does not exist.`);
-}
-
-export function temporalUnavailable(): ApiError {
-  return new ApiError(503, 'temporal_unavailable', 'Temporal cannot be reached right now; nothing was accepted. Retry later.', undefined, {
-    'retry-after': '5',
-  });
+export function notFound(what: string, id: string): CallbackEventsError {
+  return new CallbackEventsError('not_found', `${what} "${id}" does not exist.`);
 }
 
 function issuePath(path: PropertyKey[]): string {
@@ -37,34 +20,34 @@ export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what 
     message: i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message,
   }));
   const summary = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
-  throw new ApiError(400, 'invalid_request', `Invalid ${what}: ${summary}`, details);
+  throw new CallbackEventsError('invalid_request', `Invalid ${what}: ${summary}`, { details });
 }
 
 export const unknownRoute: RequestHandler = (req, _res, next) => {
-  next(new ApiError(404, 'not_found', `No route for ${req.method} ${req.path}.`));
+  next(new CallbackEventsError('not_found', `No route for ${req.method} ${req.path}.`));
 };
 
+/** body-parser's own refusals carry a `type`; those the API answers as a client's mistake. */
+function bodyParserError(err: unknown): CallbackEventsError | undefined {
+  const type = (err as { type?: string } | null)?.type;
+  if (type === 'entity.parse.failed') return new CallbackEventsError('invalid_json', 'The request body is not valid JSON.');
+  if (type === 'entity.too.large') return new CallbackEventsError('payload_too_large', 'The request body is too large.');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new CallbackEventsError('unsupported_encoding', 'Send the body as UTF-8 JSON.');
+  }
+  return undefined;
+}
+
+/** Every error the API answers with: `{ "error": { "code", "message", "details"? } }`, the status from HTTP_STATUS. */
 export function errorHandler(onUnexpected: (err: unknown) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
-    if (err instanceof ApiError) {
-      res.status(err.status).set(err.headers).json({ error: { code: err.code, message: err.message, details: err.details } });
+    const known = err instanceof CallbackEventsError ? err : bodyParserError(err);
+    const status = known ? HTTP_STATUS[known.code] : 500;
+    if (!known || status === 500) {
+      onUnexpected(err);
+      res.status(500).json({ error: { code: 'internal', message: 'Unexpected error; it has been logged.' } });
       return;
     }
-    // body-parser's own errors carry a status and a type.
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } });
-      return;
-    }
-    if (type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'payload_too_large', message: 'The request body is too large.' } });
-      return;
-    }
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      res.status(415).json({ error: { code: 'unsupported_encoding', message: 'Send the body as UTF-8 JSON.' } });
-      return;
-    }
-    onUnexpected(err);
-    res.status(500).json({ error: { code: 'internal', message: 'Unexpected error; it has been logged.' } });
+    res.status(status).set(known.headers).json({ error: { code: known.code, message: known.message, details: known.details } });
   };
 }

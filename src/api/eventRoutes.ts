@@ -3,7 +3,8 @@ import { catalog, parseEventData } from '../domain/catalog';
 import type { EventGateway } from '../temporal/eventGateway';
 import { eventIdSchema, newId } from '../domain/ids';
 import { eventBodySchema } from './eventBody';
-import { ApiError, notFound, parseOr400 } from './errors';
+import { CallbackEventsError } from '../errors';
+import { notFound, parseOr400 } from './errors';
 
 export function eventRoutes({ events }: { events: EventGateway }): Router {
   const router = Router();
@@ -12,7 +13,7 @@ export function eventRoutes({ events }: { events: EventGateway }): Router {
     const body = parseOr400(eventBodySchema, req.body);
     const parsed = parseEventData(body.type, body.data);
     if (!parsed.success) {
-      throw new ApiError(400, 'invalid_request', `Invalid body: ${parsed.error.message}`, parsed.error.details);
+      throw new CallbackEventsError('invalid_request', `Invalid body: ${parsed.error.message}`, { details: parsed.error.details });
     }
     // Checked whenever sent, even beside a body id: a malformed header is a mistake to report, not to ignore.
     const header = req.get('idempotency-key');

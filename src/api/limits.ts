@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Caller } from './auth';
-import { ApiError } from './errors';
+import { CallbackEventsError } from '../errors';
 
 /**
  * Limits on what a caller can make the API do: how deep a JSON body may nest (checked on the raw
@@ -28,11 +28,6 @@ const CLOSE_BRACE = 0x7d; // }
 const CLOSE_BRACKET = 0x5d; // ]
 const QUOTE = 0x22; // "
 const BACKSLASH = 0x5c; // \
-
-/** Thrown from express.json's `verify` hook; mapped to a 400 by `limitErrors`. */
-class TooDeepError extends Error {
-  readonly type = 'entity.too.deep';
-}
 
 /**
  * The deepest nesting of objects and arrays in UTF-8 JSON bytes, stopping as soon as it passes
@@ -64,21 +59,18 @@ export function verifyJsonDepth(max = MAX_JSON_DEPTH) {
     const charset = encoding.toLowerCase();
     if (charset !== 'utf-8' && charset !== 'utf8') {
       // The byte scan is only sound for UTF-8; the API speaks UTF-8 JSON only.
-      throw Object.assign(new Error(`unsupported charset "${encoding.toUpperCase()}"`), { type: 'charset.unsupported' });
+      throw new CallbackEventsError('unsupported_encoding', 'Send the body as UTF-8 JSON.');
     }
-    if (jsonDepthExceeds(buf, max)) throw new TooDeepError(`JSON nested deeper than ${max} levels`);
+    if (jsonDepthExceeds(buf, max)) throw new CallbackEventsError('too_deep', `The request body nests objects and arrays deeper than ${max} levels.`);
   };
 }
 
 /** Turns the body parser's refusals that this module causes into the API's error shape. */
 export const limitErrors: ErrorRequestHandler = (err, _req, _res, next) => {
   const type = (err as { type?: string }).type;
-  if (type === 'entity.too.deep') {
-    return next(new ApiError(400, 'too_deep', `The request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`));
-  }
   if (type === 'entity.too.large') {
     const limit = (err as { limit?: number }).limit;
-    return next(new ApiError(413, 'payload_too_large', `The request body is larger than ${limit === undefined ? 'the limit' : `${limit} bytes`}.`));
+    return next(new CallbackEventsError('payload_too_large', `The request body is larger than ${limit === undefined ? 'the limit' : `${limit} bytes`}.`));
   }
   next(err);
 };
@@ -111,13 +103,9 @@ export function rateLimit(perSecond: number, now: () => number = () => performan
     }
     const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
     next(
-      new ApiError(
-        429,
-        'rate_limited',
-        `Too many events from this key: at most ${perSecond} a second. Retry after ${retryAfter} s.`,
-        undefined,
-        { 'retry-after': String(retryAfter) },
-      ),
+      new CallbackEventsError('rate_limited', `Too many events from this key: at most ${perSecond} a second. Retry after ${retryAfter} s.`, {
+        headers: { 'retry-after': String(retryAfter) },
+      }),
     );
   };
 }

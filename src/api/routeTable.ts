@@ -1,5 +1,5 @@
 import type { Express, RequestHandler } from 'express';
-import { ApiError } from './errors';
+import { CallbackEventsError } from '../errors';
 
 /**
  * The routes an express app answers, read from its router: the OpenAPI test compares them with
@@ -68,6 +68,6 @@ export function methodNotAllowed(app: Express): RequestHandler {
     const allowed = new Set(table.filter((t) => t.matcher.test(req.path)).flatMap((t) => [...t.methods]));
     if (allowed.size === 0 || allowed.has(req.method)) return next();
     const allow = [...allowed].sort().join(', ');
-    next(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${allow}.`, undefined, { allow }));
+    next(new CallbackEventsError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${allow}.`, { headers: { allow } }));
   };
 }

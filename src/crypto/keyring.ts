@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { CallbackEventsError } from '../errors';
 
 /**
  * AES-256-GCM with key ids, for rotation: the first key encrypts, every key decrypts.
@@ -10,10 +11,6 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-
-export class KeyringError extends Error {
-  readonly code = 'keyring_error';
-}
 
 export interface Keyring {
   /** The id of the key that encrypts. */
@@ -30,8 +27,8 @@ export function keyIdOf(key: Buffer): string {
 }
 
 export function createKeyring(keys: Buffer[]): Keyring {
-  if (keys.length === 0) throw new KeyringError('A keyring needs at least one key.');
-  for (const key of keys) if (key.length !== 32) throw new KeyringError('AES-256 keys are 32 bytes.');
+  if (keys.length === 0) throw new CallbackEventsError('invalid_config', 'A keyring needs at least one key.');
+  for (const key of keys) if (key.length !== 32) throw new CallbackEventsError('invalid_config', 'AES-256 keys are 32 bytes.');
   const byId = new Map(keys.map((key) => [keyIdOf(key), key]));
   const currentKeyId = keyIdOf(keys[0]);
 
@@ -44,15 +41,15 @@ export function createKeyring(keys: Buffer[]): Keyring {
   };
   const decrypt = (keyId: string, sealed: Buffer, aad?: Buffer) => {
     const key = byId.get(keyId);
-    if (!key) throw new KeyringError(`No key with id ${keyId} is configured; it may have been rotated out too early.`);
-    if (sealed.length < IV_BYTES + TAG_BYTES) throw new KeyringError('The sealed value is truncated.');
+    if (!key) throw new CallbackEventsError('undecodable', `No key with id ${keyId} is configured; it may have been rotated out too early.`);
+    if (sealed.length < IV_BYTES + TAG_BYTES) throw new CallbackEventsError('undecodable', 'The sealed value is truncated.');
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
     if (aad) decipher.setAAD(aad);
     decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     try {
       return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
     } catch {
-      throw new KeyringError(`Decryption with key ${keyId} failed: the value was altered or the key is wrong.`);
+      throw new CallbackEventsError('undecodable', `Decryption with key ${keyId} failed: the value was altered or the key is wrong.`);
     }
   };
 
@@ -66,7 +63,7 @@ export function createKeyring(keys: Buffer[]): Keyring {
     },
     open(text) {
       const [version, keyId, body, extra] = text.split('.');
-      if (version !== 'v1' || !keyId || body === undefined || extra !== undefined) throw new KeyringError('Not a sealed value.');
+      if (version !== 'v1' || !keyId || body === undefined || extra !== undefined) throw new CallbackEventsError('undecodable', 'Not a sealed value.');
       return decrypt(keyId, Buffer.from(body, 'base64url')).toString('utf8');
     },
   };

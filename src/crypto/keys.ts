@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { CallbackEventsError } from '../errors';
 
 /**
  * The master key (secrets at rest) and the payload key (Temporal payloads). Configured keys
@@ -18,7 +19,7 @@ export interface ServiceKeys {
 function loadOrCreate(file: string): Buffer {
   if (fs.existsSync(file)) {
     const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
-    if (key.length !== 32) throw new Error(`${file} does not hold base64 of 32 bytes; remove it to have a new key made (data sealed with the old one is then unreadable).`);
+    if (key.length !== 32) throw new CallbackEventsError('invalid_config', `${file} does not hold base64 of 32 bytes; remove it to have a new key made (data sealed with the old one is then unreadable).`);
     return key;
   }
   const key = randomBytes(32);

@@ -23,6 +23,7 @@
  */
 import { z } from 'zod';
 import { getPath, hasPath, type Json } from '../paths';
+import { CallbackEventsError } from '../errors';
 
 export type Comparable = number | string;
 
@@ -67,11 +68,8 @@ export const MAX_REGEX_INPUT_LENGTH = 8192;
 
 const COMPARISONS = ['$gt', '$gte', '$lt', '$lte'] as const;
 
-export class FilterError extends Error {
-  constructor(readonly issues: FilterIssue[]) {
-    super(`invalid filter: ${issues.map((issue) => issue.message).join('; ')}`);
-    this.name = 'FilterError';
-  }
+function invalidFilter(issues: FilterIssue[]): CallbackEventsError<FilterIssue[]> {
+  return new CallbackEventsError('invalid_filter', `invalid filter: ${issues.map((issue) => issue.message).join('; ')}`, { details: issues });
 }
 
 export interface FilterIssue {
@@ -332,12 +330,12 @@ export const filterSchema = z
 
 /**
  * Builds the hot-path predicate once per filter (e.g. when an endpoint is loaded).
- * Throws FilterError for a filter `filterSchema` would reject, so an unvalidated
+ * Throws an `invalid_filter` error (the issues as details) for a filter `filterSchema` would reject, so an unvalidated
  * filter can never silently match everything or nothing.
  */
 export function compileFilter(filter: Filter): EventPredicate {
   const { issues, predicate } = analyze(filter);
-  if (issues.length > 0) throw new FilterError(issues);
+  if (issues.length > 0) throw invalidFilter(issues);
   return predicate;
 }
 

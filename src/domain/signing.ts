@@ -78,6 +78,7 @@ export function sign(secret: string, msgId: string, timestampSeconds: number, bo
 function ed25519PrivateKey(secret: string): KeyObject {
   const seed = Buffer.from(secret.slice(ED25519_SECRET_PREFIX.length), 'base64');
   if (!secret.startsWith(ED25519_SECRET_PREFIX) || seed.length !== 32) {
+    // An invariant: secrets are checked (secretProblem) before they are stored or used.
     throw new Error('An ed25519 secret is "whsk_" followed by base64 of a 32-byte private key.');
   }
   return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
@@ -105,6 +106,7 @@ export function publicKeyObject(publicKey: string): KeyObject {
   const raw = publicKey.startsWith(ED25519_PUBLIC_PREFIX) ? publicKey.slice(ED25519_PUBLIC_PREFIX.length) : '';
   const bytes = Buffer.from(raw, 'base64');
   if (!base64.test(raw) || bytes.length !== 32) {
+    // verifyWebhook, the one caller given outside keys, answers this as its `invalid_key` failure.
     throw new Error('A public key is "whpk_" followed by base64 of the raw 32-byte Ed25519 public key.');
   }
   return createPublicKey({ key: Buffer.concat([SPKI_ED25519, bytes]), format: 'der', type: 'spki' });

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual, verify as edVerify, type KeyObject } from 'node:crypto';
 import { publicKeyObject } from './signing';
+import { CallbackEventsError, hasCode } from '../errors';
 
 /**
  * Receiver side: checks a delivered webhook the way Standard Webhooks defines it, for both
@@ -22,14 +23,15 @@ export type VerificationFailure =
   | 'no_matching_signature'
   | 'invalid_payload';
 
-export class WebhookVerificationError extends Error {
-  override readonly name = 'WebhookVerificationError';
-  constructor(
-    readonly reason: VerificationFailure,
-    message: string,
-  ) {
-    super(message);
-  }
+/** A verification failure: code `webhook_unverified`, `details.reason` saying which check failed. */
+export type WebhookVerificationError = CallbackEventsError<{ reason: VerificationFailure }> & { details: { reason: VerificationFailure } };
+
+export function isWebhookVerificationError(err: unknown): err is WebhookVerificationError {
+  return hasCode(err, 'webhook_unverified');
+}
+
+function unverified(reason: VerificationFailure, message: string): WebhookVerificationError {
+  return new CallbackEventsError('webhook_unverified', message, { details: { reason } }) as WebhookVerificationError;
 }
 
 /** Node's `req.headers`, a plain record (any case), or a fetch `Headers`. */
@@ -63,12 +65,12 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
 
 function hmacKey(secret: string): Buffer {
   if (secret.startsWith('whsk_')) {
-    throw new WebhookVerificationError('invalid_key', 'A "whsk_" secret is an ed25519 private key and stays with the sender; verify with the endpoint\'s public key ("whpk_…", GET /v1/endpoints/:id/public-key) as `publicKey`.');
+    throw unverified('invalid_key', 'A "whsk_" secret is an ed25519 private key and stays with the sender; verify with the endpoint\'s public key ("whpk_…", GET /v1/endpoints/:id/public-key) as `publicKey`.');
   }
   const raw = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : '';
   const key = Buffer.from(raw, 'base64');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || key.length === 0) {
-    throw new WebhookVerificationError('invalid_key', 'The secret must be "whsec_" followed by base64.');
+    throw unverified('invalid_key', 'The secret must be "whsec_" followed by base64.');
   }
   return key;
 }
@@ -77,14 +79,14 @@ function edKey(publicKey: string): KeyObject {
   try {
     return publicKeyObject(publicKey);
   } catch (err) {
-    throw new WebhookVerificationError('invalid_key', (err as Error).message);
+    throw unverified('invalid_key', (err as Error).message);
   }
 }
 
-/** Verifies the headers' signature over the raw payload and answers the parsed JSON body; throws a WebhookVerificationError saying why not. */
+/** Verifies the headers' signature over the raw payload and answers the parsed JSON body; throws a `webhook_unverified` CallbackEventsError saying why not. */
 export function verifyWebhook({ payload, headers, secret, publicKey, toleranceSeconds = 300, now = new Date() }: VerifyWebhookOptions): unknown {
   if (secret === undefined && publicKey === undefined) {
-    throw new WebhookVerificationError('missing_key', 'Give the endpoint\'s `secret` ("whsec_…", v1) or its `publicKey` ("whpk_…", v1a).');
+    throw unverified('missing_key', 'Give the endpoint\'s `secret` ("whsec_…", v1) or its `publicKey` ("whpk_…", v1a).');
   }
   const hmac = secret === undefined ? undefined : hmacKey(secret);
   const ed = publicKey === undefined ? undefined : edKey(publicKey);
@@ -97,15 +99,15 @@ export function verifyWebhook({ payload, headers, secret, publicKey, toleranceSe
     ['webhook-timestamp', timestamp],
     ['webhook-signature', signatures],
   ].filter(([, v]) => !v).map(([name]) => name);
-  if (missing.length > 0) throw new WebhookVerificationError('missing_headers', `Missing header(s): ${missing.join(', ')}.`);
+  if (missing.length > 0) throw unverified('missing_headers', `Missing header(s): ${missing.join(', ')}.`);
 
-  if (!/^\d{1,15}$/.test(timestamp!)) throw new WebhookVerificationError('invalid_timestamp', `webhook-timestamp "${timestamp}" is not unix seconds.`);
+  if (!/^\d{1,15}$/.test(timestamp!)) throw unverified('invalid_timestamp', `webhook-timestamp "${timestamp}" is not unix seconds.`);
   const age = Math.floor(now.getTime() / 1000) - Number(timestamp);
   if (age > toleranceSeconds) {
-    throw new WebhookVerificationError('timestamp_too_old', `webhook-timestamp is ${age} s old, more than the ${toleranceSeconds} s allowed (a replay, or a clock that is off).`);
+    throw unverified('timestamp_too_old', `webhook-timestamp is ${age} s old, more than the ${toleranceSeconds} s allowed (a replay, or a clock that is off).`);
   }
   if (-age > toleranceSeconds) {
-    throw new WebhookVerificationError('timestamp_in_future', `webhook-timestamp is ${-age} s in the future, more than the ${toleranceSeconds} s allowed (a clock that is off).`);
+    throw unverified('timestamp_in_future', `webhook-timestamp is ${-age} s in the future, more than the ${toleranceSeconds} s allowed (a clock that is off).`);
   }
 
   const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload);
@@ -127,12 +129,12 @@ export function verifyWebhook({ payload, headers, secret, publicKey, toleranceSe
   }
   if (!matched) {
     const schemes = [hmac && 'v1', ed && 'v1a'].filter(Boolean).join(' or ');
-    throw new WebhookVerificationError('no_matching_signature', `No matching signature: no ${schemes} signature in webhook-signature verifies with the given key (a wrong key, or a payload changed on the way).`);
+    throw unverified('no_matching_signature', `No matching signature: no ${schemes} signature in webhook-signature verifies with the given key (a wrong key, or a payload changed on the way).`);
   }
 
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
-    throw new WebhookVerificationError('invalid_payload', 'The signature is valid but the payload is not JSON.');
+    throw unverified('invalid_payload', 'The signature is valid but the payload is not JSON.');
   }
 }

@@ -1,5 +1,6 @@
 import dns from 'node:dns';
 import net from 'node:net';
+import { CallbackEventsError, hasCode } from '../errors';
 
 /**
  * The outbound guard: where webhook attempts may connect. Endpoint, fallback and resend urls come
@@ -28,13 +29,9 @@ export interface OutboundPolicy {
   allowedCidrs?: string[];
 }
 
-/** Raised by `guardedLookup`; the webhook client reports it as the attempt failure `blocked`. */
-export class BlockedTargetError extends Error {
-  readonly code = 'ERR_OUTBOUND_BLOCKED';
-  constructor(message: string) {
-    super(message);
-    this.name = 'BlockedTargetError';
-  }
+/** `guardedLookup` refuses a target with this; the webhook client reports it as the attempt failure `blocked`. */
+export function blockedTarget(message: string): CallbackEventsError {
+  return new CallbackEventsError('outbound_blocked', message);
 }
 
 interface Ip {
@@ -83,7 +80,7 @@ function parseRange(cidr: string, label = cidr): Range {
   const [address, bits] = cidr.split('/');
   const ip = parseIp(address);
   const n = Number(bits);
-  if (!ip || !Number.isInteger(n) || n < 0 || n > ip.bytes.length * 8) throw new Error(`not a CIDR range: ${cidr}`);
+  if (!ip || !Number.isInteger(n) || n < 0 || n > ip.bytes.length * 8) throw new CallbackEventsError('invalid_config', `not a CIDR range: ${cidr}`);
   return { ...ip, bits: n, label };
 }
 
@@ -251,7 +248,7 @@ export function guardedLookup(policy: OutboundPolicy): net.LookupFunction {
       // either misconfigured or an attack, and which address gets used is not ours to pick.
       for (const { address } of addresses) {
         const problem = addressProblem(address, policy);
-        if (problem) return callback(new BlockedTargetError(`${hostname} resolves to ${problem}`), '');
+        if (problem) return callback(blockedTarget(`${hostname} resolves to ${problem}`), '');
       }
       if (addresses.length === 0) {
         return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '');
@@ -274,7 +271,7 @@ export async function checkUrl(url: string, policy: OutboundPolicy): Promise<str
   return new Promise((resolve) => {
     lookup(hostname, { all: true }, (err) => {
       if (!err) return resolve(undefined);
-      resolve(err instanceof BlockedTargetError ? `${NOT_PUBLIC}: ${err.message}; ${HOW_TO_OPEN}` : `does not resolve (${err.code ?? err.message})`);
+      resolve(hasCode(err, 'outbound_blocked') ? `${NOT_PUBLIC}: ${err.message}; ${HOW_TO_OPEN}` : `does not resolve (${err.code ?? err.message})`);
     });
   });
 }

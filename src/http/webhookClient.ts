@@ -1,5 +1,6 @@
 import { Agent, errors, request } from 'undici';
-import { BlockedTargetError, guardedLookup, urlShapeProblem, type OutboundPolicy } from './outboundGuard';
+import { guardedLookup, urlShapeProblem, type OutboundPolicy } from './outboundGuard';
+import { hasCode } from '../errors';
 
 /**
  * The outbound HTTP client for webhook attempts. One keep-alive agent is shared by all
@@ -42,7 +43,7 @@ const RESPONSE_READ_LIMIT = 64 * 1024;
 function classify(err: unknown): { failure: FailureClass; message: string } {
   const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
   const code = e.code ?? (e.cause as { code?: string } | undefined)?.code ?? '';
-  const blocked = err instanceof BlockedTargetError ? err : e.cause instanceof BlockedTargetError ? e.cause : undefined;
+  const blocked = hasCode(err, 'outbound_blocked') ? err : hasCode(e.cause, 'outbound_blocked') ? e.cause : undefined;
   if (blocked) return { failure: 'blocked', message: `refused by the outbound guard: ${blocked.message}` };
   if (
     err instanceof errors.HeadersTimeoutError ||

@@ -117,7 +117,3 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
-
-export class StoreConflictError extends Error {
-  readonly code = 'conflict';
-}

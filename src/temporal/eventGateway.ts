@@ -16,12 +16,11 @@ import { FINAL_STATUSES, type CallbackEvent, type CallbackEventInput, type Deliv
 import { workflowIdForEvent } from '../domain/ids';
 import type { BatchItem } from '../../workflows/batchDefinitions';
 import { signalBatcher } from './batchGateway';
-import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from './errors';
+import { hasCode } from '../errors';
+import { deliveryNotFound, deliveryStateConflict, temporalUnavailable } from './errors';
 import { Reachability } from './reachability';
 import { joinSequence, type JoinSequenceInput } from './sequences';
 import { isUrgent, URGENT_PRIORITY_KEY } from '../../workflows/eventKinds';
-
-export { TemporalUnavailableError } from './errors';
 
 /**
  * The one door into Temporal for events: start an event's workflow, read its state, and act on
@@ -83,7 +82,7 @@ export function deadlineCaller(client: Client, deadlineMs = CALL_DEADLINE_MS) {
    * about Temporal's reachability (the workers may be down while Temporal is up).
    */
   return async <T>(fn: () => Promise<T>, ms = deadlineMs, { workerAnswers = false }: { workerAnswers?: boolean } = {}): Promise<T> => {
-    if (!reachability.admit()) throw new TemporalUnavailableError('Temporal cannot be reached right now.');
+    if (!reachability.admit()) throw temporalUnavailable();
     try {
       const answer = await client.connection.withDeadline(Date.now() + ms, fn);
       reachability.answered();
@@ -92,14 +91,13 @@ export function deadlineCaller(client: Client, deadlineMs = CALL_DEADLINE_MS) {
       if (
         err instanceof WorkflowExecutionAlreadyStartedError ||
         err instanceof WorkflowNotFoundError ||
-        err instanceof DeliveryStateError ||
-        err instanceof DeliveryNotFoundError
+        hasCode(err, 'delivery_state_conflict', 'not_found')
       ) {
         reachability.answered();
         throw err;
       }
       if (!workerAnswers) reachability.failed();
-      throw new TemporalUnavailableError(`Temporal did not answer: ${(err as Error).message}`);
+      throw temporalUnavailable(err);
     }
   };
 }
@@ -141,11 +139,11 @@ export function createEventGateway(
       const h = handle(eventId);
       const [description, snapshot] = await Promise.all([withDeadline(() => h.describe()), withDeadline(() => h.query(statusQuery), undefined, { workerAnswers: true })]);
       const delivery = snapshot.deliveries.find((d) => d.endpointId === endpointId);
-      if (!delivery) throw new DeliveryNotFoundError(`Delivery "${eventId}~${endpointId}" does not exist: the event did not go to that endpoint.`);
+      if (!delivery) throw deliveryNotFound(`Delivery "${eventId}~${endpointId}" does not exist: the event did not go to that endpoint.`);
       return { delivery, snapshot, open: description.status.name === 'RUNNING' };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
-        throw new DeliveryNotFoundError(`Delivery "${eventId}~${endpointId}" does not exist: event "${eventId}" is not known (never sent, or past retention).`);
+        throw deliveryNotFound(`Delivery "${eventId}~${endpointId}" does not exist: event "${eventId}" is not known (never sent, or past retention).`);
       }
       throw err;
     }
@@ -194,7 +192,7 @@ export function createEventGateway(
         const { delivery, snapshot, open } = await current(eventId, endpointId);
         const resendable = delivery.status === 'awaiting_review' || FINAL_STATUSES.includes(delivery.status);
         if (!resendable) {
-          throw new DeliveryStateError(
+          throw deliveryStateConflict(
             delivery.status,
             delivery.status === 'held'
               ? `Delivery is held because endpoint "${endpointId}" is disabled; enable the endpoint to release it.`
@@ -214,7 +212,7 @@ export function createEventGateway(
     async discard(eventId, endpointId, reason) {
       const { delivery } = await current(eventId, endpointId);
       if (delivery.status !== 'awaiting_review' && delivery.status !== 'held') {
-        throw new DeliveryStateError(delivery.status, `Delivery is ${delivery.status}; only a delivery awaiting review or held can be discarded.`);
+        throw deliveryStateConflict(delivery.status, `Delivery is ${delivery.status}; only a delivery awaiting review or held can be discarded.`);
       }
       await withDeadline(() => handle(eventId).signal(discardSignal, { endpointId, reason }));
     },

@@ -1,6 +1,7 @@
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { createKeyring, type Keyring } from '../crypto/keyring';
+import { CallbackEventsError } from '../errors';
 
 /**
  * Every Temporal payload (workflow and activity inputs and results, signals, queries, memos,
@@ -27,10 +28,6 @@ const { Payload: PayloadProto } = temporal.api.common.v1;
 
 const utf8 = (text: string) => new Uint8Array(Buffer.from(text, 'utf8'));
 const text = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : undefined);
-
-export class PayloadCodecError extends Error {
-  readonly code = 'payload_codec_error';
-}
 
 export function isEncrypted(payload: Payload): boolean {
   return text(payload.metadata?.[METADATA_ENCODING_KEY]) === ENCRYPTED_ENCODING;
@@ -60,8 +57,8 @@ export class EncryptionCodec implements PayloadCodec {
       // Payloads written before encryption was on (or by another client) pass through unchanged.
       if (!isEncrypted(payload)) return payload;
       const keyId = text(payload.metadata?.[METADATA_KEY_ID]);
-      if (!keyId) throw new PayloadCodecError(`An encrypted payload carries no ${METADATA_KEY_ID}.`);
-      if (!payload.data) throw new PayloadCodecError('An encrypted payload carries no data.');
+      if (!keyId) throw new CallbackEventsError('undecodable', `An encrypted payload carries no ${METADATA_KEY_ID}.`);
+      if (!payload.data) throw new CallbackEventsError('undecodable', 'An encrypted payload carries no data.');
       const plain = this.keyring.decrypt(keyId, Buffer.from(payload.data), AAD);
       return PayloadProto.decode(plain);
     });

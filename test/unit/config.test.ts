@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { CallbackEventsError } from '../../src/errors';
 
-/** Asserts that loadConfig(env) throws a ConfigError whose message names every given variable. */
-function assertInvalid(env: Record<string, string | undefined>, ...variables: string[]): ConfigError {
+/** Asserts that loadConfig(env) throws an `invalid_config` error whose message names every given variable. */
+function assertInvalid(env: Record<string, string | undefined>, ...variables: string[]): CallbackEventsError {
   let caught: unknown;
   try {
     loadConfig(env);
   } catch (err) {
     caught = err;
   }
-  assert.ok(caught instanceof ConfigError, `expected a ConfigError for ${JSON.stringify(env)}, got ${String(caught)}`);
+  assert.ok(caught instanceof CallbackEventsError, `expected an invalid_config error for ${JSON.stringify(env)}, got ${String(caught)}`);
   assert.equal(caught.code, 'invalid_config');
   for (const v of variables) assert.ok(caught.message.includes(v), `message ${JSON.stringify(caught.message)} should name ${v}`);
   return caught;
@@ -158,7 +159,7 @@ describe('loadConfig', () => {
     assert.equal(c.host, '127.0.0.1');
   });
 
-  describe('refuses invalid values with a ConfigError naming the variable', () => {
+  describe('refuses invalid values with an invalid_config error naming the variable', () => {
     it('PORT=abc', () => {
       assertInvalid({ PORT: 'abc' }, 'PORT');
     });

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import {
   compileFilter,
   filterSchema,
-  FilterError,
   matchesFilter,
   MAX_FILTER_DEPTH,
   MAX_REGEX_INPUT_LENGTH,
   MAX_REGEX_LENGTH,
   type Filter,
 } from '../../src/domain/filter';
+import { CallbackEventsError } from '../../src/errors';
 
 const event = {
   id: 'evt_1',
@@ -40,7 +40,7 @@ function problems(input: unknown): string[] {
 function rejects(input: unknown, message: string): void {
   assert.deepEqual(problems(input), [message]);
   assert.throws(() => compileFilter(input as Filter), (error: unknown) => {
-    assert.ok(error instanceof FilterError);
+    assert.ok(error instanceof CallbackEventsError && error.code === 'invalid_filter', String(error));
     assert.ok(error.message.includes(message), error.message);
     return true;
   });

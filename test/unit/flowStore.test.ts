@@ -6,7 +6,7 @@ import { flowLimitsOf, flowSignalOf } from '../../src/domain/flow';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { isUrgent } from '../../workflows/eventKinds';
 import { devServerArgs } from '../../src/temporal/devServer';
-import { WAITER_SLACK_MS } from '../../src/store/sqliteFlow';
+import { WAITER_SLACK_MS } from '../../src/store/flowControl';
 import type { FlowGrant, FlowLease, FlowLimits, Store } from '../../src/store/store';
 
 /** Token bucket and AIMD arithmetic on a real SQLite store, with the clock passed in. */

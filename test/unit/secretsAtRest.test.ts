@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { createKeyring, keyIdOf } from '../../src/crypto/keyring';
 import type { EndpointSettings } from '../../src/domain/endpoint';
 import { generateSecret } from '../../src/domain/signing';
-import { StoreKeyError } from '../../src/store/secrets';
+import { CallbackEventsError } from '../../src/errors';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 
@@ -153,7 +153,7 @@ describe('secrets at rest', () => {
     assert.throws(
       () => openSqliteStore(dir, { masterKeys: [wrong] }),
       (err: unknown) => {
-        assert.ok(err instanceof StoreKeyError, String(err));
+        assert.ok(err instanceof CallbackEventsError && err.code === 'store_key_error', String(err));
         assert.match(err.message, /endpoint "ep-w"/);
         assert.match(err.message, new RegExp(`No key with id ${keyIdOf(keyA)}`));
         assert.match(err.message, /CALLBACKS_MASTER_KEY/);

@@ -5,9 +5,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EndpointSettings } from '../../src/domain/endpoint';
 import { MIGRATIONS, openSqliteStore } from '../../src/store/sqlite';
-import { StoreConflictError, type AttemptRecord, type Store } from '../../src/store/store';
+import type { AttemptRecord, Store } from '../../src/store/store';
+import { CallbackEventsError } from '../../src/errors';
 
-/** How many entries MIGRATIONS in src/store/sqlite.ts has (it is not exported). */
+/** How many entries MIGRATIONS in src/store/sqlite/migrations.ts has (it is not exported). */
 const MIGRATION_COUNT = MIGRATIONS.length;
 
 /** The endpoints table exactly as MIGRATIONS[0] creates it. */
@@ -135,11 +136,11 @@ describe('sqlite store', () => {
       assert.equal(await s().getEndpoint('ep_nope'), undefined);
     });
 
-    it('refuses a duplicate id with StoreConflictError and keeps the first', async () => {
+    it('refuses a duplicate id with a conflict error and keeps the first', async () => {
       await s().createEndpoint({ id: 'ep_dup', secret: SECRET, settings: { url: 'https://a.example.com/' } });
       await assert.rejects(
         s().createEndpoint({ id: 'ep_dup', secret: 'whsec_other', settings: { url: 'https://b.example.com/' } }),
-        (err: unknown) => err instanceof StoreConflictError && err.code === 'conflict' && /ep_dup/.test(err.message),
+        (err: unknown) => err instanceof CallbackEventsError && err.code === 'conflict' && /ep_dup/.test(err.message),
       );
       const kept = await s().getEndpoint('ep_dup');
       assert.equal(kept?.url, 'https://a.example.com/');

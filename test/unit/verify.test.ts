@@ -8,7 +8,8 @@ import {
   secretProblem,
   signatureHeaders,
 } from '../../src/domain/signing';
-import { verifyWebhook, WebhookVerificationError, type VerificationFailure } from '../../src/domain/verify';
+import { isWebhookVerificationError, verifyWebhook, type VerificationFailure } from '../../src/domain/verify';
+import { CallbackEventsError } from '../../src/errors';
 
 /** An Ed25519 key pair made by Node alone, in the package's text forms. */
 function independentKeyPair(): { secret: string; publicKey: string; privateKey: KeyObject; publicKeyObject: KeyObject } {
@@ -25,8 +26,9 @@ function independentKeyPair(): { secret: string; publicKey: string; privateKey: 
 
 function assertRefused(fn: () => unknown, reason: VerificationFailure, message?: RegExp): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof WebhookVerificationError, `expected WebhookVerificationError, got ${String(err)}`);
-    assert.equal(err.reason, reason, err.message);
+    assert.ok(isWebhookVerificationError(err), `expected a webhook_unverified CallbackEventsError, got ${String(err)}`);
+    assert.ok(err instanceof CallbackEventsError);
+    assert.equal(err.details.reason, reason, err.message);
     if (message) assert.match(err.message, message);
     return true;
   });
@@ -189,6 +191,7 @@ describe('verifyWebhook', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const entry = require('callback-events') as typeof import('../../src/index');
     assert.equal(entry.verifyWebhook, verifyWebhook);
-    assert.equal(entry.WebhookVerificationError, WebhookVerificationError);
+    assert.equal(entry.isWebhookVerificationError, isWebhookVerificationError);
+    assert.equal(entry.CallbackEventsError, CallbackEventsError);
   });
 });

@@ -1,22 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { FlowGrant, FlowLease, FlowLimits, FlowSignal, FlowState, Store } from './store';
+import type { FlowGrant, FlowLease, FlowLimits, FlowSignal, FlowState, Store } from '../store';
+import {
+  CONCURRENCY_WAIT_MAX_MS,
+  CONCURRENCY_WAIT_MIN_MS,
+  effectiveConcurrency,
+  FLOW_WAIT_MAX_MS,
+  nextConcurrency,
+  refill,
+  WAITER_SLACK_MS,
+} from '../flowControl';
 
 /**
- * Flow control in SQLite (tables from the flow migration in sqlite.ts): per endpoint a token
- * bucket and the effective concurrency (AIMD), leases for requests in flight, and waiters.
+ * Flow control in SQLite (tables from the flow migration in migrations.ts, the arithmetic in
+ * ../flowControl.ts): per endpoint a token bucket and the effective concurrency (AIMD), leases
+ * for requests in flight, and waiters.
  * Every call is one `BEGIN IMMEDIATE` transaction, so worker processes sharing the file (each
  * with its own connection) see one bucket. A PostgreSQL store does the same with
  * `SELECT … FOR UPDATE` on the endpoint's row.
  */
-
-/** A waiter still counts as queued this long after its wake-up time (the workflow's round trip). */
-export const WAITER_SLACK_MS = 5_000;
-/** Bounds of a wait for a concurrency slot (no one knows when a lease frees; it is estimated). */
-const CONCURRENCY_WAIT_MIN_MS = 20;
-const CONCURRENCY_WAIT_MAX_MS = 5_000;
-/** The longest a delivery waits for a slot before asking again. */
-const FLOW_WAIT_MAX_MS = 3_600_000;
 
 interface FlowRow {
   endpoint_id: string;
@@ -25,26 +27,6 @@ interface FlowRow {
   concurrency: number;
   decreased_at: number;
   avg_hold_ms: number;
-}
-
-/** The token bucket refilled up to `now`: `perSecond` a second, never above `burst`. */
-export function refill(tokens: number, refilledAt: number, now: number, rate: { perSecond: number; burst: number }): number {
-  const elapsed = Math.max(0, now - refilledAt);
-  return Math.min(rate.burst, tokens + (elapsed * rate.perSecond) / 1000);
-}
-
-/** The effective limit: whole requests, at least 1, at most maxConcurrency. */
-export function effectiveConcurrency(stored: number | undefined, maxConcurrency: number): number {
-  if (stored === undefined) return maxConcurrency;
-  return Math.max(1, Math.min(maxConcurrency, Math.floor(stored)));
-}
-
-/** AIMD: halve on congestion, add one on success, between 1 and maxConcurrency. */
-export function nextConcurrency(current: number, signal: FlowSignal, maxConcurrency: number): number {
-  const c = effectiveConcurrency(current, maxConcurrency);
-  if (signal === 'congested') return Math.max(1, Math.floor(c / 2));
-  if (signal === 'success') return Math.min(maxConcurrency, c + 1);
-  return c;
 }
 
 type FlowMethods = Pick<Store, 'acquireFlowSlot' | 'releaseFlowSlot' | 'flowState'> & {

@@ -1,0 +1,148 @@
+import type Database from 'better-sqlite3';
+import type { EndpointPatch, EndpointSettings, EndpointWithSecret } from '../../domain/endpoint';
+import type { Keyring } from '../../crypto/keyring';
+import { CallbackEventsError } from '../../errors';
+import type { Store } from '../store';
+import { applyPatch, settingsOf, withoutSecret } from '../endpointRecords';
+import { openSealed, openSettings, sealSettings } from '../secrets';
+
+interface EndpointRow {
+  id: string;
+  secret: string;
+  settings: string;
+  created_at: string;
+  updated_at: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
+}
+
+/** Opens the row's secrets; the previous secret only while its grace period lasts. */
+function toEndpoint(row: EndpointRow, keyring: Keyring): EndpointWithSecret {
+  const settings = openSettings(keyring, JSON.parse(row.settings) as EndpointSettings, row.id);
+  const endpoint: EndpointWithSecret = {
+    id: row.id,
+    ...settings,
+    secret: openSealed(keyring, row.secret, `the signing secret of endpoint "${row.id}"`),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  const expiresAt = row.previous_secret_expires_at;
+  if (row.previous_secret && expiresAt && Date.parse(expiresAt) > Date.now()) {
+    endpoint.previousSecret = openSealed(keyring, row.previous_secret, `the previous signing secret of endpoint "${row.id}"`);
+    endpoint.previousSecretExpiresAt = expiresAt;
+  }
+  return endpoint;
+}
+
+type EndpointMethods = Pick<
+  Store,
+  | 'createEndpoint'
+  | 'getEndpoint'
+  | 'listEndpoints'
+  | 'updateEndpoint'
+  | 'disableEndpoint'
+  | 'deleteEndpoint'
+  | 'rotateSecret'
+  | 'noteEndpointOutcome'
+>;
+
+/** The endpoints table, secrets sealed with `keyring`; `onDelete` drops what other tables keep for an endpoint. */
+export function createSqliteEndpoints(db: Database.Database, keyring: Keyring, onDelete: (id: string) => void): EndpointMethods {
+  const stmt = {
+    insert: db.prepare(
+      'INSERT INTO endpoints (id, secret, settings, created_at, updated_at, sealed) VALUES (@id, @secret, @settings, @now, @now, 1)',
+    ),
+    get: db.prepare('SELECT * FROM endpoints WHERE id = ?'),
+    list: db.prepare('SELECT * FROM endpoints ORDER BY created_at, id'),
+    update: db.prepare('UPDATE endpoints SET settings = @settings, updated_at = @now WHERE id = @id'),
+    remove: db.prepare('DELETE FROM endpoints WHERE id = ?'),
+    rotate: db.prepare(
+      `UPDATE endpoints SET secret = @secret, previous_secret = @previous, previous_secret_expires_at = @expiresAt, updated_at = @now
+       WHERE id = @id`,
+    ),
+    failing: db.prepare(
+      'UPDATE endpoints SET failing_since = COALESCE(failing_since, @at) WHERE id = @id RETURNING failing_since',
+    ),
+    healthy: db.prepare('UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL'),
+  };
+  const get = (id: string) => {
+    const row = stmt.get.get(id) as EndpointRow | undefined;
+    return row && toEndpoint(row, keyring);
+  };
+  const storedSettings = (settings: EndpointSettings) => JSON.stringify(sealSettings(keyring, settings));
+  const update = db.transaction((id: string, patch: EndpointPatch) => {
+    const current = get(id);
+    if (!current) return undefined;
+    const settings = applyPatch(settingsOf(current), patch);
+    stmt.update.run({ id, settings: storedSettings(settings), now: new Date().toISOString() });
+    return withoutSecret(get(id)!);
+  });
+  const rotate = db.transaction((id: string, secret: string, graceMs: number) => {
+    const row = stmt.get.get(id) as EndpointRow | undefined;
+    if (!row) return undefined;
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + graceMs).toISOString();
+    // The current secret, still sealed, becomes the previous one; one in grace already is dropped.
+    stmt.rotate.run({
+      id,
+      secret: keyring.seal(secret),
+      previous: graceMs > 0 ? row.secret : null,
+      expiresAt: graceMs > 0 ? expiresAt : null,
+      now: now.toISOString(),
+    });
+    return { secret, previousSecretExpiresAt: expiresAt };
+  });
+  const disable = db.transaction((id: string, reason: string) => {
+    const current = get(id);
+    if (!current || current.disabled) return false;
+    const settings: EndpointSettings = { ...settingsOf(current), disabled: true, disabledReason: reason };
+    stmt.update.run({ id, settings: storedSettings(settings), now: new Date().toISOString() });
+    return true;
+  });
+
+  return {
+    async createEndpoint({ id, secret, settings }) {
+      const now = new Date().toISOString();
+      try {
+        stmt.insert.run({ id, secret: keyring.seal(secret), settings: storedSettings(settings), now });
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new CallbackEventsError('conflict', `An endpoint with id "${id}" already exists.`);
+        }
+        throw err;
+      }
+      return get(id)!;
+    },
+    async getEndpoint(id) {
+      return get(id);
+    },
+    async listEndpoints() {
+      return (stmt.list.all() as EndpointRow[]).map((row) => withoutSecret(toEndpoint(row, keyring)));
+    },
+    // Read-modify-write under BEGIN IMMEDIATE: a deferred transaction that reads, then finds another
+    // process (the worker, the API) wrote meanwhile, fails at once with "database is locked"
+    // (SQLite does not wait on a stale snapshot); taking the write lock first makes it wait its turn.
+    async updateEndpoint(id, patch) {
+      return update.immediate(id, patch);
+    },
+    async disableEndpoint(id, reason) {
+      return disable.immediate(id, reason);
+    },
+    async deleteEndpoint(id) {
+      const removed = stmt.remove.run(id).changes > 0;
+      if (removed) onDelete(id);
+      return removed;
+    },
+    async rotateSecret(id, { secret, graceMs }) {
+      return rotate.immediate(id, secret, graceMs);
+    },
+    async noteEndpointOutcome(id, ok, at) {
+      if (ok) {
+        stmt.healthy.run(id);
+        return {};
+      }
+      const row = stmt.failing.get({ id, at: at.toISOString() }) as { failing_since: string } | undefined;
+      return row ? { failingSince: new Date(row.failing_since) } : {};
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import type Database from 'better-sqlite3';
+
+/** Ordered schema migrations; `PRAGMA user_version` records how many have run. */
+export const MIGRATIONS: string[] = [
+  `CREATE TABLE endpoints (
+     id         TEXT PRIMARY KEY,
+     secret     TEXT NOT NULL,
+     settings   TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   )`,
+  `ALTER TABLE endpoints ADD COLUMN failing_since TEXT;
+   CREATE TABLE attempts (
+     delivery_id   TEXT NOT NULL,
+     attempt       INTEGER NOT NULL,
+     target        TEXT NOT NULL,
+     url           TEXT NOT NULL,
+     started_at    TEXT NOT NULL,
+     duration_ms   INTEGER NOT NULL,
+     status_code   INTEGER,
+     failure       TEXT,
+     response_body TEXT,
+     PRIMARY KEY (delivery_id, attempt)
+   );
+   CREATE INDEX attempts_started_at ON attempts (started_at);`,
+  // Audit log of management actions: who (API key id), what, on what, when.
+  `CREATE TABLE IF NOT EXISTS audit (
+     id      INTEGER PRIMARY KEY AUTOINCREMENT,
+     at      TEXT NOT NULL,
+     key_id  TEXT NOT NULL,
+     action  TEXT NOT NULL,
+     target  TEXT NOT NULL,
+     details TEXT
+   );`,
+  // Secrets at rest: the secret a rotation replaced (sealed) and until when it signs, and whether
+  // the row's secrets are sealed; rows from before are sealed at open (see sealStoredSecrets.ts).
+  `ALTER TABLE endpoints ADD COLUMN previous_secret TEXT;
+   ALTER TABLE endpoints ADD COLUMN previous_secret_expires_at TEXT;
+   ALTER TABLE endpoints ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;`,
+  // Flow control (store/sqlite/flow.ts): per endpoint a token bucket and the effective (AIMD)
+  // concurrency, leases for requests in flight, and deliveries waiting for a slot. Epoch ms.
+  `CREATE TABLE IF NOT EXISTS flow (
+     endpoint_id  TEXT PRIMARY KEY,
+     tokens       REAL NOT NULL,
+     refilled_at  INTEGER NOT NULL,
+     concurrency  REAL NOT NULL,
+     decreased_at INTEGER NOT NULL DEFAULT 0,
+     avg_hold_ms  REAL NOT NULL DEFAULT 0
+   );
+   CREATE TABLE IF NOT EXISTS flow_leases (
+     id          TEXT PRIMARY KEY,
+     endpoint_id TEXT NOT NULL,
+     acquired_at INTEGER NOT NULL,
+     expires_at  INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS flow_leases_endpoint ON flow_leases (endpoint_id, expires_at);
+   CREATE TABLE IF NOT EXISTS flow_waiters (
+     waiter_id   TEXT PRIMARY KEY,
+     endpoint_id TEXT NOT NULL,
+     wake_at     INTEGER NOT NULL,
+     expires_at  INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS flow_waiters_endpoint ON flow_waiters (endpoint_id, expires_at);`,
+];
+
+export function migrate(db: Database.Database): void {
+  // The version is read under the write lock: an API and a worker starting together migrate once.
+  const run = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current >= MIGRATIONS.length) return;
+    for (let i = current; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i]);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  });
+  run.immediate();
+}
