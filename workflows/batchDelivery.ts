@@ -9,13 +9,29 @@ import {
   sleep,
   uuid4,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { batchStatusQuery, batchUpdateSignal, type BatchDeliveryInput, type BatchSnapshot, type BatchUpdate } from './batchDefinitions';
-import { DISCARD_DESCRIPTION, discardSignal, RELEASE_DESCRIPTION, releaseSignal, RESEND_DESCRIPTION, resendSignal } from './definitions';
-import { laterAttemptsRetry, stopFor, type SeriesOutcome } from './seriesOutcome';
-import { deliveryId } from './ids';
-import { FAILURE_TYPES } from './failures';
-import type { AttemptReport, CallbackEvent, DeliverBatch, DeliveryStatus, DeliveryTarget, ThrottleReport } from './types';
+import {
+  batchStatusQuery,
+  batchUpdateSignal,
+  deliveryId,
+  DISCARD_DESCRIPTION,
+  discardSignal,
+  FAILURE_TYPES,
+  RELEASE_DESCRIPTION,
+  releaseSignal,
+  RESEND_DESCRIPTION,
+  resendSignal,
+  type Activities,
+  type AttemptReport,
+  type BatchDeliveryInput,
+  type BatchSnapshot,
+  type BatchUpdate,
+  type CallbackEvent,
+  type DeliverBatch,
+  type DeliveryStatus,
+  type DeliveryTarget,
+  type ThrottleReport,
+} from './contract';
+import { laterAttemptsRetry, stopFor, type SeriesOutcome } from './deliverySeries';
 import { endpointState, emitEvent } from './serviceActivities';
 
 /**

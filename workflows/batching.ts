@@ -1,9 +1,18 @@
 import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { batchUpdateSignal, batchWorkflowId, type BatchUpdate } from './batchDefinitions';
-import { discardSignal, releaseSignal, resendSignal } from './definitions';
-import { isUrgent } from './eventKinds';
-import type { CallbackEvent, DeliverySnapshot, DeliveryStatus, MatchedEndpoint } from './types';
+import {
+  batchUpdateSignal,
+  batchWorkflowId,
+  discardSignal,
+  isUrgent,
+  releaseSignal,
+  resendSignal,
+  type Activities,
+  type BatchUpdate,
+  type CallbackEvent,
+  type DeliverySnapshot,
+  type DeliveryStatus,
+  type MatchedEndpoint,
+} from './contract';
 
 /**
  * The event workflow's side of batching: a delivery to an endpoint with `batch` hands the event

@@ -9,26 +9,21 @@ import {
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import {
+  deliveryId,
   DISCARD_DESCRIPTION,
   discardSignal,
   eventQuery,
+  FAILURE_TYPES,
+  FINAL_STATUSES,
+  isOperational,
   RELEASE_DESCRIPTION,
   releaseSignal,
   RESEND_DESCRIPTION,
   resendSignal,
   searchAttributes,
   statusQuery,
-} from './definitions';
-import { batchInbox, deliverBatched } from './batching';
-import { isOperational, type OperationalEventType } from './eventKinds';
-import { FAILURE_TYPES } from './failures';
-import { laterAttemptsRetry, stopFor, type SeriesOutcome } from './seriesOutcome';
-import { deliveryId } from './ids';
-import { perCallOrdering } from './ordering';
-import {
-  FINAL_STATUSES,
+  type Activities,
   type AttemptReport,
   type CallbackEventInput,
   type DeliverySnapshot,
@@ -37,8 +32,12 @@ import {
   type EventSnapshot,
   type EventStatus,
   type MatchedEndpoint,
+  type OperationalEventType,
   type ThrottleReport,
-} from './types';
+} from './contract';
+import { batchInbox, deliverBatched } from './batching';
+import { laterAttemptsRetry, stopFor, type SeriesOutcome } from './deliverySeries';
+import { perCallOrdering } from './ordering';
 import { matchEndpoints, endpointState, emitEvent } from './serviceActivities';
 
 /**

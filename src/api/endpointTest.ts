@@ -1,6 +1,6 @@
 import type { EventGateway } from '../temporal/eventGateway';
 import { TemporalUnavailableError } from '../temporal/errors';
-import type { DeliverySnapshot } from '../../workflows/types';
+import type { DeliverySnapshot } from '../../workflows/contract';
 
 /**
  * Waits for the one attempt of an endpoint test. The attempt goes through the endpoint's flow

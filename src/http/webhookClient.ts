@@ -1,4 +1,5 @@
 import { Agent, errors, request } from 'undici';
+import type { FailureClass } from '../../workflows/contract';
 import { BlockedTargetError, guardedLookup, urlShapeProblem, type OutboundPolicy } from './outboundGuard';
 
 /**
@@ -8,8 +9,6 @@ import { BlockedTargetError, guardedLookup, urlShapeProblem, type OutboundPolicy
  * and every address a name resolves to in the agent's own lookup, so the socket connects to the
  * addresses that were checked.
  */
-
-export type FailureClass = 'timeout' | 'dns' | 'connect' | 'tls' | 'http' | 'blocked';
 
 export interface PostRequest {
   url: string;

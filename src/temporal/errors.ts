@@ -1,4 +1,4 @@
-import type { DeliveryStatus } from '../../workflows/types';
+import type { DeliveryStatus } from '../../workflows/contract';
 
 export class TemporalUnavailableError extends Error {
   readonly code = 'temporal_unavailable';

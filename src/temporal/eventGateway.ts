@@ -7,19 +7,25 @@ import type { callbackEvent } from '../../workflows';
 import {
   discardSignal,
   eventQuery,
+  FINAL_STATUSES,
+  isUrgent,
   releaseSignal,
   resendSignal,
   searchAttributes,
   statusQuery,
-} from '../../workflows/definitions';
-import { FINAL_STATUSES, type CallbackEvent, type CallbackEventInput, type DeliverySnapshot, type EventSnapshot } from '../../workflows/types';
+  URGENT_PRIORITY_KEY,
+  type BatchItem,
+  type CallbackEvent,
+  type CallbackEventInput,
+  type DeliverySnapshot,
+  type EventSnapshot,
+  type JoinSequenceInput,
+} from '../../workflows/contract';
 import { workflowIdForEvent } from '../domain/ids';
-import type { BatchItem } from '../../workflows/batchDefinitions';
 import { signalBatcher } from './batchGateway';
 import { DeliveryNotFoundError, DeliveryStateError, TemporalUnavailableError } from './errors';
 import { Reachability } from './reachability';
-import { joinSequence, type JoinSequenceInput } from './sequences';
-import { isUrgent, URGENT_PRIORITY_KEY } from '../../workflows/eventKinds';
+import { joinSequence } from './sequences';
 
 export { TemporalUnavailableError } from './errors';
 

@@ -1,6 +1,5 @@
 import type { ApplicationFailure, RetryPolicy } from '@temporalio/workflow';
-import { FAILURE_TYPES } from './failures';
-import type { AttemptReport, MatchedEndpoint } from './types';
+import { FAILURE_TYPES, type AttemptReport, type MatchedEndpoint } from './contract';
 
 /**
  * How a series of attempts ended, when not delivered, read from the delivery activity's failure.
