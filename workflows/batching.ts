@@ -13,6 +13,7 @@ import {
   type DeliveryStatus,
   type MatchedEndpoint,
 } from './contract';
+import type { Action } from './deliverySeries';
 
 /**
  * The event workflow's side of batching: a delivery to an endpoint with `batch` hands the event
@@ -33,8 +34,6 @@ const { enqueueInBatch } = proxyActivities<Activities>({
  */
 const REHAND_FIRST_MS = 30_000;
 const REHAND_MAX_MS = 3_600_000;
-
-type Action = { kind: 'resend'; url?: string } | { kind: 'discard'; reason?: string } | { kind: 'release' };
 
 /** The latest update per hand-over token. Call once per workflow run, before any delivery. */
 export function batchInbox(): Map<string, BatchUpdate> {
