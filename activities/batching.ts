@@ -2,8 +2,7 @@ import type { EventType } from '../src/domain/catalog';
 import type { EventGateway } from '../src/temporal/eventGateway';
 import { scopeData, type PayloadScope } from '../src/domain/scope';
 import type { AttemptRecord, Store } from '../src/store/store';
-import type { BatchItem } from '../workflows/batchDefinitions';
-import type { DeliverBatch } from '../workflows/types';
+import type { Activities, DeliverBatch } from '../workflows/contract';
 
 /** Batching's part of the activities: the batch body, the members' attempt log, the hand-over. */
 
@@ -33,10 +32,9 @@ export async function recordMemberAttempts(
   }
 }
 
-export function createBatchActivities({ events }: { events: EventGateway }) {
+export function createBatchActivities({ events }: { events: EventGateway }): Pick<Activities, 'enqueueInBatch'> {
   return {
-    /** Hands an event to its endpoint's batcher, starting the batcher when none runs. */
-    async enqueueInBatch({ endpointId, item }: { endpointId: string; item: BatchItem }): Promise<void> {
+    async enqueueInBatch({ endpointId, item }) {
       await events.enqueueInBatch(endpointId, item);
     },
   };

@@ -1,21 +1,23 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
-import { isOperational } from '../workflows/eventKinds';
-import { FAILURE_TYPES } from '../workflows/failures';
-import type {
-  AttemptReport,
-  CallbackEvent,
-  DeliverInput,
-  DeliveryJobKind,
-  DeliveryStatus,
-  EndpointState,
-  MatchedEndpoint,
-} from '../workflows/types';
+import {
+  FAILURE_TYPES,
+  isOperational,
+  type Activities,
+  type AttemptReport,
+  type CallbackEvent,
+  type DeliverInput,
+  type DeliveryJobKind,
+  type DeliveryStatus,
+  type EndpointState,
+  type JoinSequenceInput,
+  type MatchedEndpoint,
+  type ThrottleReport,
+} from '../workflows/contract';
 import type { EventType } from '../src/domain/catalog';
 import { AUTO_DISABLE_AFTER_MS_DEFAULT, ORDERING_WINDOW_MS_DEFAULT, resolveRetry, REVIEW_WINDOW_MS_DEFAULT, type Endpoint, type EndpointWithSecret } from '../src/domain/endpoint';
 import type { DeliveryListing } from '../src/temporal/deliveryListing';
 import type { EventGateway } from '../src/temporal/eventGateway';
-import type { JoinSequenceInput } from '../src/temporal/sequences';
 import { parseDeliveryId } from '../src/domain/ids';
 import { CallbackEventsError } from '../src/errors';
 import { compileFilter } from '../src/domain/filter';
@@ -25,7 +27,6 @@ import { scopeData } from '../src/domain/scope';
 import { signatureHeaders } from '../src/domain/signing';
 import type { FlowLease, Store } from '../src/store/store';
 import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
-import type { ThrottleReport } from '../workflows/types';
 import { USER_AGENT } from '../src/version';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 
@@ -68,7 +69,7 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries }: ActivityDeps) {
+export function createActivities({ store, http, events, deliveries }: ActivityDeps): Activities {
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
@@ -287,5 +288,3 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
     },
   };
 }
-
-export type Activities = ReturnType<typeof createActivities>;

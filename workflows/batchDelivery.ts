@@ -1,22 +1,23 @@
+import { getExternalWorkflowHandle, setCurrentDetails, setHandler, uuid4 } from '@temporalio/workflow';
 import {
-  ActivityFailure,
-  ApplicationFailure,
-  condition,
-  getExternalWorkflowHandle,
-  proxyActivities,
-  setCurrentDetails,
-  setHandler,
-  sleep,
-  uuid4,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { batchStatusQuery, batchUpdateSignal, type BatchDeliveryInput, type BatchSnapshot, type BatchUpdate } from './batchDefinitions';
-import { DISCARD_DESCRIPTION, discardSignal, RELEASE_DESCRIPTION, releaseSignal, RESEND_DESCRIPTION, resendSignal } from './definitions';
-import { laterAttemptsRetry, stopFor, type SeriesOutcome } from './seriesOutcome';
-import { deliveryId } from './ids';
-import { FAILURE_TYPES } from './failures';
-import type { AttemptReport, CallbackEvent, DeliverBatch, DeliveryStatus, DeliveryTarget, ThrottleReport } from './types';
-import { endpointState, emitEvent } from './serviceActivities';
+  batchStatusQuery,
+  batchUpdateSignal,
+  deliveryId,
+  DISCARD_DESCRIPTION,
+  discardSignal,
+  RELEASE_DESCRIPTION,
+  releaseSignal,
+  RESEND_DESCRIPTION,
+  resendSignal,
+  type BatchDeliveryInput,
+  type BatchSnapshot,
+  type BatchUpdate,
+  type CallbackEvent,
+  type DeliverBatch,
+  type DeliveryStatus,
+} from './contract';
+import { deliverySeries, type Action } from './deliverySeries';
+import { emitEvent } from './serviceActivities';
 
 /**
  * One batch's delivery (id `batch-<batchId>`): the same `deliver` activity, given the batch's
@@ -25,11 +26,7 @@ import { endpointState, emitEvent } from './serviceActivities';
  * discard and release reach it from any member (the member forwards them), or directly.
  */
 
-
-const HOLD_POLL_FIRST_MS = 60_000;
-const HOLD_POLL_MAX_MS = 3_600_000;
-
-type Action = { kind: 'resend'; url?: string } | { kind: 'discard'; reason?: string } | { kind: 'release' };
+type BatchState = Omit<BatchUpdate, 'token' | 'batchId' | 'seq'>;
 
 export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSnapshot> {
   const { batchId, endpointId, items, endpoint: m } = input;
@@ -39,9 +36,10 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
     events: items.map((i) => i.event),
     members: items.map((i) => ({ deliveryId: i.deliveryId, attemptsBefore: i.attemptsBefore })),
   };
-  const state: Omit<BatchUpdate, 'token' | 'batchId' | 'seq'> = { status: 'pending', attempts: 0 };
+  const state: BatchState = { status: 'pending', attempts: 0 };
   let seq = 0;
-  let action: Action | undefined;
+  /** An operator's resend, discard or release; kept apart from `state`, which every update carries. */
+  const operator: { action?: Action } = {};
   /** Signals to members and operational events under way: the workflow ends once they are done. */
   const background = new Set<Promise<void>>();
   const track = (task: Promise<unknown>) => {
@@ -63,21 +61,21 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
   setHandler(
     resendSignal,
     ({ url } = {}) => {
-      if (state.status === 'awaiting_review') action = { kind: 'resend', url };
+      if (state.status === 'awaiting_review') operator.action = { kind: 'resend', url };
     },
     { description: RESEND_DESCRIPTION },
   );
   setHandler(
     discardSignal,
     ({ reason } = {}) => {
-      if (state.status === 'awaiting_review' || state.status === 'held') action = { kind: 'discard', reason };
+      if (state.status === 'awaiting_review' || state.status === 'held') operator.action = { kind: 'discard', reason };
     },
     { description: DISCARD_DESCRIPTION },
   );
   setHandler(
     releaseSignal,
     () => {
-      if (state.status === 'held') action = { kind: 'release' };
+      if (state.status === 'held') operator.action = { kind: 'release' };
     },
     { description: RELEASE_DESCRIPTION },
   );
@@ -91,179 +89,39 @@ export async function batchDelivery(input: BatchDeliveryInput): Promise<BatchSna
     }
   }
 
-  function setStatus(status: DeliveryStatus, reason?: string): void {
+  function setStatus(_state: BatchState, status: DeliveryStatus, reason?: string): void {
     state.status = status;
     state.reason = reason;
     setCurrentDetails(`**${status}** after ${state.attempts} attempt(s)${reason ? ` (${reason})` : ''}, ${items.length} event(s)`);
     notify();
   }
 
-  function record(report: AttemptReport | undefined, delivered: boolean): void {
-    if (!report) return;
-    state.attempts = Math.max(state.attempts, report.attempt);
-    state.lastStatusCode = report.statusCode;
-    state.lastError = delivered ? undefined : report.message;
-    if (delivered) state.deliveredAt = report.at;
-    if (report.disabledEndpoint) {
-      track(
-        emitEvent({
-        id: `op_${uuid4()}`,
-        type: 'endpoint_disabled',
-        occurredAt: new Date().toISOString(),
-        data: { endpointId, reason: report.disabledEndpoint, disabledAt: report.at },
-        }),
-      );
-    }
-  }
+  // The delivery series (workflows/deliverySeries.ts), as the event workflow runs it, for the batch as a unit.
+  const series = deliverySeries<BatchState>({
+    label: 'batch delivery',
+    priorityLane: false,
+    once: false,
+    keepUrlAfterHold: true,
+    endpointId: () => endpointId,
+    operator: () => operator,
+    deliverInput: (_state, target, url, seriesOffset) => ({
+      event: batchEvent,
+      endpointId,
+      deliveryId: deliveryId(batchId, endpointId),
+      target,
+      url,
+      attemptOffset: state.attempts,
+      seriesOffset,
+      batch,
+    }),
+    setStatus,
+    delivered: (_state, status) => setStatus(state, status),
+    emit: (type, data) => track(emitEvent({ id: `op_${uuid4()}`, type, occurredAt: new Date().toISOString(), data })),
+  });
 
-  /** `again(made)`: the activity with the attempts left once `made` of the series were made (after a throttle). */
-  async function attempt(
-    again: (made: number) => Activities['deliver'],
-    target: DeliveryTarget,
-    url: string | undefined,
-    seriesOffset: number,
-  ): Promise<SeriesOutcome> {
-    const deliver = again(seriesOffset);
-    try {
-      const report = await deliver({
-        event: batchEvent,
-        endpointId,
-        deliveryId: deliveryId(batchId, endpointId),
-        target,
-        url,
-        attemptOffset: state.attempts,
-        seriesOffset,
-        batch,
-      });
-      record(report, true);
-      return 'delivered';
-    } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.throttled) {
-        // Flow control: no attempt was made. Wait, then the same attempt tries again, uncounted.
-        const t = cause.details?.[0] as ThrottleReport;
-        state.attempts = Math.max(state.attempts, t.lastAttempt);
-        await throttle(t.waitMs);
-        return attempt(again, target, url, seriesOffset + t.made);
-      }
-      if (!(cause instanceof ApplicationFailure)) {
-        state.attempts += 1;
-        state.lastError = 'the attempt timed out';
-        return { kind: 'failed', reason: 'every attempt failed' };
-      }
-      const report = cause.details?.[0] as AttemptReport | undefined;
-      record(report, false);
-      return stopFor(cause, report);
-    }
-  }
-
-  /** Shows `throttled` (on the batch and every member) while waiting for a slot, then the status it had. */
-  async function throttle(waitMs: number): Promise<void> {
-    const { status, reason } = state;
-    setStatus('throttled', "waiting for a slot under the endpoint's rate or concurrency limit");
-    await sleep(waitMs);
-    setStatus(status, reason);
-  }
-
-  /** One series of attempts under the endpoint's retry policy (as the event workflow does it). */
-  async function series(target: DeliveryTarget, url?: string): Promise<SeriesOutcome> {
-    const r = m.retry;
-    const options = {
-      startToCloseTimeout: r.attemptTimeoutMs + 5_000,
-      summary: `${target === 'fallback' ? 'fallback ' : ''}batch delivery to ${endpointId}`,
-    };
-    const first = proxyActivities<Activities>({ ...options, retry: { maximumAttempts: 1 } }).deliver;
-    const outcome = await attempt(() => first, target, url, 0);
-    if (outcome === 'delivered' || outcome.kind !== 'failed' || r.maxAttempts <= 1) return outcome;
-    setStatus('retrying', target === 'fallback' ? 'delivering to the fallback url' : undefined);
-    await sleep(outcome.nextDelayMs ?? r.initialIntervalMs);
-    const rest = (made: number) =>
-      proxyActivities<Activities>({
-        ...options,
-        retry: laterAttemptsRetry(r, made),
-      }).deliver;
-    return attempt(rest, target, url, 1);
-  }
-
-  async function review(reason: string): Promise<{ url?: string } | undefined> {
-    setStatus('awaiting_review', reason);
-    for (;;) {
-      const acted = await condition(() => action !== undefined, m.reviewWindowMs);
-      if (!acted) {
-        setStatus('expired', 'no resend or discard within the review window');
-        return undefined;
-      }
-      const taken = action!;
-      action = undefined;
-      if (taken.kind === 'discard') {
-        setStatus('discarded', taken.reason ?? 'discarded by an operator');
-        return undefined;
-      }
-      if (taken.kind === 'resend') {
-        setStatus('pending');
-        return { url: taken.url };
-      }
-    }
-  }
-
-  async function hold(reason: string): Promise<boolean> {
-    setStatus('held', reason);
-    let pollMs = HOLD_POLL_FIRST_MS;
-    for (;;) {
-      const acted = await condition(() => action !== undefined, pollMs);
-      const taken = action;
-      action = undefined;
-      if (taken?.kind === 'discard') {
-        setStatus('discarded', taken.reason ?? 'discarded by an operator');
-        return false;
-      }
-      if (taken?.kind === 'release') break;
-      if (!acted) {
-        const endpoint = await endpointState(endpointId);
-        if (endpoint === 'enabled') break;
-        if (endpoint === 'deleted') {
-          setStatus('discarded', 'the endpoint was deleted');
-          return false;
-        }
-        pollMs = Math.min(pollMs * 2, HOLD_POLL_MAX_MS);
-      }
-    }
-    setStatus('pending');
-    return true;
-  }
-
-  async function run(): Promise<void> {
-    // The members learn their batch at once (and stop handing themselves over).
-    setStatus('pending', 'its batch is being delivered');
-    let fallbackTried = false;
-    let outcome = await series('primary', input.url);
-    for (;;) {
-      if (outcome === 'delivered') return setStatus('delivered');
-      if (outcome.kind === 'deleted') return setStatus('discarded', outcome.reason);
-      if (outcome.kind === 'held') {
-        if (!(await hold(outcome.reason))) return;
-        outcome = await series('primary', input.url);
-        continue;
-      }
-      if (outcome.kind !== 'gone' && m.hasFallback && !fallbackTried) {
-        fallbackTried = true;
-        setStatus('retrying', 'delivering to the fallback url');
-        const fallback = await series('fallback');
-        if (fallback === 'delivered') return setStatus('delivered_fallback');
-        if (fallback.kind === 'held' || fallback.kind === 'deleted') {
-          outcome = fallback;
-          continue;
-        }
-        outcome = { kind: 'failed', reason: 'the url and the fallback url failed' };
-      }
-      const resend = await review(outcome.reason);
-      if (!resend) return;
-      fallbackTried = true;
-      outcome = await series('primary', resend.url);
-    }
-  }
-
-  await run();
+  // The members learn their batch at once (and stop handing themselves over).
+  setStatus(state, 'pending', 'its batch is being delivered');
+  await series.deliver(state, m, input.url);
   // The last update must reach the members before this workflow closes.
   while (background.size > 0) await Promise.all([...background]);
   return snapshot();

@@ -3,12 +3,12 @@ import {
   batchAddSignal,
   batcherPendingQuery,
   batchWorkflowId,
+  URGENT_PRIORITY_KEY,
   type BatcherInput,
   type BatchItem,
-} from './batchDefinitions';
+  type MatchedEndpoint,
+} from './contract';
 import { batchDelivery } from './batchDelivery';
-import { URGENT_PRIORITY_KEY } from './eventKinds';
-import type { MatchedEndpoint } from './types';
 
 /**
  * One per endpoint with `batch` (id `batcher-<endpointId>`), started and fed by the event

@@ -1,9 +1,19 @@
 import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { batchUpdateSignal, batchWorkflowId, type BatchUpdate } from './batchDefinitions';
-import { discardSignal, releaseSignal, resendSignal } from './definitions';
-import { isUrgent } from './eventKinds';
-import type { CallbackEvent, DeliverySnapshot, DeliveryStatus, MatchedEndpoint } from './types';
+import {
+  batchUpdateSignal,
+  batchWorkflowId,
+  discardSignal,
+  isUrgent,
+  releaseSignal,
+  resendSignal,
+  type Activities,
+  type BatchUpdate,
+  type CallbackEvent,
+  type DeliverySnapshot,
+  type DeliveryStatus,
+  type MatchedEndpoint,
+} from './contract';
+import type { Action } from './deliverySeries';
 
 /**
  * The event workflow's side of batching: a delivery to an endpoint with `batch` hands the event
@@ -24,8 +34,6 @@ const { enqueueInBatch } = proxyActivities<Activities>({
  */
 const REHAND_FIRST_MS = 30_000;
 const REHAND_MAX_MS = 3_600_000;
-
-type Action = { kind: 'resend'; url?: string } | { kind: 'discard'; reason?: string } | { kind: 'release' };
 
 /** The latest update per hand-over token. Call once per workflow run, before any delivery. */
 export function batchInbox(): Map<string, BatchUpdate> {

@@ -6,17 +6,17 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { sequenceSignal } from './definitions';
 import {
   sequenceJoinSignal,
   sequenceReportSignal,
+  sequenceSignal,
   sequenceViewQuery,
   type QueuedEntry,
   type SequencerInput,
   type SequencerResult,
   type SequencerState,
   type SequenceSignal,
-} from './sequencing';
+} from './contract';
 
 /**
  * One workflow per (endpoint, call) with `ordering: "per_call"`: hands the turn to one delivery

@@ -1,7 +1,5 @@
 import { proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { jobProgressQuery } from './definitions';
-import type { DeliveryJobInput, JobProgress } from './types';
+import { jobProgressQuery, type Activities, type DeliveryJobInput, type JobProgress } from './contract';
 
 /**
  * A bulk action on an endpoint's deliveries (recover, release held, discard held) as a workflow

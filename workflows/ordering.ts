@@ -1,9 +1,16 @@
 import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { sequenceSignal } from './definitions';
-import { isOperational } from './eventKinds';
-import { sequenceReportSignal, type SequenceReport } from './sequencing';
-import { FINAL_STATUSES, type CallbackEvent, type DeliverySnapshot, type DeliveryStatus, type MatchedEndpoint } from './types';
+import {
+  FINAL_STATUSES,
+  isOperational,
+  sequenceReportSignal,
+  sequenceSignal,
+  type Activities,
+  type CallbackEvent,
+  type DeliverySnapshot,
+  type DeliveryStatus,
+  type MatchedEndpoint,
+  type SequenceReport,
+} from './contract';
 
 /**
  * The event workflow's side of ordering per call (see callSequencer.ts). A delivery to an

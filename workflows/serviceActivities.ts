@@ -1,5 +1,5 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities } from './contract';
 
 /**
  * Activity stubs shared by the event and batch workflows, with one set of options each.

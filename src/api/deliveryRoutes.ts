@@ -7,14 +7,11 @@ import type { Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../domain/urlPolicy';
 import { eventTypeSchema } from '../domain/catalog';
 import { CallbackEventsError } from '../errors';
+import { DELIVERY_STATUSES } from '../../workflows/contract';
 import { notFound, parseOr400 } from './errors';
 import { audit, originOf } from './audit';
 
-export const deliveryStatusSchema = z.enum([
-  'pending', 'retrying', 'held', 'delivered', 'delivered_fallback', 'awaiting_review', 'discarded', 'expired',
-  'blocked',
-  'throttled',
-]);
+export const deliveryStatusSchema = z.enum(DELIVERY_STATUSES);
 
 export const deliveryListQuerySchema = z.strictObject({
   status: deliveryStatusSchema.optional(),

@@ -1,7 +1,7 @@
 import type { EventGateway } from '../temporal/eventGateway';
 import { hasCode } from '../errors';
 import { temporalUnavailable } from '../temporal/errors';
-import type { DeliverySnapshot } from '../../workflows/types';
+import type { DeliverySnapshot } from '../../workflows/contract';
 
 /**
  * Waits for the one attempt of an endpoint test. The attempt goes through the endpoint's flow

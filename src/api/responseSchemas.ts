@@ -3,7 +3,16 @@ import { eventTypeSchema } from '../domain/catalog';
 import { endpointSettingsShape, signingSchema } from '../domain/endpoint';
 import { deliveryIdSchema, endpointIdSchema } from '../domain/ids';
 import type { AttemptRecord, AuditRecord } from '../store/store';
-import type { DeliverySnapshot, EventSnapshot, JobProgress } from '../../workflows/types';
+import {
+  DELIVERY_JOB_KINDS,
+  DELIVERY_TARGETS,
+  EVENT_STATUSES,
+  FAILURE_CLASSES,
+  JOB_STATUSES,
+  type DeliverySnapshot,
+  type EventSnapshot,
+  type JobProgress,
+} from '../../workflows/contract';
 import { deliveryStatusSchema } from './deliveryRoutes';
 
 /**
@@ -104,7 +113,7 @@ const deliverySnapshotSchema = z.strictObject({
 export const eventSnapshotSchema = z.strictObject({
   id: z.string(),
   type: z.string(),
-  status: z.enum([...deliveryStatusSchema.options, 'filtered']),
+  status: z.enum(EVENT_STATUSES),
   deliveries: z.array(deliverySnapshotSchema),
 });
 
@@ -137,12 +146,12 @@ export const deliveryListSchema = z.strictObject({
 
 const attemptSchema = z.strictObject({
   attempt: z.number().int(),
-  target: z.enum(['primary', 'fallback']),
+  target: z.enum(DELIVERY_TARGETS),
   url: z.string(),
   startedAt: timestamp,
   durationMs: z.number().min(0),
   statusCode: z.number().int().optional(),
-  failure: z.enum(['timeout', 'dns', 'connect', 'tls', 'http', 'blocked']).optional(),
+  failure: z.enum(FAILURE_CLASSES).optional(),
   /** The first 4 KiB of the receiver's answer. */
   responseBody: z.string().optional(),
 });
@@ -168,9 +177,9 @@ export const deliveryActionSchema = z.strictObject({
 
 export const jobProgressSchema = z.strictObject({
   id: z.string(),
-  kind: z.enum(['recover', 'release', 'discard_held']),
+  kind: z.enum(DELIVERY_JOB_KINDS),
   endpointId: z.string(),
-  status: z.enum(['running', 'completed']),
+  status: z.enum(JOB_STATUSES),
   total: z.number().int().min(0),
   done: z.number().int().min(0),
   failed: z.number().int().min(0),
@@ -190,10 +199,12 @@ export const auditListSchema = z.strictObject({
   nextCursor: z.string().nullable(),
 });
 
+const availability = z.enum(['ok', 'unavailable']);
+
 export const healthSchema = z.strictObject({
-  status: z.enum(['ok', 'unavailable']),
-  store: z.enum(['ok', 'unavailable']),
-  temporal: z.enum(['ok', 'unavailable']),
+  status: availability,
+  store: availability,
+  temporal: availability,
 });
 
 /** `/codec/encode` and `/codec/decode` answer payloads in the proto-JSON form they take. */

@@ -7,7 +7,7 @@
  * (scoping, the catalog listing, JSON Schema) derives from those marks.
  */
 import { z } from 'zod';
-import { OPERATIONAL_EVENT_TYPES } from '../../workflows/eventKinds';
+import { OPERATIONAL_EVENT_TYPES } from '../../workflows/contract';
 import { hasPath } from '../paths';
 
 /** The JSON Schema key that flags a sensitive field; `x-` so validators ignore it. */

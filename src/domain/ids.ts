@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
-export { deliveryId, workflowIdForEvent } from '../../workflows/ids';
+export { deliveryId, workflowIdForEvent } from '../../workflows/contract';
 
 /** Identifier rules in one place; neither rule admits `~`, so delivery ids split back unambiguously. */
 

@@ -1,4 +1,5 @@
 import { Agent, errors, request } from 'undici';
+import type { FailureClass } from '../../workflows/contract';
 import { guardedLookup, urlShapeProblem, type OutboundPolicy } from './outboundGuard';
 import { hasCode } from '../errors';
 
@@ -9,8 +10,6 @@ import { hasCode } from '../errors';
  * and every address a name resolves to in the agent's own lookup, so the socket connects to the
  * addresses that were checked.
  */
-
-export type FailureClass = 'timeout' | 'dns' | 'connect' | 'tls' | 'http' | 'blocked';
 
 export interface PostRequest {
   url: string;

@@ -1,3 +1,4 @@
+import type { DeliveryTarget, FailureClass } from '../../workflows/contract';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
 
 /**
@@ -5,19 +6,16 @@ import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } fr
  * implementation can stand beside the SQLite one for multi-node deployments.
  */
 
-export type AttemptTarget = 'primary' | 'fallback';
-export type AttemptFailure = 'timeout' | 'dns' | 'connect' | 'tls' | 'http' | 'blocked';
-
 /** One attempt, as the attempt log keeps it. */
 export interface AttemptRecord {
   deliveryId: string;
   attempt: number;
-  target: AttemptTarget;
+  target: DeliveryTarget;
   url: string;
   startedAt: string;
   durationMs: number;
   statusCode?: number;
-  failure?: AttemptFailure;
+  failure?: FailureClass;
   /** The first 4 KiB of the response body. */
   responseBody?: string;
 }

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { batcher } from '../../workflows';
-import { batchAddSignal, batcherWorkflowId, type BatchItem } from '../../workflows/batchDefinitions';
-import { URGENT_PRIORITY_KEY } from '../../workflows/eventKinds';
+import { batchAddSignal, batcherWorkflowId, URGENT_PRIORITY_KEY, type BatchItem } from '../../workflows/contract';
 
 /**
  * Hands an event to its endpoint's batcher with signal-with-start: the batcher is started when

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { searchAttributes } from '../../workflows/definitions';
-import { deliveryId } from '../../workflows/ids';
-import type { DeliveryStatus } from '../../workflows/types';
+import { deliveryId, searchAttributes, type DeliveryStatus } from '../../workflows/contract';
 import { deadlineCaller } from './eventGateway';
 
 /**

@@ -1,4 +1,4 @@
-import type { DeliveryStatus } from '../../workflows/types';
+import type { DeliveryStatus } from '../../workflows/contract';
 import { CallbackEventsError } from '../errors';
 
 /**

@@ -7,20 +7,26 @@ import type { callbackEvent } from '../../workflows';
 import {
   discardSignal,
   eventQuery,
+  FINAL_STATUSES,
+  isUrgent,
   releaseSignal,
   resendSignal,
   searchAttributes,
   statusQuery,
-} from '../../workflows/definitions';
-import { FINAL_STATUSES, type CallbackEvent, type CallbackEventInput, type DeliverySnapshot, type EventSnapshot } from '../../workflows/types';
+  URGENT_PRIORITY_KEY,
+  type BatchItem,
+  type CallbackEvent,
+  type CallbackEventInput,
+  type DeliverySnapshot,
+  type EventSnapshot,
+  type JoinSequenceInput,
+} from '../../workflows/contract';
 import { workflowIdForEvent } from '../domain/ids';
-import type { BatchItem } from '../../workflows/batchDefinitions';
 import { signalBatcher } from './batchGateway';
 import { hasCode } from '../errors';
 import { deliveryNotFound, deliveryStateConflict, temporalUnavailable } from './errors';
 import { Reachability } from './reachability';
-import { joinSequence, type JoinSequenceInput } from './sequences';
-import { isUrgent, URGENT_PRIORITY_KEY } from '../../workflows/eventKinds';
+import { joinSequence } from './sequences';
 
 /**
  * The one door into Temporal for events: start an event's workflow, read its state, and act on

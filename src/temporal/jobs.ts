@@ -1,7 +1,6 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { deliveryJob } from '../../workflows';
-import { jobProgressQuery } from '../../workflows/definitions';
-import type { DeliveryJobInput, JobProgress } from '../../workflows/types';
+import { jobProgressQuery, jobWorkflowId, type DeliveryJobInput, type JobProgress } from '../../workflows/contract';
 import { newId } from '../domain/ids';
 import { deadlineCaller } from './eventGateway';
 
@@ -10,7 +9,7 @@ export function createJobs(client: Client, taskQueue: string) {
   const withDeadline = deadlineCaller(client);
   return {
     async start(input: DeliveryJobInput): Promise<string> {
-      const jobId = `job-${newId('ep-').slice(3)}`;
+      const jobId = jobWorkflowId(newId('ep-').slice(3));
       await withDeadline(() =>
         client.workflow.start<typeof deliveryJob>('deliveryJob', {
           taskQueue,

@@ -11,7 +11,7 @@ import { createWebhookClient, type WebhookClient } from '../../src/http/webhookC
 import { createLogger } from '../../src/log';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
-import { searchAttributes } from '../../workflows/definitions';
+import { searchAttributes } from '../../workflows/contract';
 import { installWorkerRuntime } from '../../src/temporal/worker';
 import { createPayloadCodec, payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { startReceiver, type Receiver, type Script } from './receiver';

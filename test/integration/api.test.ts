@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
-import { isOperational } from '../../workflows/eventKinds';
+import { isOperational } from '../../workflows/contract';
 import { eventTypes, sensitivePaths } from '../../src/domain/catalog';
 import { createTemporalServices } from '../../src/temporal/services';
 import { createLogger } from '../../src/log';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { verifyWebhook } from '../../src/domain/verify';
-import { batcherPendingQuery, batcherWorkflowId, batchWorkflowId } from '../../workflows/batchDefinitions';
+import { batcherPendingQuery, batcherWorkflowId, batchWorkflowId } from '../../workflows/contract';
 import { BATCHES_PER_RUN } from '../../workflows/batcher';
 import type { Received } from '../helpers/receiver';
 import { fastRetry, unique, useKit } from '../helpers/kit';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
-import { searchAttributes } from '../../workflows/definitions';
+import { searchAttributes } from '../../workflows/contract';
 import { fastRetry, unique, useKit } from '../helpers/kit';
 import { call, eventually, type Stack } from '../helpers/stack';
 

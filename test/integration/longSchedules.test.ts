@@ -4,8 +4,7 @@ import { temporal } from '@temporalio/proto';
 import type { EndpointSettings } from '../../src/domain/endpoint';
 import { deliveryId } from '../../src/domain/ids';
 import { generateSecret } from '../../src/domain/signing';
-import { resendSignal, statusQuery } from '../../workflows/definitions';
-import type { CallbackEvent, EventSnapshot } from '../../workflows/types';
+import { resendSignal, statusQuery, type CallbackEvent, type EventSnapshot } from '../../workflows/contract';
 import type { Receiver } from '../helpers/receiver';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/timeSkipping';
 

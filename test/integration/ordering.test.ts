@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { sequencerWorkflowId } from '../../src/temporal/sequences';
-import { sequenceViewQuery } from '../../workflows/sequencing';
+import { sequencerWorkflowId, sequenceViewQuery } from '../../workflows/contract';
 import type { Received } from '../helpers/receiver';
 import { fastRetry, unique, useKit } from '../helpers/kit';
 import { call, eventually } from '../helpers/stack';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { OPERATIONAL_EVENT_TYPES, isOperational } from '../../workflows/eventKinds';
+import { isOperational, OPERATIONAL_EVENT_TYPES } from '../../workflows/contract';
 import { z } from 'zod';
 import {
   catalog,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { flowLimitsOf, flowSignalOf } from '../../src/domain/flow';
 import { openSqliteStore } from '../../src/store/sqlite';
-import { isUrgent } from '../../workflows/eventKinds';
+import { isUrgent } from '../../workflows/contract';
 import { devServerArgs } from '../../src/temporal/devServer';
 import { WAITER_SLACK_MS } from '../../src/store/flowControl';
 import type { FlowGrant, FlowLease, FlowLimits, Store } from '../../src/store/store';

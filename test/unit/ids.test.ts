@@ -7,7 +7,7 @@ import {
   parseDeliveryId,
   workflowIdForEvent,
 } from '../../src/domain/ids';
-import * as workflowIds from '../../workflows/ids';
+import * as workflowIds from '../../workflows/contract';
 
 const ok = (schema: { safeParse(v: unknown): { success: boolean } }, v: unknown) => schema.safeParse(v).success;
 

@@ -46,10 +46,10 @@ describe('the prebuilt workflow bundle', function () {
     const copy = path.join(dir, 'workflows');
     fs.cpSync(path.resolve(__dirname, '../../workflows'), copy, { recursive: true });
     assert.equal(workflowSourceHash(copy), workflowSourceHash());
-    fs.appendFileSync(path.join(copy, 'ids.ts'), '\n// changed\n');
+    fs.appendFileSync(path.join(copy, 'contract', 'ids.ts'), '\n// changed\n');
     assert.notEqual(workflowSourceHash(copy), workflowSourceHash());
     fs.writeFileSync(path.join(copy, 'extra.ts'), 'export {};\n');
-    fs.copyFileSync(path.resolve(__dirname, '../../workflows/ids.ts'), path.join(copy, 'ids.ts'));
+    fs.copyFileSync(path.resolve(__dirname, '../../workflows/contract/ids.ts'), path.join(copy, 'contract', 'ids.ts'));
     assert.notEqual(workflowSourceHash(copy), workflowSourceHash(), 'a new file counts too');
   });
 });

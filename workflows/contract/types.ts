@@ -1,27 +1,9 @@
+import type { DeliveryStatus, EventStatus } from './statuses';
+
 /**
  * Shapes that cross the workflow boundary (inputs, results, query answers).
- * Types only: safe to import from workflow code and from clients alike.
+ * Types and constant lists only: safe to import from workflow code and from clients alike.
  */
-
-export type DeliveryStatus =
-  | 'pending'
-  | 'retrying'
-  /** The endpoint is disabled; the delivery waits until it is enabled (or deleted). */
-  | 'held'
-  /** Waiting for a slot under the endpoint's rate limit or concurrency limit (flow control). */
-  | 'throttled'
-  /** Ordering per call: an earlier event of the same call awaits review; this one waits for it. */
-  | 'blocked'
-  | 'delivered'
-  | 'delivered_fallback'
-  | 'awaiting_review'
-  | 'discarded'
-  | 'expired';
-
-export type EventStatus = DeliveryStatus | 'filtered';
-
-/** States a delivery does not leave by itself; a resend starts it over. */
-export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'delivered_fallback', 'discarded', 'expired'];
 
 export interface CallbackEvent {
   id: string;
@@ -63,7 +45,9 @@ export interface MatchedEndpoint {
   orderingWindowMs?: number;
 }
 
-export type DeliveryTarget = 'primary' | 'fallback';
+/** Where an attempt goes: the endpoint's url or its fallback url. */
+export const DELIVERY_TARGETS = ['primary', 'fallback'] as const;
+export type DeliveryTarget = (typeof DELIVERY_TARGETS)[number];
 
 export interface DeliverInput {
   event: CallbackEvent;
@@ -135,7 +119,11 @@ export interface ReleaseSignal {
 
 export type EndpointState = 'enabled' | 'disabled' | 'deleted';
 
-export type DeliveryJobKind = 'recover' | 'release' | 'discard_held';
+export const DELIVERY_JOB_KINDS = ['recover', 'release', 'discard_held'] as const;
+export type DeliveryJobKind = (typeof DELIVERY_JOB_KINDS)[number];
+
+export const JOB_STATUSES = ['running', 'completed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export interface DeliveryJobInput {
   kind: DeliveryJobKind;
@@ -154,7 +142,7 @@ export interface JobProgress {
   id: string;
   kind: DeliveryJobKind;
   endpointId: string;
-  status: 'running' | 'completed';
+  status: JobStatus;
   total: number;
   done: number;
   failed: number;

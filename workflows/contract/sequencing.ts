@@ -9,6 +9,13 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
  *   event workflow ──`sequenceReport` signal (review / resumed / done)──▶ sequencer
  */
 
+/** What the `joinSequence` activity is given: signal-with-start of the (endpoint, call) sequencer. */
+export interface JoinSequenceInput {
+  endpointId: string;
+  callId: string;
+  entry: SequenceEntry;
+}
+
 /** One delivery waiting for its turn, as it joins the sequence. */
 export interface SequenceEntry {
   eventId: string;
@@ -93,6 +100,8 @@ export interface SequenceView {
   granted: number;
 }
 
+/** Ordering per call: from the call's sequencer, the delivery's turn, or that it is blocked or waiting again. */
+export const sequenceSignal = defineSignal<[SequenceSignal]>('sequence');
 export const sequenceJoinSignal = defineSignal<[SequenceEntry]>('sequenceJoin');
 export const sequenceReportSignal = defineSignal<[SequenceReport]>('sequenceReport');
 export const sequenceViewQuery = defineQuery<SequenceView>('sequence');

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { CallbackEvent, DeliveryStatus, MatchedEndpoint } from './types';
+import type { DeliveryStatus } from './statuses';
+import type { CallbackEvent, MatchedEndpoint } from './types';
 
 /**
  * Batching (endpoints with `batch`): the names and shapes shared by the event workflows, the
@@ -80,6 +81,3 @@ export const batchUpdateSignal = defineSignal<[BatchUpdate]>('batchUpdate');
 /** The batch delivery's state; the batcher's pending count. */
 export const batchStatusQuery = defineQuery<BatchSnapshot>('batchStatus');
 export const batcherPendingQuery = defineQuery<{ pending: number; sent: number }>('batcherPending');
-
-export const batcherWorkflowId = (endpointId: string) => `batcher-${endpointId}`;
-export const batchWorkflowId = (batchId: string) => `batch-${batchId}`;

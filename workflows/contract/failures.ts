@@ -15,3 +15,11 @@ export const FAILURE_TYPES = {
   /** No slot under the endpoint's flow control (rate or concurrency): no attempt was made; wait and try again. */
   throttled: 'Throttled',
 } as const;
+
+/**
+ * Why an attempt got no HTTP answer, or got one that is not a success (`http`), as the webhook
+ * client classifies it, the attempt log keeps it and the API shows it.
+ */
+export const FAILURE_CLASSES = ['timeout', 'dns', 'connect', 'tls', 'http', 'blocked'] as const;
+
+export type FailureClass = (typeof FAILURE_CLASSES)[number];

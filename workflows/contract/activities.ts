@@ -1,0 +1,34 @@
+import type { BatchItem } from './batching';
+import type { JoinSequenceInput } from './sequencing';
+import type { DeliveryStatus } from './statuses';
+import type { AttemptReport, CallbackEvent, DeliverInput, DeliveryJobKind, EndpointState, MatchedEndpoint } from './types';
+
+/**
+ * The activities the workflows call, as an interface: activities/index.ts (createActivities)
+ * implements it, and workflow code proxies it without importing the implementation.
+ */
+export interface Activities {
+  /**
+   * Endpoints that take this event: subscribed to its type, and whose filter holds. Disabled
+   * endpoints match too: their deliveries are held, not dropped.
+   */
+  matchEndpoints(input: { event: CallbackEvent; onlyEndpointId?: string }): Promise<MatchedEndpoint[]>;
+  endpointState(endpointId: string): Promise<EndpointState>;
+  /** One attempt; a failure carries its AttemptReport (or a ThrottleReport) as details, typed by FAILURE_TYPES. */
+  deliver(input: DeliverInput): Promise<AttemptReport>;
+  /** Ordering per call: joins the call's sequencer by signal-with-start (workflows/callSequencer.ts). */
+  joinSequence(input: JoinSequenceInput): Promise<{ sequencerId: string }>;
+  /** Starts an operational event's workflow; idempotent by the event id the workflow chose. */
+  emitEvent(event: CallbackEvent): Promise<void>;
+  /** Hands an event to its endpoint's batcher, starting the batcher when none runs. */
+  enqueueInBatch(input: { endpointId: string; item: BatchItem }): Promise<void>;
+  /** One page of an endpoint's deliveries in one status, for a bulk job. */
+  findDeliveries(input: {
+    filter: { endpointId: string; status: DeliveryStatus; since?: string; until?: string };
+    cursor?: string;
+  }): Promise<{ ids: string[]; nextCursor?: string }>;
+  /** Applies a bulk job's action to a batch; a delivery that moved on meanwhile counts as failed. */
+  actOnDeliveries(input: { kind: DeliveryJobKind; deliveryIds: string[]; reason?: string }): Promise<{ done: number; failed: number }>;
+  /** Deletes attempt-log rows older than the retention period. */
+  purgeAttempts(input: { retentionDays: number }): Promise<number>;
+}
