@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   searchAttributes,
@@ -15,13 +16,18 @@ import type { callSequencer } from '../../workflows/callSequencer';
  * or signalled in one call (signal-with-start), which workflow code cannot do by itself.
  */
 
+/** The sequencer of an (endpoint, call): its running sequencer is found by this id, so it must never change. */
+export function sequencerIdForCall(endpointId: string, callId: string): string {
+  return sequencerWorkflowId(endpointId, createHash('sha256').update(callId, 'utf8').digest('hex').slice(0, 32));
+}
+
 export async function joinSequence(
   client: Client,
   taskQueue: string,
   { endpointId, callId, entry }: JoinSequenceInput,
   options: Pick<SequencerInput, 'idleMs'> = {},
 ): Promise<{ sequencerId: string }> {
-  const workflowId = sequencerWorkflowId(endpointId, callId);
+  const workflowId = sequencerIdForCall(endpointId, callId);
   const latestSentAt = await previouslySent(client, workflowId);
   await client.workflow.signalWithStart<typeof callSequencer, [SequenceEntry]>('callSequencer', {
     taskQueue,

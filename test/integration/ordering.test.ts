@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { sequencerWorkflowId, sequenceViewQuery } from '../../workflows/contract';
+import { sequenceViewQuery } from '../../workflows/contract';
+import { sequencerIdForCall } from '../../src/temporal/sequences';
 import type { Received } from '../helpers/receiver';
 import { fastRetry, unique, useKit } from '../helpers/kit';
 import { call, eventually } from '../helpers/stack';
@@ -170,7 +171,7 @@ describe('ordering per call', function () {
     const r = await receiver((q) => (parsed(q).type === 'call_started' ? 500 : 200));
     const ep = await createEndpoint({ url: r.url, ordering: 'per_call', retry: fastRetry(1), orderingWindowMs: 1_500 });
     const callId = unique('call');
-    const sequencer = kit.stack.client.workflow.getHandle(sequencerWorkflowId(ep.id, callId));
+    const sequencer = kit.stack.client.workflow.getHandle(sequencerIdForCall(ep.id, callId));
     // Started ahead so it checks on the holder every half second rather than every minute.
     await kit.stack.client.workflow.start('callSequencer', {
       taskQueue: kit.stack.taskQueue,
@@ -194,7 +195,7 @@ describe('ordering per call', function () {
     // Eight events posted one by one: a window that covers the whole burst.
     const ep = await createEndpoint({ url: r.url, ordering: 'per_call', retry: fastRetry(3), orderingWindowMs: 2_000 });
     const callId = `${unique('call')} with spaces/slashes & ünïcode`;
-    const workflowId = sequencerWorkflowId(ep.id, callId);
+    const workflowId = sequencerIdForCall(ep.id, callId);
     assert.match(workflowId, /^sequence-[a-z0-9-]+-[0-9a-f]{32}$/);
     // Started ahead with test settings; the events' signal-with-start then joins this run.
     await kit.stack.client.workflow.start('callSequencer', {

@@ -1,4 +1,3 @@
-import { sha256Hex } from './sha256';
 
 /**
  * Every workflow id and the delivery id, built in one place. Pure, so workflow code can use it too.
@@ -24,11 +23,13 @@ export function batchWorkflowId(batchId: string): string {
 }
 
 /**
- * `sequence-<endpointId>-<hash of the call id>`: the call id is free text (any length, any
- * character), so it is hashed; the endpoint id is a slug and stays readable.
+ * `sequence-<endpointId>-<callIdDigest>`: the call id is free text (any length, any character), so
+ * it is named by a digest (src/temporal/sequences.ts sequencerIdForCall: the first 32 hex digits of
+ * its SHA-256); the endpoint id is a slug and stays readable. Only the client side builds this id,
+ * with node:crypto, so workflow code needs no hashing of its own.
  */
-export function sequencerWorkflowId(endpointId: string, callId: string): string {
-  return `sequence-${endpointId}-${sha256Hex(callId).slice(0, 32)}`;
+export function sequencerWorkflowId(endpointId: string, callIdDigest: string): string {
+  return `sequence-${endpointId}-${callIdDigest}`;
 }
 
 /** A bulk job, named by its job id (`job-<random hex>`). */
