@@ -8,23 +8,21 @@
  * Env: TEMPORAL_ADDRESS, BENCH_TASK_QUEUE, BENCH_RECEIVER_URL (full url), BENCH_SECRET.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { processEnvironment } from '../src/config';
+import { loadCeilingWorkerSettings } from '../test/helpers/settings';
 import { createCeilingActivities } from './ceilingActivities';
 import { benchWebhookClient } from './signedPost';
 
 async function main(): Promise<void> {
-  const need = (name: string) => {
-    const value = process.env[name];
-    if (!value) throw new Error(`${name} is required`);
-    return value;
-  };
+  const settings = loadCeilingWorkerSettings(processEnvironment());
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const http = benchWebhookClient();
-  const connection = await NativeConnection.connect({ address: need('TEMPORAL_ADDRESS') });
+  const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const worker = await Worker.create({
     connection,
     namespace: 'default',
-    taskQueue: need('BENCH_TASK_QUEUE'),
-    activities: createCeilingActivities(http, need('BENCH_RECEIVER_URL'), need('BENCH_SECRET')),
+    taskQueue: settings.taskQueue,
+    activities: createCeilingActivities(http, settings.receiverUrl, settings.secret),
     workflowsPath: require.resolve('./ceilingWorkflow'),
   });
   const running = worker.run();

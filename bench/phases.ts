@@ -4,10 +4,10 @@ import type { ApiClient, Phase } from './ingest';
 import { BacklogGate, closedLoop, measuredWindow, nowMs, openLoop, rateIn } from './load';
 import type { Options } from './options';
 import { summarize, type Summary } from './percentiles';
-import type { ReceiverClient } from './receiverClient';
+import type { ReceiverClient } from '../test/helpers/receiverClient';
 import { newSecret, benchWebhookClient, signedPost } from './signedPost';
-import { machineCpuSeconds } from './procstat';
-import { startCeilingWorker, type Proc } from './stack';
+import { machineCpuSeconds } from '../test/helpers/procstat';
+import { spawnTs, type Proc } from '../test/helpers/processes';
 
 /** One measurement each. Every phase waits for its own deliveries before the next one starts. */
 
@@ -36,6 +36,13 @@ export interface Ctx {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The ceiling worker (ceilingWorker.ts), its own process like the service's worker. */
+async function startCeilingWorker(env: Record<string, string>, logDir: string): Promise<Proc> {
+  const proc = spawnTs('ceiling-worker', 'bench/ceilingWorker.ts', [], env, logDir, true);
+  await proc.waitFor(/ceiling worker running/, 180_000);
+  return proc;
+}
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** CPU seconds of each process so far (the bench's own included), to difference over a window. */

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Summary } from './percentiles';
 import type { OpenLoopResult } from './phases';
-import { ROOT } from './stack';
+import { ROOT } from '../test/helpers/processes';
 
-/** The result's shape (the JSON file), and its rendering as a table for stdout and the README. */
+/** The result's shape (the JSON file), and its rendering as a table for stdout and bench/README.md. */
 
 
 export interface BenchResult {

@@ -14,14 +14,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { findTemporalCli } from '../src/temporal/cli';
+import { processEnvironment } from '../src/config';
 import { apiClient, type Phase } from './ingest';
 import { parseOptions, type Options } from './options';
 import { bareFirstAttempt, closedIngest, drain, historyCost, httpCeiling, openLoopPhase, temporalCeiling, type Ctx } from './phases';
-import { receiverClient } from './receiverClient';
 import { formatTable, writeResult, type BenchResult } from './report';
-import { machineCpuSeconds, treeCpuSeconds } from './procstat';
-import { freePort, ROOT, startDevServer, startReceiver, startRole, stopAll, stopStackOnExit, type Proc } from './stack';
+import { machineCpuSeconds, treeCpuSeconds } from '../test/helpers/procstat';
+import { ROOT, stopAll, stopStackOnExit, type Proc } from '../test/helpers/processes';
+import { ProcessStack } from '../test/helpers/processStack';
+import { startReceiverProcess } from '../test/helpers/receiverClient';
+import { loadToolSettings } from '../test/helpers/settings';
 
 const FANOUT = 5;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -131,8 +133,8 @@ async function main(): Promise<number> {
   const log = (msg: string) => process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
   const runId = randomBytes(3).toString('hex');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-bench-'));
-  const cliPath = findTemporalCli(process.env.TEMPORAL_CLI_PATH || undefined, process.env.PATH ?? '');
-  const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir() };
+  const settings = loadToolSettings(processEnvironment());
+  const { baseEnv } = settings;
   const problems: string[] = [];
   log(`mode ${opts.quick ? 'quick' : 'full'}, DATA_DIR ${dataDir}`);
   if (opts.waitQuietMs > 0) {
@@ -145,40 +147,23 @@ async function main(): Promise<number> {
   let connection: Connection | undefined;
   let api: ReturnType<typeof apiClient> | undefined;
   try {
-    const receiverProc = await startReceiver(baseEnv, dataDir);
-    const receiver = receiverClient(receiverProc.url);
-    const server = await startDevServer(cliPath, dataDir, baseEnv);
-    log(`dev server on ${server.address}`);
-    const serviceEnv: Record<string, string> = {
-      ...baseEnv,
-      DATA_DIR: dataDir,
-      TEMPORAL_ADDRESS: server.address,
-      HOST: '127.0.0.1',
-      CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
-      CALLBACKS_ALLOW_HTTP: 'true',
-      // The per-key ingest limit (default 500/s) would cap the closed loop: the bench measures
-      // the pipeline, not the limiter.
-      CALLBACKS_INGEST_RPS: '1000000',
-    };
-    const apiPort = await freePort();
-    let worker: Proc;
-    let apiProc: Proc;
-    if (opts.singleProcess) {
-      // `npm start`'s topology: one process, eager workflow start. Its CPU all counts as the worker's.
-      worker = await startRole('all', { ...serviceEnv, PORT: String(apiPort) }, dataDir);
-      apiProc = { ...worker, name: 'api (in the worker process)', cpuSeconds: () => 0, peakRssMb: () => 0, stop: async () => {} };
-      log(`API and worker in one process, on http://127.0.0.1:${apiPort}`);
-    } else {
-      // The worker first: it may generate the keys under DATA_DIR/keys that the API then reads.
-      worker = await startRole('worker', serviceEnv, dataDir);
-      log('worker running');
-      apiProc = await startRole('api', { ...serviceEnv, PORT: String(apiPort) }, dataDir);
-      log(`API on http://127.0.0.1:${apiPort}`);
-    }
+    const { proc: receiverProc, client: receiver } = await startReceiverProcess(baseEnv, dataDir);
+    // The per-key ingest limit (default 500/s) would cap the closed loop: the bench measures
+    // the pipeline, not the limiter.
+    const stack = new ProcessStack({ settings, ingestRps: 1_000_000, singleProcess: opts.singleProcess, dataDir, log });
+    await stack.start();
+    const { cliPath } = stack;
+    const serviceEnv = stack.serviceEnv();
+    const server = { proc: stack.server, address: stack.temporalAddress, args: stack.serverArgs };
+    const worker = stack.worker;
+    // `npm start`'s topology (one process, eager workflow start) counts all its CPU as the worker's.
+    const apiProc: Proc = opts.singleProcess
+      ? { ...worker, name: 'api (in the worker process)', cpuSeconds: () => 0, peakRssMb: () => 0, stop: async () => null }
+      : stack.api;
 
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: 'default' });
-    api = apiClient(`http://127.0.0.1:${apiPort}`, 64);
+    api = apiClient(stack.apiUrl, 64);
     const ctx: Ctx = {
       opts,
       runId,
@@ -186,7 +171,7 @@ async function main(): Promise<number> {
       api,
       client,
       connection,
-      procs: { server: server.proc, worker, api: apiProc, receiver: receiverProc.proc },
+      procs: { server: server.proc, worker, api: apiProc, receiver: receiverProc },
       accepted: [],
       refused: {},
       paths: await createEndpoints({ api, receiver, runId }),

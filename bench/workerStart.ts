@@ -8,9 +8,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { processEnvironment } from '../src/config';
 import { findTemporalCli } from '../src/temporal/cli';
 import { writeWorkflowBundle } from '../src/temporal/workflowBundle';
-import { startDevServer, startRole, stopAll, stopStackOnExit } from './stack';
+import { startDevServerProcess, startRole, stopAll, stopStackOnExit } from '../test/helpers/processes';
+import { loadToolSettings } from '../test/helpers/settings';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
@@ -18,11 +20,12 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const runs = Number(args[args.indexOf('--runs') + 1] || 5) || 5;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-worker-start-'));
-  const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir() };
-  const cliPath = findTemporalCli(process.env.TEMPORAL_CLI_PATH || undefined, baseEnv.PATH);
+  const settings = loadToolSettings(processEnvironment());
+  const { baseEnv } = settings;
+  const cliPath = findTemporalCli(settings.temporalCliPath, settings.path);
   const bundlePath = path.join(dataDir, 'workflow-bundle.js');
   await writeWorkflowBundle(bundlePath);
-  const server = await startDevServer(cliPath, dataDir, baseEnv);
+  const server = await startDevServerProcess(cliPath, dataDir, baseEnv);
   const env = { ...baseEnv, DATA_DIR: dataDir, TEMPORAL_ADDRESS: server.address };
   const kinds = { 'bundled at start': path.join(dataDir, 'none.js'), prebuilt: bundlePath } as const;
   const results: Record<keyof typeof kinds, { wallS: number[]; cpuS: number[] }> = {

@@ -3,11 +3,11 @@
  * (or CALLBACKS_WORKFLOW_BUNDLE), so workers start without bundling. A worker uses the bundle only
  * while it matches the workflow code on disk (src/temporal/workflowBundle.ts).
  */
-import { loadConfig } from '../src/config';
+import { loadConfig, processEnvironment } from '../src/config';
 import { writeWorkflowBundle } from '../src/temporal/workflowBundle';
 
 async function main(): Promise<void> {
-  const { workflowBundlePath } = loadConfig(process.env).temporal;
+  const { workflowBundlePath } = loadConfig(processEnvironment()).temporal;
   const t0 = Date.now();
   const { bytes, sourceHash } = await writeWorkflowBundle(workflowBundlePath);
   console.log(

@@ -1,38 +1,32 @@
 /**
  * A tiny webhook receiver for trying the service locally: prints each request and, given
  * the endpoint's secret (hmac-sha256) or public key (ed25519), checks its Standard Webhooks signature.
+ * The tests' own receiver (test/helpers/receiver.ts), on a fixed port, answering 204.
  *
  *   npm run receiver -- 4000 whsec_...
  *   npm run receiver -- 4000 whpk_...
  */
-import http from 'node:http';
-import { verifyWebhook } from '../src/domain/verify';
+import { startReceiver } from '../test/helpers/receiver';
+import { signatureError } from '../test/helpers/signatureCheck';
 
-const port = Number(process.argv[2] ?? 4000);
-const key = process.argv[3];
-const verifier = key
-  ? (body: string, headers: http.IncomingHttpHeaders) =>
-      verifyWebhook({ payload: body, headers, ...(key.startsWith('whpk_') ? { publicKey: key } : { secret: key }) })
-  : undefined;
-
-http
-  .createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+async function main(): Promise<void> {
+  const port = Number(process.argv[2] ?? 4000);
+  const key = process.argv[3];
+  const receiver = await startReceiver({
+    port,
+    keep: 'counts',
+    script: () => 204,
+    onRequest(request, raw, req) {
       let verdict = 'signature not checked (pass the secret or public key as the second argument)';
-      if (verifier) {
-        try {
-          verifier(body, req.headers);
-          verdict = 'signature valid';
-        } catch (err) {
-          verdict = `signature INVALID: ${(err as Error).message}`;
-        }
+      if (key) {
+        const error = signatureError([key], raw, req.headers);
+        verdict = error === undefined ? 'signature valid' : `signature INVALID: ${error}`;
       }
-      console.log(`${new Date().toISOString()} ${req.method} ${req.url} webhook-id=${req.headers['webhook-id']} ${verdict}`);
-      console.log(body);
-      res.writeHead(204).end();
-    });
-  })
-  .listen(port, '127.0.0.1', () => console.log(`receiver listening on http://127.0.0.1:${port}/`));
+      console.log(`${new Date(request.at).toISOString()} ${req.method} ${req.url} webhook-id=${req.headers['webhook-id']} ${verdict}`);
+      console.log(raw.toString('utf8'));
+    },
+  });
+  console.log(`receiver listening on ${receiver.base}/`);
+}
+
+void main();

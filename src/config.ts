@@ -5,8 +5,17 @@ import { CallbackEventsError } from './errors';
 
 /**
  * The service's whole configuration, read from the environment once at start.
- * Nothing else in the code base reads process.env: pass the parsed config down.
+ * Nothing else in the code base reads process.env: entry points take the environment from
+ * processEnvironment() once and pass the parsed config down (test/unit/configReadOnce.test.ts).
  */
+
+/**
+ * The process environment, for an entry point to parse once (loadConfig, the tooling's settings)
+ * or for a child process to inherit. A copy: later changes to it are not seen, as a config read once.
+ */
+export function processEnvironment(): Record<string, string | undefined> {
+  return { ...process.env };
+}
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
@@ -112,7 +121,7 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined>): Config {
   // An empty variable means "not set", as shells and compose files write it.
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = envSchema.safeParse(given);

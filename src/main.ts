@@ -1,4 +1,4 @@
-import { loadConfig } from './config';
+import { loadConfig, processEnvironment } from './config';
 import { createLogger } from './log';
 import { run, stopOnSignals, type Role } from './runtime';
 
@@ -10,9 +10,10 @@ async function main(): Promise<void> {
   const arg = process.argv[2];
   const roles: Role[] = arg === 'api' || arg === 'worker' ? [arg] : ['api', 'worker'];
   let log = createLogger('info', 'callback-events');
+  const env = processEnvironment();
   let config;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(env);
     log = createLogger(config.logLevel, 'callback-events');
   } catch (err) {
     log.error((err as Error).message);
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   try {
-    const running = await run(config, roles, { path: process.env.PATH ?? '' });
+    const running = await run(config, roles, { path: env.PATH ?? '' });
     stopOnSignals(running, log);
     const where = [running.apiUrl && `API ${running.apiUrl}`, running.uiUrl && `Temporal UI ${running.uiUrl}`].filter(Boolean);
     log.info(`callback-events is running${where.length ? `: ${where.join(', ')}` : ''}`, {

@@ -40,7 +40,7 @@ export const REVIEW_WINDOW_MS_DEFAULT = 7 * 86_400_000;
 /** Ordering per call: how long the first event of a burst waits for earlier events of its call. */
 export const ORDERING_WINDOW_MS_DEFAULT = 1_000;
 
-/** Flow control (see README, *Flow control*): a token bucket shared by every worker. */
+/** Flow control (docs/flow-control.md): a token bucket shared by every worker. */
 export const rateLimitSchema = z.strictObject({
   // A floor keeps the wait for a token a finite, timer-sized number (5e-324 a second once made
   // a wait of Infinity, which reached the workflow as null and failed its task over and over).

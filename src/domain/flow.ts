@@ -3,7 +3,7 @@ import type { PostOutcome } from '../http/webhookClient';
 import type { FlowLimits, FlowSignal } from '../store/store';
 
 /**
- * Flow control of an endpoint (see README, *Flow control*): what its settings ask of the store,
+ * Flow control of an endpoint (docs/flow-control.md): what its settings ask of the store,
  * and what an attempt's outcome says about the receiver. Pure, so the rules are unit-tested.
  */
 

@@ -31,12 +31,12 @@ export function endpointScenario(o: { name: string; events: number; concurrency:
       const accepted = producer.production.accepted;
       const faults: string[] = [];
 
-      await until(() => accepted.size >= o.events / 3 && ctx.receiver.successesUnder(`/chaos/${tag}/`) > 0, 180_000, 'a third of the burst');
+      await until(() => accepted.size >= o.events / 3 && ctx.receiver.ledger.count(`/chaos/${tag}/`).distinct > 0, 180_000, 'a third of the burst');
       const newPath = `/chaos/${tag}/moved-elsewhere`;
       // Trusted first: the first request to the new url may come before the PATCH answers.
       ctx.receiver.trust(newPath, moved.secret);
       moved.paths.push(newPath);
-      await ctx.admin.patchEndpoint(moved.id, { url: ctx.receiver.url(newPath) });
+      await ctx.admin.patchEndpoint(moved.id, { url: ctx.receiver.urlFor(newPath) });
       await ctx.admin.patchEndpoint(paused.id, { disabled: true });
       const rotation = await ctx.admin.rotateSecret(rotated.id, 0);
       ctx.receiver.trust(rotated.paths[0], rotation.secret);

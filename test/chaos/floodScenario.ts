@@ -39,7 +39,7 @@ export function floodScenario(o: { name: string; events: number }): Scenario {
       const memory = sampleMemory(() => ({ api: ctx.stack.api.pid, worker: ctx.stack.worker.pid }));
       let backlogPeak = 0;
       const backlogTimer = setInterval(() => {
-        backlogPeak = Math.max(backlogPeak, producer.production.accepted.size - ctx.receiver.successesUnder(`/chaos/${tag}/`));
+        backlogPeak = Math.max(backlogPeak, producer.production.accepted.size - ctx.receiver.ledger.count(`/chaos/${tag}/`).distinct);
       }, 500);
       let production;
       let ledger;

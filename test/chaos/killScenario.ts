@@ -3,7 +3,7 @@ import {
   chaosEndpoint, chaosProducer, formatCounts, judgeAnswers, peakRate, receiverFaults, sleep, until,
   type ChaosContext, type Scenario, type ScenarioResult,
 } from './scenario';
-import type { Role } from './stack';
+import type { Role } from '../helpers/processStack';
 
 /**
  * A burst of events to one failing receiver, and one process of the stack SIGKILLed in the middle
@@ -37,12 +37,12 @@ export function killScenario(o: KillScenarioOptions): Scenario {
       const producing = producer.run();
       const accepted = producer.production.accepted;
       await until(
-        () => accepted.size >= o.events * o.killAtFraction && ctx.receiver.successesUnder(`/chaos/${tag}/`) > 0,
+        () => accepted.size >= o.events * o.killAtFraction && ctx.receiver.ledger.count(`/chaos/${tag}/`).distinct > 0,
         180_000,
         `${o.killAtFraction * 100} % of the burst to be acknowledged`,
       );
       const acceptedBeforeKill = accepted.size;
-      const deliveredBeforeKill = ctx.receiver.successesUnder(`/chaos/${tag}/`);
+      const deliveredBeforeKill = ctx.receiver.ledger.count(`/chaos/${tag}/`).distinct;
       const killedAt = Date.now();
       await ctx.stack.kill(o.role);
       ctx.log(`    SIGKILL ${o.role} at ${acceptedBeforeKill}/${o.events} acknowledged, ${deliveredBeforeKill} delivered`);

@@ -1,5 +1,5 @@
 import type { Admin, DeliveryView } from './admin';
-import type { ChaosReceiver } from './receiver';
+import type { Receiver } from '../helpers/receiver';
 
 /**
  * The account a scenario ends with. Every event the API acknowledged (2xx) owes one delivery to
@@ -53,7 +53,7 @@ function judge(endpoint: LedgerEndpoint, view: DeliveryView | undefined): Settle
 export async function settleLedger(o: {
   accepted: Iterable<string>;
   endpoints: LedgerEndpoint[];
-  receiver: ChaosReceiver;
+  receiver: Receiver;
   admin: Admin;
   drainTimeoutMs: number;
   log: (msg: string) => void;
@@ -70,7 +70,7 @@ export async function settleLedger(o: {
     const out: Array<{ eventId: string; endpoint: LedgerEndpoint }> = [];
     for (const eventId of ids) {
       for (const endpoint of o.endpoints) {
-        if (o.receiver.delivered(eventId, endpoint.paths)) continue;
+        if (o.receiver.ledger.delivered(eventId, endpoint.paths)) continue;
         const s = settled.get(key(eventId, endpoint.id));
         if (s && s.kind !== 'open') continue;
         out.push({ eventId, endpoint });
@@ -103,7 +103,7 @@ export async function settleLedger(o: {
   let lastCount = Infinity;
   let stalledSince = Date.now();
   for (;;) {
-    o.receiver.reverify();
+    o.receiver.ledger.reverify();
     let left = outstanding();
     if (left.length < lastCount) {
       lastCount = left.length;
@@ -126,7 +126,7 @@ export async function settleLedger(o: {
   }
 
   // The final account; anything still open is asked about once more, for the report.
-  o.receiver.reverify();
+  o.receiver.ledger.reverify();
   const left = outstanding();
   if (left.length > 0) await askService(left.slice(0, 200));
   let delivered = 0;
@@ -136,7 +136,7 @@ export async function settleLedger(o: {
   const lostSamples: string[] = [];
   for (const eventId of ids) {
     for (const endpoint of o.endpoints) {
-      if (o.receiver.delivered(eventId, endpoint.paths)) {
+      if (o.receiver.ledger.delivered(eventId, endpoint.paths)) {
         delivered++;
         continue;
       }
@@ -159,7 +159,7 @@ export async function settleLedger(o: {
     if (!ownPaths.has(r.path)) continue;
     requests++;
     if (!r.signatureValid) invalidSignatures++;
-    if (r.answer === 200) {
+    if (r.status === 200) {
       const k = `${endpointOfPath.get(r.path)}~${r.webhookId}`;
       successes.set(k, (successes.get(k) ?? 0) + 1);
     }

@@ -1,8 +1,8 @@
-import { treeMemoryMb } from '../../bench/procstat';
+import { treeMemoryMb } from '../helpers/procstat';
 
 /**
  * Resident memory of a process now (VmRSS, the largest process in its tree), sampled through a
- * fault to show it stays bounded. bench/procstat.ts reads the peak (VmHWM) instead, which only
+ * fault to show it stays bounded. test/helpers/procstat.ts reads the peak (VmHWM) instead, which only
  * says the worst since start.
  */
 

@@ -1,17 +1,23 @@
 /**
  * `npm run test:chaos [-- --only worker-kill,flood] [--keep]`: the fault-tolerance suite. Starts the
- * stack as separate processes (test/chaos/stack.ts) and a failing receiver, runs each scenario in
+ * stack as separate processes (test/helpers/processStack.ts) and a failing receiver, runs each scenario in
  * turn against it, and prints one summary line per scenario. Exits 1 when any acknowledged event
  * was lost, a signature did not verify, the API answered what it must not, or a scenario could not
  * run. The data directory (with every process's log) is kept on failure, or with --keep.
  */
 import { randomBytes } from 'node:crypto';
-import { stopAll, stopStackOnExit } from '../../bench/stack';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { processEnvironment } from '../../src/config';
+import { faultyScript } from '../helpers/faults';
+import { stopAll, stopStackOnExit } from '../helpers/processes';
+import { ProcessStack } from '../helpers/processStack';
+import { startReceiver, type Receiver } from '../helpers/receiver';
+import { loadToolSettings } from '../helpers/settings';
 import { Admin } from './admin';
-import { ChaosReceiver } from './receiver';
 import type { ChaosContext, Scenario, ScenarioResult } from './scenario';
 import { scenarios } from './scenarios';
-import { ChaosStack } from './stack';
 
 function summaryLine(r: ScenarioResult): string {
   const l = r.ledger;
@@ -37,13 +43,19 @@ async function main(): Promise<number> {
   }
   const t0 = Date.now();
   const log = (msg: string) => process.stderr.write(`[chaos +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
-  const receiver = new ChaosReceiver({ failRate: 0.3, hangRate: 0.03, hangMs: 2_500, seed: 20261129 });
-  const stack = new ChaosStack({ ingestRps: 500 });
+  const settings = loadToolSettings(processEnvironment());
+  const stack = new ProcessStack({ settings, ingestRps: 500, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-chaos-')) });
+  let receiver: Receiver | undefined;
   const results: ScenarioResult[] = [];
   let failed = false;
   let passed = 0;
   try {
-    await receiver.start();
+    receiver = await startReceiver({
+      script: faultyScript({ failRate: 0.3, hangRate: 0.03, hangMs: 2_500, seed: 20261129 }),
+      // The ledger and the scenarios read each request's summary, not its body.
+      keep: 'summaries',
+      keepAliveMs: 60_000,
+    });
     log(`starting the stack in ${stack.dataDir}`);
     await stack.start();
     log(`stack up: API ${stack.apiUrl}, Temporal ${stack.temporalAddress}`);
@@ -81,7 +93,7 @@ async function main(): Promise<number> {
     log(`failed: ${(err as Error).stack ?? String(err)}`);
   } finally {
     await stopAll();
-    await receiver.close();
+    await receiver?.close();
   }
   process.stdout.write(`chaos: ${results.length}/${chosen.length} scenario(s) ran in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${failed ? 'FAILED' : 'ok'}\n`);
   // The plain closing line test tooling reads (each scenario is one test): the last line printed.

@@ -2,14 +2,15 @@ import { callCompletedEvent } from '../../bench/ingest';
 import type { Admin } from './admin';
 import type { Ledger, LedgerEndpoint } from './ledger';
 import { Producer, type Answer, type ProduceOptions, type Production } from './producer';
-import type { ChaosReceiver } from './receiver';
-import type { ChaosStack } from './stack';
+import { isHang } from '../helpers/faults';
+import type { ProcessStack } from '../helpers/processStack';
+import type { Receiver } from '../helpers/receiver';
 
 /** What every scenario is given, and what it gives back. */
 
 export interface ChaosContext {
-  stack: ChaosStack;
-  receiver: ChaosReceiver;
+  stack: ProcessStack;
+  receiver: Receiver;
   admin: Admin;
   runId: string;
   log: (msg: string) => void;
@@ -57,7 +58,7 @@ export async function chaosEndpoint(ctx: ChaosContext, tag: string, name: string
   const id = `${tag}-${name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const created = await ctx.admin.createEndpoint({
     id,
-    url: ctx.receiver.url(path),
+    url: ctx.receiver.urlFor(path),
     eventTypes: ['call_completed'],
     filter: { 'data.metadata.chaos': tag },
     retry: CHAOS_RETRY,
@@ -124,8 +125,8 @@ export function formatCounts(counts: Record<string, number>): string {
 }
 
 /** The most 200s a second the receiver gave under `prefix` over any `windowMs` window. */
-export function peakRate(receiver: ChaosReceiver, prefix: string, windowMs = 10_000): number {
-  const times = receiver.requests.filter((r) => r.answer === 200 && r.path.startsWith(prefix)).map((r) => r.at);
+export function peakRate(receiver: Receiver, prefix: string, windowMs = 10_000): number {
+  const times = receiver.requests.filter((r) => r.status === 200 && r.path.startsWith(prefix)).map((r) => r.at);
   let best = 0;
   let from = 0;
   for (let to = 0; to < times.length; to++) {
@@ -136,13 +137,13 @@ export function peakRate(receiver: ChaosReceiver, prefix: string, windowMs = 10_
 }
 
 /** The receivers' own faults on the scenario's paths: 500s and hangs. */
-export function receiverFaults(receiver: ChaosReceiver, prefix: string): { failed: number; hung: number } {
+export function receiverFaults(receiver: Receiver, prefix: string): { failed: number; hung: number } {
   let failed = 0;
   let hung = 0;
   for (const r of receiver.requests) {
     if (!r.path.startsWith(prefix)) continue;
-    if (r.answer === 500) failed++;
-    else if (r.answer === 'hang') hung++;
+    if (isHang(r)) hung++;
+    else if (r.status === 500) failed++;
   }
   return { failed, hung };
 }

@@ -5,29 +5,28 @@
  * Temporal connection. Prints `ready` once polling; on SIGTERM shuts down and prints
  * `{"delivered": n}`, the attempts it made that the receiver accepted.
  *
- * Environment: TEMPORAL_ADDRESS, TASK_QUEUE, DATA_DIR, MASTER_KEY and PAYLOAD_KEY (base64), and
- * WORKFLOW_BUNDLE: the path of the stack's prebuilt workflow bundle (bundling again takes seconds).
+ * Configured as the service is (src/config.ts): TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, DATA_DIR,
+ * CALLBACKS_MASTER_KEY, CALLBACKS_PAYLOAD_KEY, and CALLBACKS_WORKFLOW_BUNDLE: the stack's prebuilt
+ * workflow bundle (bundling again takes seconds).
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { loadConfig, processEnvironment } from '../../src/config';
 import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { createPayloadCodec, payloadDataConverter } from '../../src/temporal/payloadCodec';
 
 async function main(): Promise<void> {
-  const env = (name: string) => {
-    const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set`);
-    return value;
-  };
+  const config = loadConfig(processEnvironment());
+  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is not set');
   Runtime.install({ logger: new DefaultLogger('WARN', ({ message }) => process.stderr.write(`second worker: ${message}\n`)) });
-  const address = env('TEMPORAL_ADDRESS');
-  const taskQueue = env('TASK_QUEUE');
-  const store = openSqliteStore(env('DATA_DIR'), { masterKeys: [Buffer.from(env('MASTER_KEY'), 'base64')] });
+  const address = config.temporal.address;
+  const { taskQueue } = config.temporal;
+  const store = openSqliteStore(config.dataDir, { masterKeys: config.masterKeys });
   const http = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
-  const dataConverter = payloadDataConverter(createPayloadCodec([Buffer.from(env('PAYLOAD_KEY'), 'base64')]));
+  const dataConverter = payloadDataConverter(createPayloadCodec(config.payloadKeys));
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default', dataConverter });
   const activities = createActivities({ store, http, ...createTemporalServices(client, { taskQueue, namespace: 'default' }) });
@@ -44,7 +43,7 @@ async function main(): Promise<void> {
     namespace: 'default',
     taskQueue,
     activities: { ...activities, deliver },
-    workflowBundle: { codePath: env('WORKFLOW_BUNDLE') },
+    workflowBundle: { codePath: config.temporal.workflowBundlePath },
     dataConverter,
   });
   process.once('SIGTERM', () => worker.shutdown());

@@ -3,21 +3,21 @@ import { createApiServer } from '../../src/api/limits';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
-import { loadConfig } from '../../src/config';
 import type { EventGateway } from '../../src/temporal/eventGateway';
 import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
-import { createWebhookClient } from '../../src/http/webhookClient';
 import { createLogger } from '../../src/log';
-import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { startDevServer, type DevServer } from '../../src/temporal/devServer';
 import { createPayloadCodec, payloadDataConverter, type EncryptionCodec } from '../../src/temporal/payloadCodec';
-import { createWorker, installWorkerRuntime } from '../../src/temporal/worker';
-import { bundleWorkflows } from '../../src/temporal/workflowBundle';
 import { freePort } from './ports';
+import { installWorkerRuntime } from '../../src/temporal/worker';
+import { toolSettings } from './settings';
+import { startWorkerSide, TEST_PAYLOAD_KEY, workflowBundle } from './workerSide';
+
+export { TEST_MASTER_KEY, TEST_PAYLOAD_KEY, workflowBundle } from './workerSide';
 
 /**
  * The real parts, once per test run: a Temporal dev server on free ports, the store in a
@@ -39,25 +39,13 @@ export interface Stack {
   codec: EncryptionCodec;
 }
 
-/** A fixed payload key for tests, as CALLBACKS_PAYLOAD_KEY would give it. */
-export const TEST_PAYLOAD_KEY = Buffer.alloc(32, 7);
-
-/** A fixed master key for tests (endpoint secrets at rest), as CALLBACKS_MASTER_KEY would give it. */
-export const TEST_MASTER_KEY = Buffer.alloc(32, 9);
-
 const TASK_QUEUE = 'callback-events-test';
 let stackPromise: Promise<Stack> | undefined;
 const cleanups: Array<() => Promise<void>> = [];
 
 export function temporalCliPath(): string {
-  const config = loadConfig(process.env);
-  return findTemporalCli(config.temporal.cliPath, process.env.PATH ?? '');
-}
-
-let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundlePromise ??= bundleWorkflows();
-  return bundlePromise;
+  const settings = toolSettings();
+  return findTemporalCli(settings.temporalCliPath, settings.path);
 }
 
 async function start(): Promise<Stack> {
@@ -72,37 +60,27 @@ async function start(): Promise<Stack> {
     headless: true,
   });
   cleanups.push(() => devServer.stop());
-  const store = openSqliteStore(dataDir, { masterKeys: [TEST_MASTER_KEY] });
-  cleanups.push(() => store.close());
-  // Receivers in tests are plain http on loopback.
-  const httpClient = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
-  cleanups.push(() => httpClient.close());
-
   const connection = await Connection.connect({ address: devServer.address });
   cleanups.push(() => connection.close());
   const codec = createPayloadCodec([TEST_PAYLOAD_KEY]);
   const dataConverter = payloadDataConverter(codec);
   const client = new Client({ connection, namespace: 'default', dataConverter });
-  const services = createTemporalServices(client, { taskQueue: TASK_QUEUE, namespace: 'default' });
-  const { events } = services;
   installWorkerRuntime(createLogger('error', 'test-worker'));
-  const bundle = await workflowBundle();
-  const { worker, connection: workerConnection } = await createWorker({
+  const workerConnection = await NativeConnection.connect({ address: devServer.address });
+  cleanups.push(() => workerConnection.close());
+  const side = await startWorkerSide({
+    dataDir,
+    client,
+    connection: workerConnection,
     address: devServer.address,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
-    store,
-    http: httpClient,
-    ...services,
-    workflowBundle: bundle,
     dataConverter,
   });
-  const running = worker.run();
-  cleanups.push(async () => {
-    worker.shutdown();
-    await running;
-    await workerConnection.close();
-  });
+  cleanups.push(() => side.stop());
+  const { store, services } = side;
+  const { events } = services;
+  const bundle = await workflowBundle();
 
   const app = createApp({
     store,

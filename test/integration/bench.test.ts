@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { processEnvironment } from '../../src/config';
 
 /**
  * The benchmark end to end at a tiny load: it starts the real stack (dev server, worker, API,
@@ -16,7 +17,7 @@ function runBench(args: string[], timeoutMs: number): Promise<{ code: number | n
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env },
+      env: processEnvironment(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -12,6 +12,7 @@ import { ENCRYPTED_ENCODING, METADATA_KEY_ID } from '../../src/temporal/payloadC
 import { unique, useKit } from '../helpers/kit';
 import { call, eventually, TEST_PAYLOAD_KEY } from '../helpers/stack';
 import { listen } from '../helpers/listen';
+import { toolSettings } from '../helpers/settings';
 import { readOutsideProcess } from '../helpers/readOutside';
 
 /**
@@ -81,7 +82,7 @@ describe('data protection', function () {
   /** The real CLI, as an operator would run it: no codec, no key. */
   const cli = async (...args: string[]) => {
     const { stdout } = await run(kit.stack.cliPath, [...args, '--address', kit.stack.temporalAddress, '--namespace', 'default'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      env: toolSettings().baseEnv,
       maxBuffer: 64 * 1024 * 1024,
     });
     return stdout;

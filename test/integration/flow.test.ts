@@ -4,10 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { processEnvironment } from '../../src/config';
 import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { fastRetry, unique, useKit } from '../helpers/kit';
+import { toolSettings } from '../helpers/settings';
 import { call, eventually, TEST_MASTER_KEY, TEST_PAYLOAD_KEY, type Stack } from '../helpers/stack';
 
 /**
@@ -20,16 +22,16 @@ async function startSecondWorker(stack: Stack): Promise<{ child: ChildProcess; s
   const bundlePath = path.join(stack.dataDir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, stack.workflowBundle.code);
   const env = {
-    WORKFLOW_BUNDLE: bundlePath,
+    CALLBACKS_WORKFLOW_BUNDLE: bundlePath,
     TEMPORAL_ADDRESS: stack.temporalAddress,
-    TASK_QUEUE: stack.taskQueue,
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
     DATA_DIR: stack.dataDir,
-    MASTER_KEY: TEST_MASTER_KEY.toString('base64'),
-    PAYLOAD_KEY: TEST_PAYLOAD_KEY.toString('base64'),
+    CALLBACKS_MASTER_KEY: TEST_MASTER_KEY.toString('base64'),
+    CALLBACKS_PAYLOAD_KEY: TEST_PAYLOAD_KEY.toString('base64'),
   };
   const script = path.join(__dirname, '../helpers/activityWorkerProcess.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, ...env },
+    env: { ...processEnvironment(), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -235,10 +237,10 @@ describe('flow control', function () {
 
   it('delivers an urgent escalation ahead of a backlog of routine events (the priority lane)', async function () {
     // 300 in `npm test`; `npm run test:priority` runs it with 2,000 (about 2 minutes here).
-    const backlog = Number(process.env.PRIORITY_BACKLOG ?? 300);
+    const backlog = toolSettings().priorityBacklog;
     this.timeout(Math.max(180_000, backlog * 600));
     // PRIORITY_BASELINE=1 sends the escalation as `normal` (no lane), to measure what the lane saves.
-    const baseline = process.env.PRIORITY_BASELINE === '1';
+    const baseline = toolSettings().priorityBaseline;
     const { stack } = kit;
     // A task queue and a deliberately small worker of its own, so a backlog builds quickly.
     const taskQueue = unique('priority');
@@ -296,7 +298,7 @@ describe('flow control', function () {
           `after ${routineBefore} of ${backlog} routine deliveries`,
       );
       if (!baseline) {
-        // Generous bounds that a place at the back of the queue misses by far: see README, *Flow control*.
+        // Generous bounds that a place at the back of the queue misses by far: see docs/flow-control.md, "The priority lane".
         assert.ok(tookMs < 10_000, `the urgent escalation took ${tookMs} ms`);
         assert.ok(routineBefore < deliveredBefore + backlog / 2, `${routineBefore} routine deliveries went first`);
       }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { processEnvironment } from '../../src/config';
 
 /**
  * scripts/fuzz-api.sh (npm run test:fuzz, a CI step): schemathesis's console ends with pytest-style
@@ -13,7 +14,7 @@ function runWrapper(args: string[]): Promise<{ code: number | null; output: stri
   const root = path.resolve(__dirname, '../..');
   return new Promise((resolve) => {
     // FUZZ_MAX_EXAMPLES: a few cases of one small operation, enough for schemathesis to print its summary.
-    const child = spawn('bash', ['scripts/fuzz-api.sh', ...args], { cwd: root, env: { ...process.env, FUZZ_MAX_EXAMPLES: '3' } });
+    const child = spawn('bash', ['scripts/fuzz-api.sh', ...args], { cwd: root, env: { ...processEnvironment(), FUZZ_MAX_EXAMPLES: '3' } });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));

@@ -1,18 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { devServerArgs, waitUntilServing } from '../src/temporal/devServer';
+import { devServerArgs, waitUntilServing } from '../../src/temporal/devServer';
+import { freePort } from './ports';
 import { peakRssMb, treeCpuSeconds } from './procstat';
 
 /**
- * The processes under test, each its own OS process so its CPU can be read from /proc:
- * the Temporal dev server (the exact flags `npm start` uses), the service's worker and API
- * (`node --import tsx src/main.ts <role>`, so the pid we hold is the node process doing the work,
- * not a tsx launcher), the receiver and the ceiling worker.
+ * Parts of the stack as their own OS processes, for the bench (CPU read per process from /proc),
+ * the chaos suite (each killed on its own) and tests of `npm start`: the Temporal dev server with
+ * the exact flags `npm start` uses, and the service's roles (`src/main.ts worker|api`).
  */
 
-export const ROOT = path.resolve(__dirname, '..');
+export const ROOT = path.resolve(__dirname, '../..');
 
 export interface Proc {
   name: string;
@@ -21,9 +20,12 @@ export interface Proc {
   /** The last 256 KiB of stdout and stderr, for error messages. */
   output(): string;
   waitFor(pattern: RegExp, timeoutMs: number): Promise<string>;
+  /** The exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
   cpuSeconds(): number;
   peakRssMb(): number;
-  stop(): Promise<void>;
+  /** `signal` (SIGTERM by default), SIGKILL after 15 s; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 const KEEP_OUTPUT = 256 * 1024;
@@ -35,7 +37,7 @@ export function spawnProc(
   name: string,
   command: string,
   args: string[],
-  options: { env: Record<string, string>; logFile: string; stdinPipe?: boolean },
+  options: { env: Record<string, string>; logFile?: string; stdinPipe?: boolean },
 ): Proc {
   const child = spawn(command, args, {
     cwd: ROOT,
@@ -43,19 +45,19 @@ export function spawnProc(
     stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
-  const log = fs.createWriteStream(options.logFile, { flags: 'a' });
+  const log = options.logFile ? fs.createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
-    log.write(chunk);
+    log?.write(chunk);
     out = (out + chunk.toString('utf8')).slice(-KEEP_OUTPUT);
     for (const l of listeners) l();
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   void exited.then(() => {
-    log.end();
+    log?.end();
     for (const l of listeners) l();
   });
   const pid = child.pid;
@@ -63,6 +65,7 @@ export function spawnProc(
     name,
     pid,
     child,
+    exited,
     output: () => out,
     waitFor(pattern, timeoutMs) {
       return new Promise((resolve, reject) => {
@@ -90,13 +93,14 @@ export function spawnProc(
     },
     cpuSeconds: () => treeCpuSeconds(pid),
     peakRssMb: () => peakRssMb(pid),
-    async stop() {
+    async stop(signal = 'SIGTERM') {
       started.delete(proc);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
+      const code = await exited;
       clearTimeout(timer);
+      return code;
     },
   };
   started.add(proc);
@@ -126,23 +130,11 @@ export function stopStackOnExit(label: string): void {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-
 /**
  * The dev server exactly as `npm start` runs it (devServerArgs), headless, on a free port, or on
  * `port` (a restart on the same database and address: the chaos suite).
  */
-export async function startDevServer(
+export async function startDevServerProcess(
   cliPath: string,
   dataDir: string,
   env: Record<string, string>,
@@ -169,23 +161,26 @@ export function spawnTs(name: string, script: string, args: string[], env: Recor
   });
 }
 
-/** One role of the service (`src/main.ts worker|api`, or both: `all`), waited on until it logs that it runs. */
-export async function startRole(role: 'worker' | 'api' | 'all', env: Record<string, string>, logDir: string): Promise<Proc> {
-  const proc = spawnTs(role, 'src/main.ts', role === 'all' ? [] : [role], env, logDir);
+export type ServiceRole = 'worker' | 'api' | 'all';
+
+/**
+ * One role of the service (`src/main.ts worker|api`, or both: `all`), as a process. `tsx-cli`
+ * starts it as `npm start` does, through tsx's launcher (a process tree that must pass signals on);
+ * `node` (the default) runs it in the node process we hold, whose CPU is then the service's own.
+ */
+export function spawnRole(role: ServiceRole, env: Record<string, string>, o: { logDir?: string; launcher?: 'node' | 'tsx-cli' } = {}): Proc {
+  const args = role === 'all' ? [] : [role];
+  const logFile = o.logDir ? path.join(o.logDir, `bench-${role}.log`) : undefined;
+  if (o.launcher === 'tsx-cli') {
+    return spawnProc(role, process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts', ...args], { env, logFile });
+  }
+  return spawnProc(role, process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env, logFile });
+}
+
+/** spawnRole, waited on until it logs that it runs. */
+export async function startRole(role: ServiceRole, env: Record<string, string>, logDir: string): Promise<Proc> {
+  const proc = spawnRole(role, env, { logDir });
   // The worker bundles the workflows (webpack) before it logs this: allow for a slow machine.
   await proc.waitFor(/callback-events is running/, 180_000);
-  return proc;
-}
-
-export async function startReceiver(env: Record<string, string>, logDir: string): Promise<{ proc: Proc; url: string }> {
-  const proc = spawnTs('receiver', 'bench/receiver.ts', [], env, logDir, true);
-  const line = await proc.waitFor(/^\{"port":\d+\}/, 60_000);
-  const { port } = JSON.parse(line) as { port: number };
-  return { proc, url: `http://127.0.0.1:${port}` };
-}
-
-export async function startCeilingWorker(env: Record<string, string>, logDir: string): Promise<Proc> {
-  const proc = spawnTs('ceiling-worker', 'bench/ceilingWorker.ts', [], env, logDir, true);
-  await proc.waitFor(/ceiling worker running/, 180_000);
   return proc;
 }

@@ -1,15 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startDevServer, startRole, type Proc } from '../../bench/stack';
-import { processTree } from '../../bench/procstat';
 import { findTemporalCli } from '../../src/temporal/cli';
+import { freePort } from './ports';
+import { processTree } from './procstat';
+import { startDevServerProcess, startRole, type Proc } from './processes';
+import type { ToolSettings } from './settings';
 
 /**
- * The service as it is deployed when scaled out, each part its own OS process so each can be
- * killed on its own: the Temporal dev server (npm start's flags, a file database), `src/main.ts
- * worker` and `src/main.ts api` (what `npm run worker` / `npm run api` run). Processes are started
- * through bench/stack.ts, which also stops every one of them should the suite die.
+ * The service as it is deployed when scaled out, each part its own OS process (the bench reads
+ * each one's CPU; the chaos suite kills each on its own): the Temporal dev server (npm start's
+ * flags, a file database), `src/main.ts worker` and `src/main.ts api`, or both roles in one
+ * process as `npm start` runs them. The in-process stack for tests is stack.ts.
  *
  * A restart reuses the same database, the same DATA_DIR and the same ports, as a supervisor
  * (systemd, Kubernetes) would: clients and the worker find the new process where the old one was.
@@ -17,23 +19,34 @@ import { findTemporalCli } from '../../src/temporal/cli';
 
 export type Role = 'server' | 'worker' | 'api';
 
-export interface ChaosStackOptions {
-  /** The API's CALLBACKS_INGEST_RPS; the flood restarts the API with a lower one. */
+export interface ProcessStackOptions {
+  settings: ToolSettings;
+  /** The API's CALLBACKS_INGEST_RPS. */
   ingestRps: number;
+  /** The API and the worker in one process (`npm start`'s topology); `api` is then the worker's process. */
+  singleProcess?: boolean;
+  /** A data directory made already (its logs included); else a fresh temporary one. */
+  dataDir?: string;
+  log?: (msg: string) => void;
 }
 
-export class ChaosStack {
-  readonly dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-chaos-'));
-  readonly cliPath = findTemporalCli(process.env.TEMPORAL_CLI_PATH || undefined, process.env.PATH ?? '');
-  private readonly baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir() };
+export class ProcessStack {
+  readonly dataDir: string;
+  readonly cliPath: string;
+  readonly baseEnv: Record<string, string>;
   private serverPort = 0;
   private apiPort = 0;
   private ingestRps: number;
+  /** The dev server's command-line arguments, for the record. */
+  serverArgs: string[] = [];
   server!: Proc;
   worker!: Proc;
   api!: Proc;
 
-  constructor(options: ChaosStackOptions) {
+  constructor(private readonly options: ProcessStackOptions) {
+    this.dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-stack-'));
+    this.cliPath = findTemporalCli(options.settings.temporalCliPath, options.settings.path);
+    this.baseEnv = options.settings.baseEnv;
     this.ingestRps = options.ingestRps;
   }
 
@@ -45,7 +58,8 @@ export class ChaosStack {
     return `127.0.0.1:${this.serverPort}`;
   }
 
-  private serviceEnv(): Record<string, string> {
+  /** What the service's processes are started with. */
+  serviceEnv(): Record<string, string> {
     return {
       ...this.baseEnv,
       DATA_DIR: this.dataDir,
@@ -62,16 +76,27 @@ export class ChaosStack {
   }
 
   async start(): Promise<void> {
+    const log = this.options.log ?? (() => undefined);
     await this.startServer();
+    log(`dev server on ${this.temporalAddress}`);
+    this.apiPort = await freePort();
+    if (this.options.singleProcess) {
+      this.worker = await startRole('all', this.serviceEnv(), this.dataDir);
+      this.api = this.worker;
+      log(`API and worker in one process, on ${this.apiUrl}`);
+      return;
+    }
     // The worker first: it may generate the keys under DATA_DIR/keys that the API then reads.
     await this.startWorker();
-    this.apiPort = await freePort();
+    log('worker running');
     await this.startApi();
+    log(`API on ${this.apiUrl}`);
   }
 
   async startServer(): Promise<void> {
-    const started = await startDevServer(this.cliPath, this.dataDir, this.baseEnv, this.serverPort || undefined);
+    const started = await startDevServerProcess(this.cliPath, this.dataDir, this.baseEnv, this.serverPort || undefined);
     this.serverPort = started.port;
+    this.serverArgs = started.args;
     this.server = started.proc;
   }
 
