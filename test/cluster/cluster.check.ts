@@ -28,6 +28,8 @@ describe('on a Temporal cluster (PostgreSQL persistence and visibility)', functi
 
   const settings = toolSettings();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-cluster-'));
+  // mkdtemp makes it private; PostgreSQL runs as its own user when we are root and must reach its folder.
+  fs.chmodSync(dir, 0o755);
   let cluster: Cluster;
   let receiver: Receiver;
   let api: Proc;
