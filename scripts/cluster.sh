@@ -16,8 +16,8 @@
 # DIR defaults to $DATA_DIR/cluster ($DATA_DIR: ./.data). The frontend's gRPC port is --port
 # (default 7233, what TEMPORAL_ADDRESS names); the server's internal ports are free ones.
 # The binaries are built once into $CLUSTER_CACHE_DIR (default ~/.cache/callback-events), one
-# folder per server version; the first build takes about 8 minutes on 2 cores (Go >= 1.26.10, fetched by the
-# go command as a toolchain when the installed one is older).
+# folder per server version; the first build takes about 8 minutes on 2 cores (Go >= 1.26.10,
+# fetched by the go command as a toolchain when the installed one is older).
 set -euo pipefail
 
 SERVER_VERSION="v1.32.2"
