@@ -25,6 +25,8 @@ const toolSchema = z.object({
   PRIORITY_BACKLOG: z.coerce.number().int().min(1).max(1_000_000).default(300),
   /** Sends the priority-lane test's escalation as `normal`, to measure what the lane saves. */
   PRIORITY_BASELINE: flag,
+  /** Where scripts/cluster.sh keeps the Temporal server it builds (`npm run test:cluster`). */
+  CLUSTER_CACHE_DIR: text,
 });
 
 export interface ToolSettings {
@@ -35,6 +37,7 @@ export interface ToolSettings {
   python: string;
   priorityBacklog: number;
   priorityBaseline: boolean;
+  clusterCacheDir?: string;
   /** What a child process needs of ours to run: PATH and HOME. */
   baseEnv: Record<string, string>;
 }
@@ -62,6 +65,7 @@ export function loadToolSettings(env: Record<string, string | undefined>): ToolS
     python: e.PYTHON,
     priorityBacklog: e.PRIORITY_BACKLOG,
     priorityBaseline: e.PRIORITY_BASELINE,
+    clusterCacheDir: e.CLUSTER_CACHE_DIR,
     baseEnv: { PATH: e.PATH, HOME: e.HOME },
   };
 }
