@@ -176,6 +176,18 @@ for (const kind of STORE_KINDS) {
         await s().createEndpoint({ id: 'ep_x', secret: SECRET, settings: { url: 'https://x2.example.com/' } });
         assert.equal((await s().getEndpoint('ep_x'))?.url, 'https://x2.example.com/');
       });
+
+      it('keeps the signing secret, the replaced one and the auth credential sealed at rest', async () => {
+        await s().createEndpoint({ id: 'ep_sealed', secret: SECRET, settings: fullSettings });
+        await s().rotateSecret('ep_sealed', { secret: 'whsec_' + 'C'.repeat(32), graceMs: 60_000 });
+        const raw = await place.rawEndpoint('ep_sealed');
+        assert.ok(raw?.secret.startsWith('v1.') && raw.previous_secret?.startsWith('v1.'), 'both secrets sealed');
+        const stored = JSON.stringify(raw);
+        for (const clear of [SECRET, 'C'.repeat(32), 'tok_123']) assert.ok(!stored.includes(clear), `${clear} is kept in the clear`);
+        const ep = await s().getEndpoint('ep_sealed');
+        assert.equal(ep?.previousSecret, SECRET);
+        assert.deepEqual(ep?.auth, fullSettings.auth);
+      });
     });
 
     describe('disableEndpoint', () => {
