@@ -83,6 +83,11 @@ const envSchema = z.object({
   CALLBACKS_ALLOW_HTTP: bool.default(false),
   CALLBACKS_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CALLBACKS_RECOVER_RPS: z.coerce.number().int().min(1).max(1000).default(20),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a PostgreSQL URL (postgres://user:password@host:5432/database)')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -101,6 +106,8 @@ export interface Config {
     /** The prebuilt workflow bundle (npm run build:workflows), used while it matches the code; else the worker bundles at start. */
     workflowBundlePath: string;
   };
+  /** Set: the PostgreSQL store (several processes and hosts); unset: the embedded SQLite store under dataDir. */
+  database?: { url: string; poolSize: number };
   /** Production mode refuses unsafe settings at start. */
   production: boolean;
   apiKeys: ApiKey[];
@@ -143,6 +150,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     if (problems.length > 0) throw new CallbackEventsError('invalid_config', `Invalid configuration: ${problems.join('; ')}`);
   }
+  if (e.DATABASE_URL && (e.CALLBACKS_MASTER_KEY.length === 0 || e.CALLBACKS_PAYLOAD_KEY.length === 0)) {
+    // Keys generated under DATA_DIR are one host's: another host could not open what this one sealed.
+    throw new CallbackEventsError(
+      'invalid_config',
+      'Invalid configuration: DATABASE_URL is set, so CALLBACKS_MASTER_KEY and CALLBACKS_PAYLOAD_KEY must both be set ' +
+        '(the same on every host; generated key files cannot be shared)',
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -158,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         ? path.resolve(e.CALLBACKS_WORKFLOW_BUNDLE)
         : path.resolve(__dirname, '../dist/workflow-bundle.js'),
     },
+    database: e.DATABASE_URL ? { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE } : undefined,
     production,
     apiKeys: e.CALLBACKS_API_KEY,
     masterKeys: e.CALLBACKS_MASTER_KEY.map((k) => Buffer.from(k, 'base64')),

@@ -32,6 +32,8 @@ async function main(): Promise<void> {
       temporal: running.temporalAddress,
       temporalUi: running.uiUrl,
       dataDir: config.dataDir,
+      // Which store, never its URL (it may hold a password).
+      store: config.database ? 'postgresql' : 'sqlite',
       roles,
     });
   } catch (err) {

@@ -7,7 +7,7 @@ import { resolveKeys, type ServiceKeys } from './crypto/keys';
 import { createTemporalServices } from './temporal/services';
 import { createWebhookClient, type WebhookClient } from './http/webhookClient';
 import { createLogger, type Logger } from './log';
-import { openSqliteStore } from './store/sqlite';
+import { openStore } from './store/openStore';
 import type { Store } from './store/store';
 import { findTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/devServer';
@@ -83,8 +83,8 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (added.length > 0) log.info('registered search attributes', { added });
 
-    // keys.master (resolved above) is the key for secrets at rest.
-    const store: Store = openSqliteStore(config.dataDir, { masterKeys: keys.master });
+    // keys.master (resolved above) is the key for secrets at rest; DATABASE_URL picks PostgreSQL.
+    const store: Store = await openStore(config, keys.master);
     cleanups.push(() => store.close());
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
     const services = createTemporalServices(client, {

@@ -32,3 +32,72 @@ export function nextConcurrency(current: number, signal: FlowSignal, maxConcurre
   if (signal === 'success') return Math.min(maxConcurrency, c + 1);
   return c;
 }
+
+/** What a refused acquire knows when it estimates how long to wait. */
+export interface WaitInput {
+  now: number;
+  rate?: { perSecond: number; burst: number };
+  /** Tokens in the bucket now (refilled). */
+  tokens: number;
+  rateOk: boolean;
+  concurrencyOk: boolean;
+  /** The latest wake-up among the other waiters; null when there is none or this waiter is returning. */
+  lastWake: number | null;
+  /** Waiters counted for the endpoint, this one included. */
+  waiters: number;
+  /** The effective concurrency limit. */
+  limit: number;
+  /** The moving average hold time of a lease; 0 when none was released yet. */
+  avgHoldMs: number;
+}
+
+/**
+ * How long a refused acquire waits before asking again. Every store answers the same, so the
+ * waiters are spread out alike whichever keeps the state: they do not all wake for one token.
+ */
+export function waitEstimate(input: WaitInput, random: () => number = Math.random): number {
+  let waitMs = 0;
+  if (!input.rateOk && input.rate) {
+    const interval = 1000 / input.rate.perSecond;
+    const untilToken = Math.ceil(((1 - input.tokens) * 1000) / input.rate.perSecond);
+    // A newcomer queues behind the waiters already there; a returning one (its turn came and
+    // another took the token) goes first.
+    waitMs = Math.max(untilToken, input.lastWake === null ? 0 : Math.ceil(input.lastWake + interval - input.now));
+  }
+  if (!input.concurrencyOk) {
+    // About one hold time per `limit` waiters ahead, with jitter so waiters do not wake together.
+    const hold = input.avgHoldMs > 0 ? input.avgHoldMs : 100;
+    const estimate = hold * Math.ceil(input.waiters / input.limit) * (0.75 + random() / 2);
+    waitMs = Math.max(waitMs, Math.round(Math.min(CONCURRENCY_WAIT_MAX_MS, Math.max(CONCURRENCY_WAIT_MIN_MS, estimate))));
+  }
+  // Bounded, so no stored setting can ask the workflow for an endless (or non-finite) timer.
+  return Math.min(FLOW_WAIT_MAX_MS, Math.max(1, waitMs));
+}
+
+/** Floating-point slack when asking whether a refilled bucket holds a whole token. */
+export const TOKEN_EPSILON = 1e-9;
+
+/** What a store keeps of an endpoint's concurrency between releases. */
+export interface ConcurrencyState {
+  concurrency: number;
+  /** Epoch ms of the last halving. */
+  decreasedAt: number;
+  /** Moving average of how long a lease is held; 0 before the first release. */
+  avgHoldMs: number;
+}
+
+/** The concurrency state after a lease acquired at `acquiredAt` is given back at `now` with `signal`. */
+export function afterRelease(state: ConcurrencyState, acquiredAt: number, signal: FlowSignal, maxConcurrency: number, now: number): ConcurrencyState {
+  const hold = Math.max(0, now - acquiredAt);
+  const avgHoldMs = state.avgHoldMs > 0 ? state.avgHoldMs * 0.8 + hold * 0.2 : hold;
+  let concurrency = effectiveConcurrency(state.concurrency, maxConcurrency);
+  let decreasedAt = state.decreasedAt;
+  // Halve once per round of requests: a request sent before the last decrease says nothing new.
+  if (signal === 'congested' && acquiredAt >= state.decreasedAt) {
+    concurrency = nextConcurrency(concurrency, 'congested', maxConcurrency);
+    decreasedAt = now;
+  } else if (signal === 'success') {
+    concurrency = nextConcurrency(concurrency, 'success', maxConcurrency);
+  }
+  return { concurrency, decreasedAt, avgHoldMs };
+}

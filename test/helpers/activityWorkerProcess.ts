@@ -15,7 +15,7 @@ import { createActivities } from '../../activities';
 import { loadConfig, processEnvironment } from '../../src/config';
 import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
-import { openSqliteStore } from '../../src/store/sqlite';
+import { openStore } from '../../src/store/openStore';
 import { createPayloadCodec, payloadDataConverter } from '../../src/temporal/payloadCodec';
 
 async function main(): Promise<void> {
@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN', ({ message }) => process.stderr.write(`second worker: ${message}\n`)) });
   const address = config.temporal.address;
   const { taskQueue } = config.temporal;
-  const store = openSqliteStore(config.dataDir, { masterKeys: config.masterKeys });
+  // The store the configuration names (DATABASE_URL or DATA_DIR), as the service's own worker.
+  const store = await openStore(config, config.masterKeys);
   const http = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
   const dataConverter = payloadDataConverter(createPayloadCodec(config.payloadKeys));
   const connection = await Connection.connect({ address });

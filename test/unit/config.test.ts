@@ -55,6 +55,10 @@ describe('loadConfig', () => {
       CALLBACKS_ALLOW_HTTP: '1',
       CALLBACKS_ATTEMPT_RETENTION_DAYS: '7',
       CALLBACKS_RECOVER_RPS: '50',
+      DATABASE_URL: 'postgres://callbacks:pw@db.internal:5432/callbacks',
+      DATABASE_POOL_SIZE: '25',
+      CALLBACKS_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+      CALLBACKS_PAYLOAD_KEY: Buffer.alloc(32, 2).toString('base64'),
       LOG_LEVEL: 'debug',
     });
     assert.deepEqual(c, {
@@ -70,10 +74,11 @@ describe('loadConfig', () => {
         cliPath: '/opt/temporal/bin/temporal',
         workflowBundlePath: '/opt/callbacks/workflow-bundle.js',
       },
+      database: { url: 'postgres://callbacks:pw@db.internal:5432/callbacks', poolSize: 25 },
       production: false,
       apiKeys: [{ key: 'k1', role: 'admin' }],
-      masterKeys: [],
-      payloadKeys: [],
+      masterKeys: [Buffer.alloc(32, 1)],
+      payloadKeys: [Buffer.alloc(32, 2)],
       allowedCidrs: [],
       maxEventBytes: 262144,
       ingestRps: 500,
@@ -128,6 +133,24 @@ describe('loadConfig', () => {
     const safe = { NODE_ENV: 'production', CALLBACKS_API_KEY: 'k', CALLBACKS_MASTER_KEY: key, CALLBACKS_PAYLOAD_KEY: key };
     assert.equal(loadConfig(safe).production, true);
     assertInvalid({ ...safe, CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true' }, 'CALLBACKS_ALLOW_PRIVATE_TARGETS');
+  });
+
+  it('picks PostgreSQL with DATABASE_URL (pool of 10 by default), and SQLite without it', () => {
+    const key = Buffer.alloc(32, 1).toString('base64');
+    const keys = { CALLBACKS_MASTER_KEY: key, CALLBACKS_PAYLOAD_KEY: key };
+    assert.equal(loadConfig({}).database, undefined);
+    assert.deepEqual(loadConfig({ ...keys, DATABASE_URL: 'postgresql://db/cb' }).database, { url: 'postgresql://db/cb', poolSize: 10 });
+    assertInvalid({ ...keys, DATABASE_URL: 'mysql://db/cb' }, 'DATABASE_URL');
+    assertInvalid({ ...keys, DATABASE_URL: 'postgres://db/cb', DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE');
+  });
+
+  it('refuses DATABASE_URL without both keys, naming both (a generated key file is one host\'s)', () => {
+    const key = Buffer.alloc(32, 1).toString('base64');
+    const url = 'postgres://callbacks:s3cret-pw@db.internal/cb';
+    for (const env of [{}, { CALLBACKS_MASTER_KEY: key }, { CALLBACKS_PAYLOAD_KEY: key }]) {
+      const err = assertInvalid({ ...env, DATABASE_URL: url }, 'DATABASE_URL', 'CALLBACKS_MASTER_KEY', 'CALLBACKS_PAYLOAD_KEY');
+      assert.doesNotMatch(err.message, /s3cret-pw/, 'the URL (and its password) is not repeated');
+    }
   });
 
   it('reads the booleans: true/1 on, false/0/empty off', () => {

@@ -1,23 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { FlowGrant, FlowLease, FlowLimits, FlowSignal, FlowState, Store } from '../store';
-import {
-  CONCURRENCY_WAIT_MAX_MS,
-  CONCURRENCY_WAIT_MIN_MS,
-  effectiveConcurrency,
-  FLOW_WAIT_MAX_MS,
-  nextConcurrency,
-  refill,
-  WAITER_SLACK_MS,
-} from '../flowControl';
+import { afterRelease, effectiveConcurrency, refill, TOKEN_EPSILON, WAITER_SLACK_MS, waitEstimate } from '../flowControl';
 
 /**
  * Flow control in SQLite (tables from the flow migration in migrations.ts, the arithmetic in
  * ../flowControl.ts): per endpoint a token bucket and the effective concurrency (AIMD), leases
  * for requests in flight, and waiters.
  * Every call is one `BEGIN IMMEDIATE` transaction, so worker processes sharing the file (each
- * with its own connection) see one bucket. A PostgreSQL store does the same with
- * `SELECT … FOR UPDATE` on the endpoint's row.
+ * with its own connection) see one bucket. The PostgreSQL store (../postgres/flow.ts) does the
+ * same with `SELECT … FOR UPDATE` on the endpoint's row.
  */
 
 interface FlowRow {
@@ -82,7 +74,7 @@ export function createSqliteFlow(db: Database.Database): FlowMethods {
     const limit = effectiveConcurrency(flow.concurrency, limits.maxConcurrency);
     const inFlight = count(stmt.countLeases, endpointId, now);
     const tokens = limits.rate ? refill(flow.tokens, flow.refilled_at, now, limits.rate) : 0;
-    const rateOk = !limits.rate || tokens >= 1 - 1e-9;
+    const rateOk = !limits.rate || tokens >= 1 - TOKEN_EPSILON;
     const concurrencyOk = inFlight < limit;
 
     if (rateOk && concurrencyOk) {
@@ -93,26 +85,20 @@ export function createSqliteFlow(db: Database.Database): FlowMethods {
       return { granted: true, lease };
     }
 
-    // No slot. Spread the waiters out so they do not all wake for the same token.
+    // No slot: wait, spread out behind the waiters already there (../flowControl.ts says how long).
     const returning = stmt.getWaiter.get(waiterId, now) !== undefined;
-    let waitMs = 0;
-    if (!rateOk && limits.rate) {
-      const interval = 1000 / limits.rate.perSecond;
-      const untilToken = Math.ceil(((1 - tokens) * 1000) / limits.rate.perSecond);
-      // A newcomer queues behind the waiters already there; a returning one (its turn came and
-      // another took the token) goes first.
-      const last = returning ? null : (stmt.lastWake.get(endpointId, waiterId, now) as { w: number | null }).w;
-      waitMs = Math.max(untilToken, last === null ? 0 : Math.ceil(last + interval - now));
-    }
-    if (!concurrencyOk) {
-      // About one hold time per `limit` waiters ahead, with jitter so waiters do not wake together.
-      const waiters = count(stmt.countWaiters, endpointId, now) + (returning ? 0 : 1);
-      const hold = flow.avg_hold_ms > 0 ? flow.avg_hold_ms : 100;
-      const estimate = hold * Math.ceil(waiters / limit) * (0.75 + Math.random() / 2);
-      waitMs = Math.max(waitMs, Math.round(Math.min(CONCURRENCY_WAIT_MAX_MS, Math.max(CONCURRENCY_WAIT_MIN_MS, estimate))));
-    }
-    // Bounded, so no stored setting can ask the workflow for an endless (or non-finite) timer.
-    waitMs = Math.min(FLOW_WAIT_MAX_MS, Math.max(1, waitMs));
+    const last = returning || rateOk ? null : (stmt.lastWake.get(endpointId, waiterId, now) as { w: number | null }).w;
+    const waitMs = waitEstimate({
+      now,
+      rate: limits.rate,
+      tokens,
+      rateOk,
+      concurrencyOk,
+      lastWake: last,
+      waiters: count(stmt.countWaiters, endpointId, now) + (returning ? 0 : 1),
+      limit,
+      avgHoldMs: flow.avg_hold_ms,
+    });
     if (limits.rate) stmt.saveBucket.run({ endpoint_id: endpointId, tokens, refilled_at: now });
     stmt.upsertWaiter.run(waiterId, endpointId, now + waitMs, now + waitMs + WAITER_SLACK_MS);
     return { granted: false, waitMs, reason: rateOk ? 'concurrency' : 'rate' };
@@ -122,18 +108,14 @@ export function createSqliteFlow(db: Database.Database): FlowMethods {
     stmt.deleteLease.run(lease.id);
     const flow = stmt.get.get(endpointId) as FlowRow | undefined;
     if (!flow) return;
-    const hold = Math.max(0, now - lease.acquiredAt);
-    const avgHold = flow.avg_hold_ms > 0 ? flow.avg_hold_ms * 0.8 + hold * 0.2 : hold;
-    let concurrency = effectiveConcurrency(flow.concurrency, maxConcurrency);
-    let decreasedAt = flow.decreased_at;
-    // Halve once per round of requests: a request sent before the last decrease says nothing new.
-    if (signal === 'congested' && lease.acquiredAt >= flow.decreased_at) {
-      concurrency = nextConcurrency(concurrency, 'congested', maxConcurrency);
-      decreasedAt = now;
-    } else if (signal === 'success') {
-      concurrency = nextConcurrency(concurrency, 'success', maxConcurrency);
-    }
-    stmt.saveRelease.run({ endpoint_id: endpointId, concurrency, decreased_at: decreasedAt, avg_hold_ms: avgHold });
+    const next = afterRelease(
+      { concurrency: flow.concurrency, decreasedAt: flow.decreased_at, avgHoldMs: flow.avg_hold_ms },
+      lease.acquiredAt,
+      signal,
+      maxConcurrency,
+      now,
+    );
+    stmt.saveRelease.run({ endpoint_id: endpointId, concurrency: next.concurrency, decreased_at: next.decreasedAt, avg_hold_ms: next.avgHoldMs });
   });
 
   const state = db.transaction((endpointId: string, maxConcurrency: number, now: number): FlowState => {

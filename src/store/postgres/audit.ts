@@ -1,0 +1,39 @@
+import type { Pool } from 'pg';
+import type { Store } from '../store';
+
+interface AuditRow {
+  id: string;
+  at: string;
+  key_id: string;
+  action: string;
+  target: string;
+  details: string | null;
+}
+
+/** The audit log of management actions. `id` is BIGSERIAL, which node-postgres answers as a string. */
+export function createPgAudit(pool: Pool): Pick<Store, 'recordAudit' | 'listAudit'> {
+  return {
+    async recordAudit(entry) {
+      const details = entry.details === undefined ? null : JSON.stringify(entry.details);
+      const { rows } = await pool.query<{ id: string }>(
+        'INSERT INTO audit (at, key_id, action, target, details) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+        [entry.at, entry.keyId, entry.action, entry.target, details],
+      );
+      return { id: Number(rows[0].id), ...entry };
+    },
+    async listAudit({ limit, before }) {
+      const { rows } = await pool.query<AuditRow>('SELECT * FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2', [
+        before ?? Number.MAX_SAFE_INTEGER,
+        limit,
+      ]);
+      return rows.map((row) => ({
+        id: Number(row.id),
+        at: row.at,
+        keyId: row.key_id,
+        action: row.action,
+        target: row.target,
+        ...(row.details === null ? {} : { details: JSON.parse(row.details) as Record<string, unknown> }),
+      }));
+    },
+  };
+}

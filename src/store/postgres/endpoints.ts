@@ -1,0 +1,141 @@
+import type { Pool, PoolClient } from 'pg';
+import type { EndpointSettings, EndpointWithSecret } from '../../domain/endpoint';
+import type { Keyring } from '../../crypto/keyring';
+import { CallbackEventsError } from '../../errors';
+import type { Store } from '../store';
+import { applyPatch, settingsOf, withoutSecret } from '../endpointRecords';
+import { openSealed, openSettings, sealSettings } from '../secrets';
+import { inTransaction } from './transaction';
+import { forgetFlow } from './flow';
+
+interface EndpointRow {
+  id: string;
+  secret: string;
+  settings: string;
+  created_at: string;
+  updated_at: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
+}
+
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
+/** Opens the row's secrets; the previous secret only while its grace period lasts. */
+function toEndpoint(row: EndpointRow, keyring: Keyring): EndpointWithSecret {
+  const settings = openSettings(keyring, JSON.parse(row.settings) as EndpointSettings, row.id);
+  const endpoint: EndpointWithSecret = {
+    id: row.id,
+    ...settings,
+    secret: openSealed(keyring, row.secret, `the signing secret of endpoint "${row.id}"`),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  const expiresAt = row.previous_secret_expires_at;
+  if (row.previous_secret && expiresAt && Date.parse(expiresAt) > Date.now()) {
+    endpoint.previousSecret = openSealed(keyring, row.previous_secret, `the previous signing secret of endpoint "${row.id}"`);
+    endpoint.previousSecretExpiresAt = expiresAt;
+  }
+  return endpoint;
+}
+
+type EndpointMethods = Pick<
+  Store,
+  | 'createEndpoint'
+  | 'getEndpoint'
+  | 'listEndpoints'
+  | 'updateEndpoint'
+  | 'disableEndpoint'
+  | 'deleteEndpoint'
+  | 'rotateSecret'
+  | 'noteEndpointOutcome'
+>;
+
+/** The endpoints table, secrets sealed with `keyring` (the rules of ../secrets.ts and ../endpointRecords.ts). */
+export function createPgEndpoints(pool: Pool, keyring: Keyring): EndpointMethods {
+  const storedSettings = (settings: EndpointSettings) => JSON.stringify(sealSettings(keyring, settings));
+  const get = async (db: Pool | PoolClient, id: string, lock = false) => {
+    const { rows } = await db.query<EndpointRow>(`SELECT * FROM endpoints WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+    return rows[0] && toEndpoint(rows[0], keyring);
+  };
+  const saveSettings = (client: PoolClient, id: string, settings: EndpointSettings) =>
+    client.query('UPDATE endpoints SET settings = $2, updated_at = $3 WHERE id = $1', [id, storedSettings(settings), new Date().toISOString()]);
+
+  return {
+    async createEndpoint({ id, secret, settings }) {
+      const now = new Date().toISOString();
+      try {
+        await pool.query('INSERT INTO endpoints (id, secret, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)', [
+          id,
+          keyring.seal(secret),
+          storedSettings(settings),
+          now,
+        ]);
+      } catch (err) {
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+          throw new CallbackEventsError('conflict', `An endpoint with id "${id}" already exists.`);
+        }
+        throw err;
+      }
+      return (await get(pool, id))!;
+    },
+    async getEndpoint(id) {
+      return get(pool, id);
+    },
+    async listEndpoints() {
+      const { rows } = await pool.query<EndpointRow>('SELECT * FROM endpoints ORDER BY created_at, id');
+      return rows.map((row) => withoutSecret(toEndpoint(row, keyring)));
+    },
+    // Read-modify-write with the row locked: an API on one host and a worker on another editing
+    // the same endpoint apply their changes one after the other, neither lost.
+    async updateEndpoint(id, patch) {
+      return inTransaction(pool, async (client) => {
+        const current = await get(client, id, true);
+        if (!current) return undefined;
+        await saveSettings(client, id, applyPatch(settingsOf(current), patch));
+        return withoutSecret((await get(client, id))!);
+      });
+    },
+    async disableEndpoint(id, reason) {
+      return inTransaction(pool, async (client) => {
+        const current = await get(client, id, true);
+        if (!current || current.disabled) return false;
+        await saveSettings(client, id, { ...settingsOf(current), disabled: true, disabledReason: reason });
+        return true;
+      });
+    },
+    async deleteEndpoint(id) {
+      return inTransaction(pool, async (client) => {
+        const removed = ((await client.query('DELETE FROM endpoints WHERE id = $1', [id])).rowCount ?? 0) > 0;
+        // An endpoint made again with this id starts with fresh flow control.
+        if (removed) await forgetFlow(client, id);
+        return removed;
+      });
+    },
+    async rotateSecret(id, { secret, graceMs }) {
+      return inTransaction(pool, async (client) => {
+        const { rows } = await client.query<{ secret: string }>('SELECT secret FROM endpoints WHERE id = $1 FOR UPDATE', [id]);
+        if (!rows[0]) return undefined;
+        const now = new Date();
+        const expiresAt = new Date(now.getTime() + graceMs).toISOString();
+        // The current secret, still sealed, becomes the previous one; one in grace already is dropped.
+        await client.query(
+          `UPDATE endpoints SET secret = $2, previous_secret = $3, previous_secret_expires_at = $4, updated_at = $5 WHERE id = $1`,
+          [id, keyring.seal(secret), graceMs > 0 ? rows[0].secret : null, graceMs > 0 ? expiresAt : null, now.toISOString()],
+        );
+        return { secret, previousSecretExpiresAt: expiresAt };
+      });
+    },
+    async noteEndpointOutcome(id, ok, at) {
+      if (ok) {
+        await pool.query('UPDATE endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL', [id]);
+        return {};
+      }
+      const { rows } = await pool.query<{ failing_since: string }>(
+        'UPDATE endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 RETURNING failing_since',
+        [id, at.toISOString()],
+      );
+      return rows[0] ? { failingSince: new Date(rows[0].failing_since) } : {};
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { openPostgresStore } from '../../src/store/postgres';
+import type { SecretsAtRest } from '../../src/store/secrets';
+import { openSqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/store';
+import { dropDatabase, freshDatabase, withClient } from './postgres';
+
+/**
+ * The stores the store contract suite runs against: the same tests, each store. A place is where
+ * one test's data lives (a SQLite folder, a fresh PostgreSQL database); every store opened on it
+ * sees the same data, as processes on one host (SQLite) or on several (PostgreSQL) do.
+ */
+
+export const STORE_KINDS = ['sqlite', 'postgres'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+/** An endpoint's row as the store keeps it: for checking that secrets are sealed at rest. */
+export interface RawEndpointRow {
+  secret: string;
+  settings: string;
+  previous_secret: string | null;
+}
+
+export interface StorePlace {
+  kind: StoreKind;
+  open(secrets: SecretsAtRest): Promise<Store>;
+  rawEndpoint(id: string): Promise<RawEndpointRow | undefined>;
+  /** Removes the data; close the stores first. */
+  dispose(): Promise<void>;
+}
+
+const RAW_ENDPOINT = 'SELECT secret, settings, previous_secret FROM endpoints WHERE id = ';
+
+export async function storePlace(kind: StoreKind): Promise<StorePlace> {
+  if (kind === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callbacks-store-'));
+    return {
+      kind,
+      async open(secrets) {
+        return openSqliteStore(dir, secrets);
+      },
+      async rawEndpoint(id) {
+        const db = new Database(path.join(dir, 'callbacks.sqlite'), { readonly: true });
+        try {
+          return db.prepare(`${RAW_ENDPOINT}?`).get(id) as RawEndpointRow | undefined;
+        } finally {
+          db.close();
+        }
+      },
+      async dispose() {
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const url = await freshDatabase();
+  return {
+    kind,
+    async open(secrets) {
+      return openPostgresStore({ url, poolSize: 4 }, secrets);
+    },
+    async rawEndpoint(id) {
+      return withClient(url, async (client) => (await client.query<RawEndpointRow>(`${RAW_ENDPOINT}$1`, [id])).rows[0]);
+    },
+    async dispose() {
+      await dropDatabase(url);
+    },
+  };
+}
