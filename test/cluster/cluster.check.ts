@@ -7,6 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { searchAttributes } from '../../workflows/contract';
 import { startCluster, type Cluster } from '../helpers/cluster';
 import { freePort } from '../helpers/ports';
+import { withClient } from '../helpers/postgres';
 import { startRole, stopAll, type Proc } from '../helpers/processes';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { toolSettings } from '../helpers/settings';
@@ -54,17 +55,29 @@ describe('on a Temporal cluster (PostgreSQL persistence and visibility)', functi
       // Every process of the service has the same keys (docs/operations.md).
       CALLBACKS_MASTER_KEY: TEST_MASTER_KEY.toString('base64'),
       CALLBACKS_PAYLOAD_KEY: TEST_PAYLOAD_KEY.toString('base64'),
-      // The store: SQLite in a folder both processes share. With the PostgreSQL store, give them
-      // the cluster's PostgreSQL instead (one line):  DATABASE_URL: cluster.postgresUrl,
-      DATA_DIR: path.join(dir, 'service'),
+      // The store: PostgreSQL (a database of its own on the cluster's server), shared by every
+      // process; each process has its own DATA_DIR, which it leaves empty.
+      DATABASE_URL: await callbacksDatabase(cluster.postgresUrl),
       // The receiver lives on loopback and speaks plain http.
       CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
       CALLBACKS_ALLOW_HTTP: 'true',
       LOG_LEVEL: 'info',
     };
-    worker = await startRole('worker', serviceEnv, dir);
-    api = await startRole('api', serviceEnv, dir);
+    worker = await startRole('worker', { ...serviceEnv, DATA_DIR: emptyDataDir('worker-1') }, dir);
+    api = await startRole('api', { ...serviceEnv, DATA_DIR: emptyDataDir('api-1') }, dir);
   });
+
+  /** The service's database on the cluster's PostgreSQL server, beside Temporal's two. */
+  async function callbacksDatabase(serverUrl: string): Promise<string> {
+    await withClient(serverUrl, (client) => client.query('CREATE DATABASE callbacks'));
+    const url = new URL(serverUrl);
+    url.pathname = '/callbacks';
+    return url.toString();
+  }
+
+  function emptyDataDir(name: string): string {
+    return fs.mkdtempSync(path.join(dir, `${name}-data-`));
+  }
 
   afterEach(function () {
     if (this.currentTest?.state === 'failed') failed = true;
@@ -133,7 +146,7 @@ describe('on a Temporal cluster (PostgreSQL persistence and visibility)', functi
     await deliver('evt-cluster-2', 'call-cluster-2');
     await new Promise((r) => setTimeout(r, 1_000));
     assert.equal(receiver.requests.length, 1, 'nothing is delivered while no worker runs');
-    worker = await startRole('worker', serviceEnv, dir);
+    worker = await startRole('worker', { ...serviceEnv, DATA_DIR: emptyDataDir('worker-2') }, dir);
     await delivered('evt-cluster-2', 2);
     assert.deepEqual(receiver.requests.map((r) => r.signatureValid), [true, true]);
   });
@@ -141,6 +154,9 @@ describe('on a Temporal cluster (PostgreSQL persistence and visibility)', functi
   it('stops: SIGTERM stops the server and its PostgreSQL, exiting 0', async () => {
     await api.stop();
     await worker.stop();
+    // With the PostgreSQL store, no process wrote to its DATA_DIR.
+    const written = fs.readdirSync(dir).filter((d) => d.includes('-data-')).flatMap((d) => fs.readdirSync(path.join(dir, d)).map((f) => `${d}/${f}`));
+    assert.deepEqual(written, []);
     assert.equal(await cluster.stop(), 0, cluster.proc.output().slice(-4000));
     assert.equal(fs.existsSync(path.join(cluster.dir, 'postgres', 'data', 'postmaster.pid')), false);
     assert.equal(fs.existsSync(path.join(cluster.dir, 'server.pid')), false);
