@@ -15,6 +15,9 @@ const READY = 2;
 const TRANSIENT_FAILURE = 3;
 const SHUTDOWN = 4;
 
+/** While the channel cannot connect, calls in flight (the outage's trial calls) fail this often. */
+const STILL_DOWN_EVERY_MS = 500;
+
 /**
  * Reconnect quickly after an outage: grpc-js's default backoff grows to 2 minutes, which would
  * keep an API away from a Temporal that answers again long before.
@@ -73,15 +76,22 @@ export function watchTemporal(connection: object, address: string, log: Logger, 
   const sentinel = connection instanceof WatchableConnection ? undefined : WatchableConnection.sentinel({ address, channelArgs: CHANNEL_ARGS });
   const channel = (sentinel ?? (connection as WatchableConnection)).channel();
   let up = true;
+  // grpc-js keeps a channel that cannot connect in TRANSIENT_FAILURE ("sticky") across its retries,
+  // so the state changes once per outage; the trial calls of the outage (reachability.ts) would
+  // each wait out their deadline. Repeating the break while the channel stays down fails them too.
+  let stillDown: NodeJS.Timeout | undefined;
   const stop = watchChannel(channel, (state) => {
+    clearInterval(stillDown);
     if (state === READY) up = true;
     if (state !== TRANSIENT_FAILURE) return;
     if (up) log.warn('lost the connection to Temporal; failing the calls in flight', { address });
     up = false;
     onBroken();
+    stillDown = setInterval(onBroken, STILL_DOWN_EVERY_MS).unref();
   });
   return async () => {
     stop();
+    clearInterval(stillDown);
     await sentinel?.close();
   };
 }
