@@ -41,7 +41,8 @@ export async function waitForTemporal<T>(attempt: () => Promise<T>, o: WaitOptio
         error: err instanceof Error ? err.message : String(err),
       });
     }
-    await sleep(delayMs, undefined, { signal: o.signal });
+    // The timer rejects with a bare AbortError on abort; callers get the signal's own reason.
+    await sleep(delayMs, undefined, { signal: o.signal }).catch(() => o.signal?.throwIfAborted());
     delayMs = nextDelay(delayMs, maxDelayMs);
   }
 }
