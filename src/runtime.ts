@@ -168,22 +168,21 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
 export function stopOnSignals(log: Logger): { signal: AbortSignal; running(running: Running): void } {
   const starting = new AbortController();
   let started: Running | undefined;
-  let stopping = false;
-  const onSignal = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
-    if (!started) {
-      starting.abort(new Error(`stopped by ${signal} while starting`));
-      return;
-    }
-    started.stop().then(
+  let stoppedBy: string | undefined;
+  const stopRunning = (running: Running, signal: string) =>
+    running.stop().then(
       () => {
         log.info('stopped', { signal });
         process.exit(0);
       },
       () => process.exit(1),
     );
+  const onSignal = (signal: string) => {
+    if (stoppedBy) return;
+    stoppedBy = signal;
+    log.info('stopping', { signal });
+    if (started) void stopRunning(started, signal);
+    else starting.abort(new Error(`stopped by ${signal} while starting`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -191,6 +190,8 @@ export function stopOnSignals(log: Logger): { signal: AbortSignal; running(runni
     signal: starting.signal,
     running(running) {
       started = running;
+      // The signal came after the last step that heeds it (say, while the worker was being created).
+      if (stoppedBy) void stopRunning(running, stoppedBy);
     },
   };
 }
