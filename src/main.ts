@@ -23,9 +23,10 @@ async function main(): Promise<void> {
     log.error(`npm run ${roles[0]} needs TEMPORAL_ADDRESS (the embedded dev server runs only with npm start).`);
     process.exit(2);
   }
+  const signals = stopOnSignals(log);
   try {
-    const running = await run(config, roles, { path: env.PATH ?? '' });
-    stopOnSignals(running, log);
+    const running = await run(config, roles, { path: env.PATH ?? '', signal: signals.signal });
+    signals.running(running);
     const where = [running.apiUrl && `API ${running.apiUrl}`, running.uiUrl && `Temporal UI ${running.uiUrl}`].filter(Boolean);
     log.info(`callback-events is running${where.length ? `: ${where.join(', ')}` : ''}`, {
       api: running.apiUrl,
@@ -37,6 +38,11 @@ async function main(): Promise<void> {
       roles,
     });
   } catch (err) {
+    if (signals.signal.aborted) {
+      // Stopped while starting (say, waiting for Temporal): an operator's choice, not a failure.
+      log.info('stopped', { reason: (signals.signal.reason as Error).message });
+      process.exit(0);
+    }
     log.error((err as Error).message, { code: (err as { code?: string }).code });
     process.exit(1);
   }

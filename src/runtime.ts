@@ -1,7 +1,7 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
-import { createApiServer } from './api/limits';
+import { serveApi } from './api/serve';
 import type { Config } from './config';
 import { resolveKeys, type ServiceKeys } from './crypto/keys';
 import { createTemporalServices } from './temporal/services';
@@ -12,7 +12,10 @@ import type { Store } from './store/store';
 import { findTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { ensurePurgeSchedule } from './temporal/schedules';
-import { ensureSearchAttributes } from './temporal/searchAttributes';
+import { connectToTemporal } from './temporal/connect';
+import { watchTemporal } from './temporal/connectionWatch';
+import { reachabilityOf } from './temporal/eventGateway';
+import { lateServices } from './temporal/lateServices';
 import { createPayloadCodec, payloadDataConverter } from './temporal/payloadCodec';
 import { createWorker, installWorkerRuntime } from './temporal/worker';
 import { prebuiltWorkflowBundle } from './temporal/workflowBundle';
@@ -44,11 +47,15 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function run(config: Config, roles: Role[], env: { path: string }): Promise<Running> {
+/** `env.signal`: aborted on SIGTERM/SIGINT while starting (waiting for Temporal); run then stops what it started and rejects. */
+export async function run(config: Config, roles: Role[], env: { path: string; signal?: AbortSignal }): Promise<Running> {
   const log = createLogger(config.logLevel, 'callback-events');
   const cleanups: Array<() => Promise<void>> = [];
+  // The API listens early (before Temporal answers) but stops first: no request lands on a worker or connection going away.
+  let closeApi: (() => Promise<void>) | undefined;
   const stop = async () => {
-    for (const cleanup of cleanups.reverse()) {
+    for (const cleanup of [closeApi, ...cleanups.reverse()]) {
+      if (!cleanup) continue;
       await cleanup().catch((err) => log.error('shutdown step failed', { error: (err as Error).message }));
     }
   };
@@ -73,25 +80,47 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
       cleanups.push(() => devServer!.stop());
       address = devServer.address;
     }
+    // keys.master (resolved above) is the key for secrets at rest.
+    // keys.master (resolved above) is the key for secrets at rest; DATABASE_URL picks PostgreSQL.
+    const store: Store = await openStore(config, keys.master);
+    cleanups.push(() => store.close());
+
+    // The API answers before Temporal does: /healthz "unavailable", calls to Temporal 503.
+    const late = lateServices();
+    let apiUrl: string | undefined;
+    if (roles.includes('api')) {
+      const app = createApp({
+        store,
+        services: late.services,
+        recoverPerSecond: config.recoverPerSecond,
+        maxEventBytes: config.maxEventBytes,
+        ingestRps: config.ingestRps,
+        policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets, allowedCidrs: config.allowedCidrs },
+        apiKeys: config.apiKeys,
+        log,
+        codec: { codec: payloadCodec, origins: devServer?.uiUrl ? uiOrigins(devServer.uiUrl) : undefined },
+      });
+      const api = await serveApi(app, config.host, config.port);
+      closeApi = api.close;
+      apiUrl = api.url;
+    }
+
     // With a worker here, the Client shares the worker's connection, so event workflows start
     // eagerly: the first workflow task comes back in the start's answer, not through the queue.
     const eagerStart = roles.includes('worker');
     // Before any NativeConnection: it creates the SDK's runtime, whose logging this sets up.
     if (eagerStart) installWorkerRuntime(log);
-    const connection = eagerStart ? await NativeConnection.connect({ address }) : await Connection.connect({ address });
+    const connection = await connectToTemporal({ address, namespace: config.temporal.namespace, native: eagerStart, log, signal: env.signal });
     cleanups.push(() => connection.close());
-    const added = await ensureSearchAttributes(connection, config.temporal.namespace);
-    if (added.length > 0) log.info('registered search attributes', { added });
-
-    // keys.master (resolved above) is the key for secrets at rest; DATABASE_URL picks PostgreSQL.
-    const store: Store = await openStore(config, keys.master);
-    cleanups.push(() => store.close());
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
     const services = createTemporalServices(client, {
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
       eagerStart,
     });
+    // Calls in flight fail at once when the connection breaks, not at their deadline.
+    cleanups.push(watchTemporal(connection, address, log, () => reachabilityOf(client).lost()));
+    late.ready(services);
 
     let worker: Worker | undefined;
     if (roles.includes('worker')) {
@@ -125,34 +154,6 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
       await ensurePurgeSchedule(client, config.temporal.taskQueue, config.attemptRetentionDays);
     }
 
-    let apiUrl: string | undefined;
-    if (roles.includes('api')) {
-      const app = createApp({
-        store,
-        services,
-        recoverPerSecond: config.recoverPerSecond,
-        maxEventBytes: config.maxEventBytes,
-        ingestRps: config.ingestRps,
-        policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets, allowedCidrs: config.allowedCidrs },
-        apiKeys: config.apiKeys,
-        log,
-        codec: { codec: payloadCodec, origins: devServer?.uiUrl ? uiOrigins(devServer.uiUrl) : undefined },
-      });
-      const server = createApiServer(app);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, resolve);
-      });
-      const port = (server.address() as { port: number }).port;
-      apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-      cleanups.push(
-        () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
-      );
-    }
     return { apiUrl, temporalAddress: address, uiUrl: devServer?.uiUrl, stop };
   } catch (err) {
     await stop();
@@ -160,13 +161,16 @@ export async function run(config: Config, roles: Role[], env: { path: string }):
   }
 }
 
-/** Stops everything on SIGINT/SIGTERM, once. */
-export function stopOnSignals(running: Running, log: Logger): void {
-  let stopping = false;
-  const onSignal = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
+/**
+ * Stops everything on SIGINT/SIGTERM, once. A signal while starting (a process waiting for
+ * Temporal) aborts `signal`, which run() answers by stopping what it started; once `running` is
+ * handed over, a signal stops that.
+ */
+export function stopOnSignals(log: Logger): { signal: AbortSignal; running(running: Running): void } {
+  const starting = new AbortController();
+  let started: Running | undefined;
+  let stoppedBy: string | undefined;
+  const stopRunning = (running: Running, signal: string) =>
     running.stop().then(
       () => {
         log.info('stopped', { signal });
@@ -174,7 +178,21 @@ export function stopOnSignals(running: Running, log: Logger): void {
       },
       () => process.exit(1),
     );
+  const onSignal = (signal: string) => {
+    if (stoppedBy) return;
+    stoppedBy = signal;
+    log.info('stopping', { signal });
+    if (started) void stopRunning(started, signal);
+    else starting.abort(new Error(`stopped by ${signal} while starting`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return {
+    signal: starting.signal,
+    running(running) {
+      started = running;
+      // The signal came after the last step that heeds it (say, while the worker was being created).
+      if (stoppedBy) void stopRunning(running, stoppedBy);
+    },
+  };
 }

@@ -71,7 +71,7 @@ function summaryOf(event: CallbackEvent): string {
 
 /** One view of Temporal's reachability per client, shared by every caller in the process. */
 const reachabilityByClient = new WeakMap<Client, Reachability>();
-function reachabilityOf(client: Client): Reachability {
+export function reachabilityOf(client: Client): Reachability {
   let r = reachabilityByClient.get(client);
   if (!r) reachabilityByClient.set(client, (r = new Reachability()));
   return r;
@@ -89,8 +89,11 @@ export function deadlineCaller(client: Client, deadlineMs = CALL_DEADLINE_MS) {
    */
   return async <T>(fn: () => Promise<T>, ms = deadlineMs, { workerAnswers = false }: { workerAnswers?: boolean } = {}): Promise<T> => {
     if (!reachability.admit()) throw temporalUnavailable();
+    const broken = reachability.signal;
     try {
-      const answer = await client.connection.withDeadline(Date.now() + ms, fn);
+      // The signal cancels the underlying call; the race answers even if the cancel is slow to land.
+      const call = client.connection.withAbortSignal(broken, () => client.connection.withDeadline(Date.now() + ms, fn));
+      const answer = await raceAbort(call, broken);
       reachability.answered();
       return answer;
     } catch (err) {
@@ -106,6 +109,16 @@ export function deadlineCaller(client: Client, deadlineMs = CALL_DEADLINE_MS) {
       throw temporalUnavailable(err);
     }
   };
+}
+
+/** `call`, or a rejection as soon as `signal` aborts (the connection broke). */
+function raceAbort<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** `deadlineMs` bounds each call to Temporal (not `result`, which takes its own timeout). */

@@ -4,6 +4,10 @@
  * deadline; one call at a time, at most one a second, still goes through as the trial, and the
  * first answer it (or any call) gets makes Temporal reachable again. A producer thus hears
  * "unavailable" at once during an outage rather than after the 10 s call deadline.
+ *
+ * Calls already in flight when the connection breaks would otherwise wait out their deadline too
+ * (the client retries a refused connection until then): `lost()` (the connection watch,
+ * connectionWatch.ts) aborts them through `signal`, and starts an outage as a failed call does.
  */
 
 const TRIAL_EVERY_MS = 1_000;
@@ -12,6 +16,7 @@ export class Reachability {
   private down = false;
   private trialOut = false;
   private lastTrialAt = 0;
+  private inFlight = new AbortController();
 
   /** May a call go to Temporal now? False while it is known unreachable and this call is not the trial. */
   admit(): boolean {
@@ -33,5 +38,19 @@ export class Reachability {
     if (!this.down) this.lastTrialAt = Date.now();
     this.down = true;
     this.trialOut = false;
+  }
+
+  /** Aborted when the connection breaks: a call takes the signal current when it starts. */
+  get signal(): AbortSignal {
+    return this.inFlight.signal;
+  }
+
+  /** The connection to Temporal broke: every call in flight fails now, and an outage begins. */
+  lost(): void {
+    const broken = this.inFlight;
+    // Calls from now on get a fresh signal: only those in flight at the break are aborted.
+    this.inFlight = new AbortController();
+    this.failed();
+    broken.abort(new Error('the connection to Temporal broke'));
   }
 }

@@ -19,4 +19,18 @@ describe('Temporal reachability', () => {
     r.answered();
     assert.deepEqual([r.admit(), r.admit()], [true, true], 'an answer: every call goes again');
   });
+
+  it('lost(): aborts the calls in flight, not later ones, and starts an outage', async () => {
+    const r = new Reachability();
+    const inFlight = r.signal;
+    r.lost();
+    assert.equal(inFlight.aborted, true);
+    assert.match(String((inFlight.reason as Error).message), /connection to Temporal broke/);
+    assert.equal(r.signal.aborted, false, 'a call starting now gets a fresh signal');
+    assert.equal(r.admit(), false, 'refused at once, as after a failed call');
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    assert.equal(r.admit(), true, 'the trial');
+    r.answered();
+    assert.equal(r.admit(), true);
+  });
 });

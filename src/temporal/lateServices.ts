@@ -1,0 +1,29 @@
+import type { TemporalServices } from './services';
+import { temporalUnavailable } from './errors';
+
+/**
+ * The API listens before Temporal answers (so /healthz can say "not ready" while the process waits
+ * for it, connect.ts); until then every call to Temporal fails at once as `temporal_unavailable`
+ * (503 with Retry-After), exactly as during an outage. `ready` hands over the real services.
+ */
+export function lateServices(): { services: TemporalServices; ready(services: TemporalServices): void } {
+  let current: TemporalServices | undefined;
+  const part = <K extends keyof TemporalServices>(key: K): TemporalServices[K] =>
+    new Proxy({} as TemporalServices[K], {
+      get(_target, method) {
+        // Not a thenable: awaiting a part must not look like a call.
+        if (method === 'then') return undefined;
+        return (...args: unknown[]) => {
+          if (!current) return Promise.reject(temporalUnavailable());
+          const target = current[key] as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>;
+          return target[method](...args);
+        };
+      },
+    });
+  return {
+    services: { events: part('events'), deliveries: part('deliveries'), jobs: part('jobs') },
+    ready(services) {
+      current = services;
+    },
+  };
+}
