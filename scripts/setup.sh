@@ -32,6 +32,17 @@ if ! command -v schemathesis >/dev/null 2>&1; then
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
 
+# PostgreSQL's server binaries (Debian's package): the store tests, the cluster and the bench start
+# throwaway servers with scripts/postgres.sh. The machine image usually has them already.
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing PostgreSQL (apt-get install postgresql)..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL's server binaries are missing: apt-get install postgresql (the store tests need them)"
+  fi
+fi
+
 # The workflow bundle, built once so workers start without bundling (src/temporal/workflowBundle.ts;
 # a worker bundles at start instead whenever the workflow code no longer matches it).
 npm run --silent build:workflows
