@@ -10,7 +10,11 @@
 #       set up or update the schemas, start the server, create the namespace, print the address.
 #       In the foreground until SIGINT/SIGTERM, which stop the server and PostgreSQL; with
 #       --background it returns once the cluster answers (stop it with `stop DIR`).
-#   scripts/cluster.sh stop [DIR]     stop a cluster started with --background
+#   scripts/cluster.sh stop [DIR] [--server-only]
+#                                     stop a cluster started with --background; --server-only stops
+#                                     the Temporal server and leaves PostgreSQL running, so a later
+#                                     `start DIR --background --port N` restarts the server alone on
+#                                     the same databases and address (a server restart under load)
 #   scripts/cluster.sh url [DIR]      print the address of a running one
 #
 # DIR defaults to $DATA_DIR/cluster ($DATA_DIR: ./.data). The frontend's gRPC port is --port
@@ -29,11 +33,13 @@ case "${1:-}" in start|stop|url) cmd="$1"; shift ;; esac
 dir=""
 port="7233"
 background=0
+server_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port="${2:?--port needs a number}"; shift 2 ;;
     --background) background=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --server-only) server_only=1; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 64 ;;
     *) dir="$1"; shift ;;
   esac
@@ -55,7 +61,7 @@ stop_server() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$dir/server.pid" "$dir/address"
-  bash "$HERE/postgres.sh" stop "$dir/postgres" || true
+  [ "$server_only" -eq 1 ] || bash "$HERE/postgres.sh" stop "$dir/postgres" || true
 }
 
 case "$cmd" in
@@ -95,6 +101,7 @@ server_bin="$cache/server"
 sql_bin="$cache/sql"
 
 # --- PostgreSQL and the schemas -------------------------------------------------------------------
+# One left running by `stop --server-only` is used as it is (postgres.sh start changes nothing then).
 pg_url="$(bash "$HERE/postgres.sh" start "$dir/postgres")"
 pg_port="$(cat "$dir/postgres/port")"
 cleanup_pg() { bash "$HERE/postgres.sh" stop "$dir/postgres" || true; }

@@ -2,9 +2,14 @@
 # A throwaway PostgreSQL for tests, the bench, the cluster and CI: Debian's server binaries,
 # a fresh cluster in a folder of the caller's, on a free loopback port.
 #
-#   scripts/postgres.sh start DIR   initdb DIR/data (once), start it, print its URL on stdout
+#   scripts/postgres.sh start DIR [--same-port]
+#                                   initdb DIR/data (once), start it, print its URL on stdout; with
+#                                   --same-port on the port it had last time (a restart under
+#                                   clients configured with that port), else on a free one
 #   scripts/postgres.sh stop DIR    stop it (fast: open connections are cut)
 #   scripts/postgres.sh url DIR     print the URL of a running one
+#
+# Starting one that runs already prints its URL and changes nothing.
 #
 # PostgreSQL refuses to run as root: when the caller is root, the server runs as the `postgres`
 # user, which then owns DIR/data. Authentication is `trust` on loopback only.
@@ -12,8 +17,10 @@ set -euo pipefail
 
 cmd="${1:-}"
 dir="${2:-}"
+same_port=0
+[ "${3:-}" = "--same-port" ] && same_port=1
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start|stop|url DIR" >&2
+  echo "usage: $0 start|stop|url DIR [--same-port]" >&2
   exit 64
 fi
 
@@ -55,7 +62,15 @@ case "$cmd" in
       as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
-    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    if [ -f "$data/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+      url_of
+      exit 0
+    fi
+    if [ "$same_port" -eq 1 ] && [ -f "$dir/port" ]; then
+      port="$(cat "$dir/port")"
+    else
+      port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    fi
     echo "$port" >"$dir/port"
     # The socket goes in the data folder, which the server's user owns; clients use TCP on loopback.
     as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
@@ -71,7 +86,7 @@ case "$cmd" in
     url_of
     ;;
   *)
-    echo "usage: $0 start|stop|url DIR" >&2
+    echo "usage: $0 start|stop|url DIR [--same-port]" >&2
     exit 64
     ;;
 esac
