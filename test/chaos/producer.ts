@@ -10,6 +10,8 @@ import { Pool } from 'undici';
 
 export interface Answer {
   id: string;
+  /** Which API was asked: its index in `api` (0 with one API). */
+  api: number;
   /** The HTTP status, or 0 for a connection error. */
   status: number;
   startedAt: number;
@@ -26,7 +28,11 @@ export interface Production {
 }
 
 export interface ProduceOptions {
-  api: string;
+  /**
+   * The API, or several (processes of one service): attempt k of event i goes to api[(i + k) % n],
+   * so events are spread across them and a retry after a connection error asks another one.
+   */
+  api: string | string[];
   ids: string[];
   body: (id: string) => unknown;
   /** Requests in flight at most. */
@@ -43,16 +49,17 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Producer {
   readonly production: Production = { accepted: new Map(), answers: [], abandoned: [] };
-  private readonly pool: Pool;
+  private readonly pools: Pool[];
 
   constructor(private readonly o: ProduceOptions) {
-    this.pool = new Pool(o.api, { connections: o.concurrency, keepAliveTimeout: 10_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    const apis = typeof o.api === 'string' ? [o.api] : o.api;
+    this.pools = apis.map((api) => new Pool(api, { connections: o.concurrency, keepAliveTimeout: 10_000, headersTimeout: 30_000, bodyTimeout: 30_000 }));
   }
 
-  private async post(id: string): Promise<Answer> {
+  private async post(id: string, api: number): Promise<Answer> {
     const startedAt = Date.now();
     try {
-      const res = await this.pool.request({
+      const res = await this.pools[api].request({
         path: '/v1/events',
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -60,16 +67,16 @@ export class Producer {
       });
       await res.body.text();
       const retryAfter = res.headers['retry-after'];
-      return { id, status: res.statusCode, startedAt, at: Date.now(), retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined };
+      return { id, api, status: res.statusCode, startedAt, at: Date.now(), retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined };
     } catch {
-      return { id, status: 0, startedAt, at: Date.now() };
+      return { id, api, status: 0, startedAt, at: Date.now() };
     }
   }
 
   /** Posts one event until it is accepted or the deadline passes. */
-  private async deliver(id: string, deadline: number): Promise<void> {
-    while (Date.now() < deadline) {
-      const answer = await this.post(id);
+  private async deliver(id: string, index: number, deadline: number): Promise<void> {
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      const answer = await this.post(id, (index + attempt) % this.pools.length);
       this.production.answers.push(answer);
       if (answer.status >= 200 && answer.status < 300) {
         if (!this.production.accepted.has(id)) this.production.accepted.set(id, answer.at);
@@ -98,13 +105,13 @@ export class Producer {
         if (i >= this.o.ids.length) return;
         const due = started + i * intervalMs;
         if (due > Date.now()) await sleep(due - Date.now());
-        await this.deliver(this.o.ids[i], deadline);
+        await this.deliver(this.o.ids[i], i, deadline);
       }
     };
     try {
       await Promise.all(Array.from({ length: this.o.concurrency }, lane));
     } finally {
-      await this.pool.close().catch(() => undefined);
+      await Promise.all(this.pools.map((pool) => pool.close().catch(() => undefined)));
     }
     return this.production;
   }

@@ -17,19 +17,8 @@ import { startReceiver, type Receiver } from '../helpers/receiver';
 import { loadToolSettings } from '../helpers/settings';
 import { Admin } from './admin';
 import type { ChaosContext, Scenario, ScenarioResult } from './scenario';
+import { summaryLine } from './summary';
 import { scenarios } from './scenarios';
-
-function summaryLine(r: ScenarioResult): string {
-  const l = r.ledger;
-  const faults = [...r.faults, `receiver 500s ${r.receiverFaults.failed}`, `hangs ${r.receiverFaults.hung}`].join('; ');
-  const discarded = l.discardedDeleted > 0 ? `, discarded (endpoint deleted) ${l.discardedDeleted}` : '';
-  const verdict = l.lost === 0 && r.problems.length === 0 ? 'ok' : 'FAILED';
-  return (
-    `chaos ${r.name}: events ${l.events}, deliveries ${l.deliveries}, faults [${faults}], delivered ${l.delivered}, ` +
-    `in review ${l.inReview}${discarded}, lost ${l.lost}, duplicates ${l.duplicates}, requests ${l.requests}, ` +
-    `drained in ${(l.drainMs / 1000).toFixed(1)} s, took ${(r.totalMs / 1000).toFixed(1)} s: ${verdict}`
-  );
-}
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);

@@ -53,7 +53,7 @@ export function eventIds(tag: string, count: number): string[] {
 }
 
 /** An endpoint for the scenario `tag`, at `/chaos/<tag>/<name>` on the receiver, which learns its secret. */
-export async function chaosEndpoint(ctx: ChaosContext, tag: string, name: string, extra: Record<string, unknown> = {}): Promise<LedgerEndpoint & { secret: string }> {
+export async function chaosEndpoint(ctx: Pick<ChaosContext, 'admin' | 'receiver'>, tag: string, name: string, extra: Record<string, unknown> = {}): Promise<LedgerEndpoint & { secret: string }> {
   const path = `/chaos/${tag}/${name}`;
   const id = `${tag}-${name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const created = await ctx.admin.createEndpoint({
@@ -83,12 +83,13 @@ export async function until(check: () => boolean, timeoutMs: number, what: strin
 
 /**
  * What the API answered, judged: only 2xx, 429 and 503 (those two with `Retry-After`) are
- * acceptable answers; connection errors only inside `connectionErrorsAllowed` (the API was down);
- * and no 2xx to a request sent inside `no2xx` (Temporal was down).
+ * acceptable answers; connection errors only inside `connectionErrorsAllowed` (the API was down;
+ * with several APIs, only from the one named by `api`, its index); and no 2xx to a request sent
+ * inside `no2xx` (Temporal was down).
  */
 export function judgeAnswers(
   production: Production,
-  o: { connectionErrorsAllowed?: { from: number; to: number }; no2xx?: { from: number; to: number } } = {},
+  o: { connectionErrorsAllowed?: { from: number; to: number; api?: number }; no2xx?: { from: number; to: number } } = {},
 ): { problems: string[]; counts: Record<string, number> } {
   const problems: string[] = [];
   const counts: Record<string, number> = {};
@@ -105,7 +106,7 @@ export function judgeAnswers(
     } else if (a.status === 0) {
       const w = o.connectionErrorsAllowed;
       // Refused or cut off while the API was down: answered after the kill, asked before it was back.
-      if (!w || a.at < w.from || a.startedAt > w.to) connectionErrors++;
+      if (!w || a.at < w.from || a.startedAt > w.to || (w.api !== undefined && a.api !== w.api)) connectionErrors++;
     } else if (!ok2xx) bad.push(a);
     if (ok2xx && o.no2xx && a.startedAt > o.no2xx.from && a.at < o.no2xx.to) twoXxWhileDown++;
   }
@@ -150,15 +151,17 @@ export function receiverFaults(receiver: Receiver, prefix: string): { failed: nu
 
 /**
  * The scenario's producer of `count` tagged events, retrying as a real producer would (429/503
- * after Retry-After, connection errors), for at most 5 minutes from its start.
+ * after Retry-After, connection errors), for at most 5 minutes from its start. To the stack's API,
+ * or spread across several (`apis`: the cluster suite's).
  */
 export function chaosProducer(
-  ctx: ChaosContext,
+  ctx: Pick<ChaosContext, 'stack'> | { apis: string[] },
   tag: string,
   count: number,
   options: Omit<ProduceOptions, 'api' | 'ids' | 'body' | 'deadlineMs'>,
 ): { ids: string[]; producer: Producer } {
   const ids = eventIds(tag, count);
-  const producer = new Producer({ api: ctx.stack.apiUrl, ids, body: (id) => chaosEvent(tag, id), deadlineMs: 300_000, ...options });
+  const api = 'apis' in ctx ? ctx.apis : ctx.stack.apiUrl;
+  const producer = new Producer({ api, ids, body: (id) => chaosEvent(tag, id), deadlineMs: 300_000, ...options });
   return { ids, producer };
 }

@@ -1,83 +1,59 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { Webhook } from 'standardwebhooks';
 import { searchAttributes } from '../../workflows/contract';
-import { startCluster, type Cluster } from '../helpers/cluster';
-import { freePort } from '../helpers/ports';
-import { withClient } from '../helpers/postgres';
-import { startRole, stopAll, type Proc } from '../helpers/processes';
+import { Admin } from '../chaos/admin';
+import { summaryLine } from '../chaos/summary';
+import { faultyScript } from '../helpers/faults';
+import { stopAll } from '../helpers/processes';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { toolSettings } from '../helpers/settings';
-import { call, eventually } from '../helpers/stack';
-import { TEST_MASTER_KEY, TEST_PAYLOAD_KEY } from '../helpers/workerSide';
+import { clusterChaos } from './chaosRun';
+import { crossApiRun } from './crossApi';
+import { RATE, rateLimitRun } from './rateLimit';
+import { seconds, Topology } from './topology';
 
 /**
- * The reduced cluster check (`npm run test:cluster`, not part of `npm test`): the service as it is
- * scaled out, on a production-shaped Temporal (`npm run cluster`: the multi-service server on
- * PostgreSQL persistence and visibility, 4 history shards). One API process and one worker process
- * deliver an event; the worker is killed (SIGKILL); an event posted while no worker runs is
- * delivered by the worker that replaces it. Every delivery's signature is checked with the
- * `standardwebhooks` package, as a customer's receiver would.
+ * The multi-process suite (`npm run test:cluster`, not part of `npm test`): the service scaled out
+ * on a production-shaped Temporal (`npm run cluster`: the multi-service server on PostgreSQL
+ * persistence and visibility, 4 history shards), the PostgreSQL store, 2 API processes and 3 worker
+ * processes, each with an empty DATA_DIR of its own, and loopback receivers that check every
+ * signature. It shows that the processes share one service: an endpoint made through one API is
+ * used by events posted to the other; a rate limit holds across the workers; and a chaos ledger
+ * loses nothing acknowledged while an API, a worker, the Temporal server and PostgreSQL go down.
  */
 
-describe('on a Temporal cluster (PostgreSQL persistence and visibility)', function () {
-  // The first run builds the Temporal server (several minutes); startCluster allows for it.
+const t0 = Date.now();
+const log = (msg: string) => console.log(`    [cluster +${seconds(t0)}s] ${msg}`);
+
+describe('the service scaled out on a Temporal cluster (PostgreSQL persistence, visibility and store)', function () {
+  // The first run builds the Temporal server (several minutes); startBackgroundCluster allows for it.
   this.timeout(35 * 60_000);
 
   const settings = toolSettings();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-cluster-'));
   // mkdtemp makes it private; PostgreSQL runs as its own user when we are root and must reach its folder.
   fs.chmodSync(dir, 0o755);
-  let cluster: Cluster;
-  let receiver: Receiver;
-  let api: Proc;
-  let worker: Proc;
-  let apiUrl: string;
-  let serviceEnv: Record<string, string>;
-  let secret: string;
+  const runId = randomBytes(2).toString('hex');
+  let topology: Topology;
+  /** Always 200: the cross-API and rate-limit checks. */
+  let plain: Receiver;
+  /** 30 % 500s and 3 % hangs, seeded, as in the chaos suite. */
+  let faulty: Receiver;
   let failed = false;
 
   before(async () => {
-    const startedAt = Date.now();
-    cluster = await startCluster(settings, path.join(dir, 'cluster'), await freePort());
-    console.log(`    cluster ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${cluster.address}`);
-    receiver = await startReceiver();
-    const port = await freePort();
-    apiUrl = `http://127.0.0.1:${port}`;
-    serviceEnv = {
-      ...settings.baseEnv,
-      TEMPORAL_ADDRESS: cluster.address,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      // Every process of the service has the same keys (docs/operations.md).
-      CALLBACKS_MASTER_KEY: TEST_MASTER_KEY.toString('base64'),
-      CALLBACKS_PAYLOAD_KEY: TEST_PAYLOAD_KEY.toString('base64'),
-      // The store: PostgreSQL (a database of its own on the cluster's server), shared by every
-      // process; each process has its own DATA_DIR, which it leaves empty.
-      DATABASE_URL: await callbacksDatabase(cluster.postgresUrl),
-      // The receiver lives on loopback and speaks plain http.
-      CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
-      CALLBACKS_ALLOW_HTTP: 'true',
-      LOG_LEVEL: 'info',
-    };
-    worker = await startRole('worker', { ...serviceEnv, DATA_DIR: emptyDataDir('worker-1') }, dir);
-    api = await startRole('api', { ...serviceEnv, DATA_DIR: emptyDataDir('api-1') }, dir);
+    topology = await Topology.start(settings, dir, { apis: 2, workers: 3, log });
+    plain = await startReceiver({ keep: 'everything' });
+    faulty = await startReceiver({
+      script: faultyScript({ failRate: 0.3, hangRate: 0.03, hangMs: 2_500, seed: 20261130 }),
+      keep: 'summaries',
+      keepAliveMs: 60_000,
+    });
   });
-
-  /** The service's database on the cluster's PostgreSQL server, beside Temporal's two. */
-  async function callbacksDatabase(serverUrl: string): Promise<string> {
-    await withClient(serverUrl, (client) => client.query('CREATE DATABASE callbacks'));
-    const url = new URL(serverUrl);
-    url.pathname = '/callbacks';
-    return url.toString();
-  }
-
-  function emptyDataDir(name: string): string {
-    return fs.mkdtempSync(path.join(dir, `${name}-data-`));
-  }
 
   afterEach(function () {
     if (this.currentTest?.state === 'failed') failed = true;
@@ -85,27 +61,15 @@ describe('on a Temporal cluster (PostgreSQL persistence and visibility)', functi
 
   after(async () => {
     await stopAll();
-    await receiver?.close();
+    if (failed) await topology?.cluster.stop().catch(() => undefined);
+    await plain?.close();
+    await faulty?.close();
     if (failed) console.log(`    logs kept in ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function deliver(id: string, callId: string): Promise<void> {
-    const event = { id, type: 'disposition_updated', data: { callId, disposition: 'booked' } };
-    const posted = await call(apiUrl, 'POST', '/v1/events', event);
-    assert.equal(posted.status, 202, JSON.stringify(posted.body));
-  }
-
-  async function delivered(id: string, count: number): Promise<void> {
-    const got = await receiver.waitFor(count, 60_000);
-    const request = got.find((r) => r.body.includes(`"${id}"`));
-    assert.ok(request, `no delivery of ${id} among ${got.length}`);
-    new Webhook(secret).verify(request.body, request.headers as Record<string, string>);
-    await eventually(async () => (await call(apiUrl, 'GET', `/v1/events/${id}`)).body?.status === 'delivered', 30_000, `${id} delivered`);
-  }
-
   it('registers the service\'s search attributes on the cluster\'s SQL visibility', async () => {
-    const connection = await Connection.connect({ address: cluster.address });
+    const connection = await Connection.connect({ address: topology.cluster.address });
     try {
       const listed = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
       const custom = Object.keys(listed.customAttributes ?? {});
@@ -115,50 +79,60 @@ describe('on a Temporal cluster (PostgreSQL persistence and visibility)', functi
     }
   });
 
-  it('one API process and one worker process deliver a signed event', async () => {
-    const ep = await call(apiUrl, 'POST', '/v1/endpoints', { id: 'cluster-crm', url: receiver.url, eventTypes: ['disposition_updated'] });
-    assert.equal(ep.status, 201, JSON.stringify(ep.body));
-    secret = ep.body.secret;
-    receiver.trust(new URL(receiver.url).pathname, secret);
-    await deliver('evt-cluster-1', 'call-cluster-1');
-    await delivered('evt-cluster-1', 1);
+  it('an endpoint created through one API is used by events posted to the other', async () => {
+    const r = await crossApiRun({ topology, receiver: plain, tag: `cross-${runId}`, log });
+    console.log(`cluster cross-api: endpoint made on api-1, ${r.events} events posted to api-2, delivered ${r.delivered}, signatures valid ${r.validSignatures}/${r.requests}, found by CallId through visibility ${r.foundByCallId}, took ${(r.totalMs / 1000).toFixed(1)} s: ok`);
   });
 
-  it('lists the delivered event through visibility by a custom search attribute', async () => {
-    const connection = await Connection.connect({ address: cluster.address });
-    try {
-      const query = `${searchAttributes.callId.name} = 'call-cluster-1'`;
-      const found = await eventually(async () => {
-        const count = await connection.workflowService.countWorkflowExecutions({ namespace: 'default', query });
-        return Number(count.count) >= 1 && Number(count.count);
-      }, 30_000, `a workflow where ${query}`);
-      assert.ok(found >= 1);
-    } finally {
-      await connection.close();
-    }
+  it(`a rate limit of ${RATE.perSecond}/s (burst ${RATE.burst}) holds across the 3 workers: at most 10 requests in any 1-second window`, async () => {
+    const started = Date.now();
+    const r = await rateLimitRun({
+      apis: topology.apiUrls,
+      admin: new Admin(() => topology.apiUrl(0)),
+      receiver: plain,
+      temporalAddress: topology.cluster.address,
+      tag: `rate-${runId}`,
+      events: 60,
+      log,
+    });
+    const perS = (r.delivered - RATE.burst) / (r.spanMs / 1000);
+    console.log(
+      `cluster rate-limit: events ${r.events}, delivered ${r.delivered}, requests ${r.requests}, at most ${r.maxInAnySecond} in any 1 s, ` +
+        `${perS.toFixed(2)}/s after the burst, over ${(r.spanMs / 1000).toFixed(1)} s, by ${r.workers.length} workers, took ${seconds(started)} s: ` +
+        `${r.maxInAnySecond <= 10 && r.workers.length >= 2 ? 'ok' : 'FAILED'}`,
+    );
+    assert.equal(r.delivered, r.events);
+    assert.equal(r.invalidSignatures, 0);
+    assert.ok(r.maxInAnySecond <= RATE.perSecond + RATE.burst, `${r.maxInAnySecond} requests within one second`);
+    // The limit did bind: unlimited, 60 deliveries take a second or two, not (60 - burst) / 5 = 11 s.
+    assert.ok(r.spanMs >= 9_000, `all delivered within ${r.spanMs} ms: the limit did not hold them back`);
+    // Not held back far below the limit either: the workers share one bucket and use it.
+    assert.ok(perS >= 3, `only ${perS.toFixed(2)} deliveries a second against a limit of ${RATE.perSecond}`);
+    assert.ok(r.workers.length >= 2, `the deliveries ran on ${r.workers.join(', ')} only`);
   });
 
-  it('after the worker is SIGKILLed, an event posted meanwhile is delivered by the worker that replaces it', async () => {
-    worker.child.kill('SIGKILL');
-    assert.equal(await worker.exited, null);
-    await worker.stop();
-    // Accepted with no worker running: the workflow waits in Temporal for one.
-    await deliver('evt-cluster-2', 'call-cluster-2');
-    await new Promise((r) => setTimeout(r, 1_000));
-    assert.equal(receiver.requests.length, 1, 'nothing is delivered while no worker runs');
-    worker = await startRole('worker', { ...serviceEnv, DATA_DIR: emptyDataDir('worker-2') }, dir);
-    await delivered('evt-cluster-2', 2);
-    assert.deepEqual(receiver.requests.map((r) => r.signatureValid), [true, true]);
+  it('a chaos ledger loses nothing acknowledged while an API, a worker, the Temporal server and PostgreSQL are knocked over', async () => {
+    const r = await clusterChaos(
+      { name: 'faults', events: 420, ratePerS: 6, at: { api: 0.12, worker: 0.3, server: 0.45, postgres: 0.65 } },
+      { topology, receiver: faulty, admin: new Admin(() => topology.apiUrl(1)), runId, log },
+    );
+    for (const note of r.notes) log(`    ${note}`);
+    log(`    peak delivery rate ${r.peakPerS.toFixed(1)}/s (10 s window, 3 workers, 30 % of requests failing)`);
+    for (const problem of r.problems) log(`    PROBLEM: ${problem}`);
+    for (const sample of r.ledger.lostSamples) log(`    lost: ${sample}`);
+    console.log(summaryLine(r, 'cluster'));
+    assert.equal(r.ledger.lost, 0, r.ledger.lostSamples.join('\n'));
+    assert.equal(r.ledger.invalidSignatures, 0);
+    assert.equal(r.ledger.events, 420, 'every event acknowledged in the end');
+    assert.deepEqual(r.problems, []);
   });
 
-  it('stops: SIGTERM stops the server and its PostgreSQL, exiting 0', async () => {
-    await api.stop();
-    await worker.stop();
+  it('stops: every process leaves its DATA_DIR empty; `cluster.sh stop` stops the server and PostgreSQL', async () => {
+    await topology.stopProcesses();
     // With the PostgreSQL store, no process wrote to its DATA_DIR.
-    const written = fs.readdirSync(dir).filter((d) => d.includes('-data-')).flatMap((d) => fs.readdirSync(path.join(dir, d)).map((f) => `${d}/${f}`));
-    assert.deepEqual(written, []);
-    assert.equal(await cluster.stop(), 0, cluster.proc.output().slice(-4000));
-    assert.equal(fs.existsSync(path.join(cluster.dir, 'postgres', 'data', 'postmaster.pid')), false);
-    assert.equal(fs.existsSync(path.join(cluster.dir, 'server.pid')), false);
+    assert.deepEqual(topology.writtenToDataDirs(), []);
+    assert.equal(await topology.cluster.stop(), 0);
+    assert.equal(fs.existsSync(path.join(topology.cluster.dir, 'postgres', 'data', 'postmaster.pid')), false);
+    assert.equal(fs.existsSync(path.join(topology.cluster.dir, 'server.pid')), false);
   });
 });
