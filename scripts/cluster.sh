@@ -152,7 +152,9 @@ while True:
     finally:
         s.close()'
 }
-if ! python3 -c "import socket, sys; s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null; then
+# SO_REUSEADDR, as the server's own listener has: after a restart (stop --server-only) the port's
+# old connections linger in TIME_WAIT, which would fail a plain bind though nothing listens.
+if ! python3 -c "import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null; then
   echo "port $port is taken: pass --port N" >&2
   exit 1
 fi

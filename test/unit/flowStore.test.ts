@@ -95,6 +95,18 @@ for (const kind of STORE_KINDS) {
         assert.equal((await store.flowState('ep', 100, T0 + 800 + WAITER_SLACK_MS + 1)).queued, 0);
       });
 
+      it('counts no time twice when an acquire that read its clock earlier comes after a later one (processes racing for the lock)', async () => {
+        granted(await store.acquireFlowSlot('ep', 'a', rate5, T0));
+        granted(await store.acquireFlowSlot('ep', 'b', rate5, T0));
+        // 200 ms on: one token, taken by the process that got the lock first.
+        granted(await store.acquireFlowSlot('ep', 'c', rate5, T0 + 200));
+        // Another read its clock at T0 + 100 and waited for the lock: nothing is left for it, and
+        // it must not move the bucket's clock back to T0 + 100 …
+        refused(await store.acquireFlowSlot('ep', 'd', rate5, T0 + 100));
+        // … else T0 + 100 .. T0 + 200 would count again, and its next try would get a token 100 ms early.
+        assert.equal(refused(await store.acquireFlowSlot('ep', 'd', rate5, T0 + 300)).waitMs, 100);
+      });
+
       it('is one bucket for every connection to the store (worker processes)', async () => {
         other = await place.open({ masterKeys: [MASTER_KEY] });
         granted(await store.acquireFlowSlot('ep', 'a', rate5, T0));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { FlowLease, FlowLimits, Store } from '../store';
-import { afterRelease, effectiveConcurrency, refill, TOKEN_EPSILON, WAITER_SLACK_MS, waitEstimate } from '../flowControl';
+import { afterRelease, bucketNow, effectiveConcurrency, refill, TOKEN_EPSILON, WAITER_SLACK_MS, waitEstimate } from '../flowControl';
 import { inTransaction } from './transaction';
 
 /**
@@ -52,9 +52,10 @@ export function createPgFlow(pool: Pool): FlowMethods {
     client.query('UPDATE flow SET tokens = $2, refilled_at = $3 WHERE endpoint_id = $1', [endpointId, tokens, now]);
 
   return {
-    async acquireFlowSlot(endpointId, waiterId, limits, now = Date.now()) {
+    async acquireFlowSlot(endpointId, waiterId, limits, asked = Date.now()) {
       return inTransaction(pool, async (client) => {
-        const flow = await lockRow(client, endpointId, limits, now);
+        const flow = await lockRow(client, endpointId, limits, asked);
+        const now = bucketNow(asked, Number(flow.refilled_at));
         await client.query('DELETE FROM flow_leases WHERE endpoint_id = $1 AND expires_at <= $2', [endpointId, now]);
         await client.query('DELETE FROM flow_waiters WHERE endpoint_id = $1 AND expires_at <= $2', [endpointId, now]);
         const limit = effectiveConcurrency(flow.concurrency, limits.maxConcurrency);

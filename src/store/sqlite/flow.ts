@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { FlowGrant, FlowLease, FlowLimits, FlowSignal, FlowState, Store } from '../store';
-import { afterRelease, effectiveConcurrency, refill, TOKEN_EPSILON, WAITER_SLACK_MS, waitEstimate } from '../flowControl';
+import { afterRelease, bucketNow, effectiveConcurrency, refill, TOKEN_EPSILON, WAITER_SLACK_MS, waitEstimate } from '../flowControl';
 
 /**
  * Flow control in SQLite (tables from the flow migration in migrations.ts, the arithmetic in
@@ -67,8 +67,9 @@ export function createSqliteFlow(db: Database.Database): FlowMethods {
     return { ...fresh, decreased_at: 0, avg_hold_ms: 0 };
   }
 
-  const acquire = db.transaction((endpointId: string, waiterId: string, limits: FlowLimits, now: number): FlowGrant => {
-    const flow = row(endpointId, limits, now);
+  const acquire = db.transaction((endpointId: string, waiterId: string, limits: FlowLimits, asked: number): FlowGrant => {
+    const flow = row(endpointId, limits, asked);
+    const now = bucketNow(asked, flow.refilled_at);
     stmt.expireLeases.run(endpointId, now);
     stmt.expireWaiters.run(endpointId, now);
     const limit = effectiveConcurrency(flow.concurrency, limits.maxConcurrency);
