@@ -44,7 +44,10 @@ export async function clusterChaos(
   /** Resolves when an API answers 2xx to a request sent after `since`, and the receiver accepts a request that came after it. */
   const flowing = async (since: number, what: string, api?: number) => {
     await until(() => answers.some((a) => a.startedAt > since && a.status >= 200 && a.status < 300 && (api === undefined || a.api === api)), 120_000, `${what}: an event acknowledged`);
+    const acknowledgedAfter = Date.now() - since;
     await until(() => receiver.requests.some((r) => r.path.startsWith(prefix) && r.at > since && r.status === 200), 120_000, `${what}: a delivery`);
+    // Which of the two came back last says where a slow recovery was spent.
+    log(`    ${what}: an event acknowledged ${(acknowledgedAfter / 1000).toFixed(1)} s and a delivery ${((Date.now() - since) / 1000).toFixed(1)} s after`);
   };
   const recoveries = {} as Recoveries;
   const faults: string[] = [];
