@@ -159,15 +159,31 @@ if ! python3 -c "import socket, sys; s = socket.socket(); s.setsockopt(socket.SO
   exit 1
 fi
 address="127.0.0.1:$port"
+# The internal ports are kept per folder (in DIR/ports) while they are free: a restarted server
+# then has the addresses its previous run recorded as members in the database, which its ringpop
+# bootstrap tries first. With new ports it spent its whole 30 s join timeout on addresses no one
+# listened on, and history and matching were out of reach for about 45 s after the restart.
+port_free() {
+  python3 -c "import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1])))" "$1" 2>/dev/null
+}
+: >"$dir/ports.new"
+internal_port() {
+  local p
+  p="$(sed -n "s/^$1 //p" "$dir/ports" 2>/dev/null || true)"
+  if [ -z "$p" ] || ! port_free "$p"; then p="$(free_port)"; fi
+  echo "$1 $p" >>"$dir/ports.new"
+  echo "$p"
+}
 server_env=(
   DB=postgres12 POSTGRES_SEEDS=127.0.0.1 DB_PORT="$pg_port" VISIBILITY_DB_PORT="$pg_port"
   POSTGRES_USER=temporal POSTGRES_PWD=temporal NUM_HISTORY_SHARDS=4
   DYNAMIC_CONFIG_FILE_PATH="$dir/dynamicconfig.yaml" BIND_ON_IP=127.0.0.1 LOG_LEVEL=warn
-  FRONTEND_GRPC_PORT="$port" FRONTEND_HTTP_PORT="$(free_port)" FRONTEND_MEMBERSHIP_PORT="$(free_port)"
-  HISTORY_GRPC_PORT="$(free_port)" HISTORY_MEMBERSHIP_PORT="$(free_port)"
-  MATCHING_GRPC_PORT="$(free_port)" MATCHING_MEMBERSHIP_PORT="$(free_port)"
-  WORKER_GRPC_PORT="$(free_port)" WORKER_MEMBERSHIP_PORT="$(free_port)"
+  FRONTEND_GRPC_PORT="$port" FRONTEND_HTTP_PORT="$(internal_port frontend-http)" FRONTEND_MEMBERSHIP_PORT="$(internal_port frontend-membership)"
+  HISTORY_GRPC_PORT="$(internal_port history-grpc)" HISTORY_MEMBERSHIP_PORT="$(internal_port history-membership)"
+  MATCHING_GRPC_PORT="$(internal_port matching-grpc)" MATCHING_MEMBERSHIP_PORT="$(internal_port matching-membership)"
+  WORKER_GRPC_PORT="$(internal_port worker-grpc)" WORKER_MEMBERSHIP_PORT="$(internal_port worker-membership)"
 )
+mv "$dir/ports.new" "$dir/ports"
 # The embedded config template (no config file given) reads all of it from the environment.
 (cd "$dir" && exec env "${server_env[@]}" "$server_bin" --allow-no-auth start) >>"$dir/server.log" 2>&1 &
 server_pid=$!
