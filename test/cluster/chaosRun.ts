@@ -78,11 +78,14 @@ export async function clusterChaos(
   log(`    restarting the Temporal server at ${state()}`);
   await topology.cluster.stopServer();
   const serverDownAt = Date.now();
+  // Down for a while, so the check that nothing is acknowledged meanwhile has a window to hold in.
+  await sleep(3_000);
+  const serverStartingAt = Date.now();
   await topology.cluster.startServer();
   const serverStartedAt = Date.now();
   await flowing(serverStartedAt, 'after the Temporal restart');
   recoveries.server = Date.now() - serverStoppingAt;
-  faults.push(`Temporal server restarted (down ${((serverStartedAt - serverDownAt) / 1000).toFixed(1)} s, flowing again after ${(recoveries.server / 1000).toFixed(1)} s)`);
+  faults.push(`Temporal server restarted (down ${((serverStartedAt - serverDownAt) / 1000).toFixed(1)} s with its start, flowing again after ${(recoveries.server / 1000).toFixed(1)} s)`);
   log(`    Temporal server stopped in ${((serverDownAt - serverStoppingAt) / 1000).toFixed(1)} s, started in ${((serverStartedAt - serverDownAt) / 1000).toFixed(1)} s; events and deliveries flowing again after ${(recoveries.server / 1000).toFixed(1)} s`);
 
   await reached(o.at.postgres, 'the PostgreSQL restart');
@@ -102,8 +105,9 @@ export async function clusterChaos(
   const judged = judgeAnswers(production, {
     // Refused or cut off only by the API that was down, while it was.
     connectionErrorsAllowed: { from: apiKilledAt, to: apiUpAt, api: 0 },
-    // Sent once the server had stopped, answered before it was started again: nothing may be acknowledged.
-    no2xx: { from: serverDownAt, to: serverStartedAt },
+    // Sent once the server had stopped, answered before its start began: nothing may be acknowledged.
+    // (It serves before the start script returns, which also waits for the namespace.)
+    no2xx: { from: serverDownAt, to: serverStartingAt },
   });
   const ledger = await settleLedger({ accepted: accepted.keys(), endpoints: [endpoint], receiver, admin: ctx.admin, drainTimeoutMs: 150_000, log });
   const problems = [...judged.problems];
