@@ -265,7 +265,8 @@ async function main(): Promise<number> {
         options: opts,
         waited_for_quiet_s: round((runStart - t0) / 1000),
         server: { cli: cliPath, args: server.args },
-        service_env: Object.fromEntries(Object.entries(serviceEnv).filter(([k]) => k !== 'PATH' && k !== 'HOME')),
+        // The keys (random per run on the cluster) stay out of a file that gets shared.
+        service_env: Object.fromEntries(Object.entries(serviceEnv).filter(([k]) => k !== 'PATH' && k !== 'HOME' && !k.endsWith('_KEY'))),
         endpoints: ctx.paths,
       },
       http_ceiling: http.per_s,
