@@ -30,14 +30,21 @@ export interface Options {
    * worker's connection, so event workflows start eagerly. CPU of both is counted as the worker's.
    */
   singleProcess: boolean;
+  /** On `npm run cluster` (the multi-service server on PostgreSQL) with the store on PostgreSQL. */
+  cluster: boolean;
+  /** Worker processes (with --cluster; the dev-server run has one). */
+  workers: number;
+  /** Before the phases, how long to measure each process group's CPU with no load: what a process costs just by running. */
+  idleMs: number;
 }
 
-const FULL = { warmupMs: 5_000, durationMs: { http: 15_000, temporal: 40_000, e2e: 60_000, fanout: 40_000, open: 45_000 }, drainMs: 120_000, costSample: 100 };
-const QUICK = { warmupMs: 3_000, durationMs: { http: 6_000, temporal: 20_000, e2e: 25_000, fanout: 15_000, open: 15_000 }, drainMs: 45_000, costSample: 25 };
+const FULL = { idleMs: 10_000, warmupMs: 5_000, durationMs: { http: 15_000, temporal: 40_000, e2e: 60_000, fanout: 40_000, open: 45_000 }, drainMs: 120_000, costSample: 100 };
+const QUICK = { idleMs: 5_000, warmupMs: 3_000, durationMs: { http: 6_000, temporal: 20_000, e2e: 25_000, fanout: 15_000, open: 15_000 }, drainMs: 45_000, costSample: 25 };
 
 const USAGE = `usage: tsx bench/run.ts [--quick] [--duration-ms N] [--warmup-ms N] [--events N] [--drain-ms N]
                          [--http-concurrency N] [--temporal-concurrency N] [--ingest-concurrency N]
-                         [--backlog N] [--sample N] [--out FILE] [--keep-data] [--wait-quiet-s N] [--single-process]`;
+                         [--backlog N] [--sample N] [--out FILE] [--keep-data] [--wait-quiet-s N] [--single-process]
+                         [--cluster [--workers N]] [--idle-ms N]`;
 
 export function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
@@ -56,6 +63,9 @@ export function parseOptions(argv: string[]): Options {
     keepData: false,
     waitQuietMs: 0,
     singleProcess: false,
+    cluster: false,
+    workers: 1,
+    idleMs: base.idleMs,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -83,10 +93,15 @@ export function parseOptions(argv: string[]): Options {
       case '--out': o.out = argv[++i]; if (!o.out) throw new Error(`--out needs a file\n${USAGE}`); break;
       case '--keep-data': o.keepData = true; break;
       case '--single-process': o.singleProcess = true; break;
+      case '--cluster': o.cluster = true; break;
+      case '--workers': o.workers = Math.max(1, Math.floor(num())); break;
+      case '--idle-ms': o.idleMs = num(); break;
       case '--wait-quiet-s': o.waitQuietMs = num() * 1000; break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
   }
+  if (o.workers > 1 && !o.cluster) throw new Error(`--workers needs --cluster (the dev-server run has one worker)\n${USAGE}`);
+  if (o.cluster && o.singleProcess) throw new Error(`--cluster runs the API and the workers apart: drop --single-process\n${USAGE}`);
   return o;
 }

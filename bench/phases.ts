@@ -26,7 +26,8 @@ export interface Ctx {
   api: ApiClient;
   client: Client;
   connection: Connection;
-  procs: { server: Proc; worker: Proc; api: Proc; receiver: Proc };
+  /** postgres: the cluster's PostgreSQL (0 on the dev server, whose SQLite is in its process); worker: every worker process. */
+  procs: { server: Proc; postgres: { cpuSeconds(): number }; worker: Proc; api: Proc; receiver: Proc };
   /** Every event the API accepted (2xx), and every refusal by status (0: no answer). */
   accepted: AcceptedEvent[];
   refused: Record<string, number>;
@@ -46,7 +47,7 @@ async function startCeilingWorker(env: Record<string, string>, logDir: string): 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** CPU seconds of each process so far (the bench's own included), to difference over a window. */
-export type CpuSnapshot = Record<'server' | 'worker' | 'api' | 'receiver' | 'bench' | 'machine_busy' | 'machine_iowait', number>;
+export type CpuSnapshot = Record<'server' | 'postgres' | 'worker' | 'api' | 'receiver' | 'bench' | 'machine_busy' | 'machine_iowait', number>;
 export function cpuSnapshot(ctx: Ctx): CpuSnapshot {
   const self = process.cpuUsage();
   const machine = machineCpuSeconds();
@@ -54,6 +55,7 @@ export function cpuSnapshot(ctx: Ctx): CpuSnapshot {
     machine_busy: machine.busy,
     machine_iowait: machine.iowait,
     server: ctx.procs.server.cpuSeconds(),
+    postgres: ctx.procs.postgres.cpuSeconds(),
     worker: ctx.procs.worker.cpuSeconds(),
     api: ctx.procs.api.cpuSeconds(),
     receiver: ctx.procs.receiver.cpuSeconds(),
@@ -107,14 +109,14 @@ export async function temporalCeiling(
   ctx: Ctx,
   env: Record<string, string>,
   logDir: string,
-): Promise<{ per_s: number; ok: number; failed: number; window_s: number; workflowIds: string[]; cpu_s_per_workflow: { server: number; worker: number } }> {
+): Promise<{ per_s: number; ok: number; failed: number; window_s: number; workflowIds: string[]; cpu_s_per_workflow: { server: number; postgres: number; worker: number } }> {
   const taskQueue = `bench-ceiling-${ctx.runId}`;
   const worker = await ceilingWorker(ctx, env, logDir, taskQueue, '/ceiling/temporal');
   try {
     const workflowIds: string[] = [];
-    const cpu = () => ({ server: ctx.procs.server.cpuSeconds(), worker: worker.cpuSeconds() });
+    const cpu = () => ({ server: ctx.procs.server.cpuSeconds(), postgres: ctx.procs.postgres.cpuSeconds(), worker: worker.cpuSeconds() });
     const cpuAtLoopStart = cpu();
-    let cpuAtWarmup: { server: number; worker: number } | undefined;
+    let cpuAtWarmup: ReturnType<typeof cpu> | undefined;
     let cpuAtStop = cpuAtLoopStart;
     const warmupTimer = setTimeout(() => (cpuAtWarmup = cpu()), ctx.opts.warmupMs);
     const r = await closedLoop({
@@ -140,7 +142,7 @@ export async function temporalCeiling(
     // CPU over the same window as the rate (a tiny run without a warm-up: the whole loop).
     const base = w.fromMs > r.startedAtMs && cpuAtWarmup ? cpuAtWarmup : cpuAtLoopStart;
     const per = (a: number, b: number) => (inWindow > 0 ? round((a - b) / inWindow, 5) : 0);
-    const cpuPerWorkflow = { server: per(cpuAtStop.server, base.server), worker: per(cpuAtStop.worker, base.worker) };
+    const cpuPerWorkflow = { server: per(cpuAtStop.server, base.server), postgres: per(cpuAtStop.postgres, base.postgres), worker: per(cpuAtStop.worker, base.worker) };
     return {
       per_s: round(inWindow / Math.max(0.001, (w.toMs - w.fromMs) / 1000)),
       ok: r.ok,
@@ -231,7 +233,7 @@ export async function closedIngest(ctx: Ctx, phase: 'e2e' | 'fanout'): Promise<C
   const windowS = (w.toMs - w.fromMs) / 1000;
   const inWindow = deliveryTimes.filter((t) => t >= w.fromMs && t <= w.toMs).length;
   const cpu = Object.fromEntries(Object.entries(cpuAtStop).map(([k, v]) => [k, round(v - base[k as keyof CpuSnapshot], 3)])) as CpuSnapshot;
-  const ours = cpu.server + cpu.worker + cpu.api + cpu.receiver + cpu.bench;
+  const ours = cpu.server + cpu.postgres + cpu.worker + cpu.api + cpu.receiver + cpu.bench;
   const perS = (x: number) => round(x / Math.max(0.001, windowS), 2);
   return {
     deliveries_per_s: round(inWindow / Math.max(0.001, windowS)),

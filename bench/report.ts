@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Options } from './options';
 import type { Summary } from './percentiles';
 import type { OpenLoopResult } from './phases';
 import { ROOT } from '../test/helpers/processes';
@@ -25,7 +26,7 @@ export interface BenchResult {
   cost: {
     history_events_per_delivery: number;
     state_transitions_per_delivery: number;
-    cpu_s_per_delivery: { server: number; worker: number; api: number; receiver: number; bench: number };
+    cpu_s_per_delivery: { server: number; postgres: number; worker: number; api: number; receiver: number; bench: number };
     worker_peak_rss_mb: number;
     cores_during_e2e: { busy: number; ours: number; others: number; iowait: number };
     [more: string]: unknown;
@@ -39,12 +40,23 @@ export interface BenchResult {
   warnings: string[];
 }
 
+/** What ran, in words: the JSON's `topology` and the table's heading. */
+export function topologyOf(o: Pick<Options, 'cluster' | 'workers' | 'singleProcess'>): string {
+  if (o.cluster) return `cluster: multi-service server and store on PostgreSQL, API and ${o.workers} worker process${o.workers === 1 ? '' : 'es'}`;
+  return o.singleProcess ? 'single process: API and worker together, eager workflow start' : 'separate processes: API, worker';
+}
+
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const ms = (s: Summary) => `${fmt(s.p50)}, ${fmt(s.p99)}, ${fmt(s.p999)}`;
 
 function ceilingCpu(c: BenchResult['cost']): string {
-  const cpu = (c.temporal_ceiling as { cpu_s_per_workflow?: { server: number; worker: number } } | undefined)?.cpu_s_per_workflow;
-  return cpu ? `${fmt(cpu.server * 1000, 2)}, ${fmt(cpu.worker * 1000, 2)}` : 'n/a';
+  const cpu = (c.temporal_ceiling as { cpu_s_per_workflow?: { server: number; postgres?: number; worker: number } } | undefined)?.cpu_s_per_workflow;
+  return cpu ? `${fmt(cpu.server * 1000, 2)}, ${fmt((cpu.postgres ?? 0) * 1000, 2)}, ${fmt(cpu.worker * 1000, 2)}` : 'n/a';
+}
+
+function idleRow(idle: Record<string, number> | undefined): string {
+  if (!idle || !('server' in idle)) return 'n/a';
+  return [idle.server, idle.postgres, idle.worker, idle.api].map((x) => fmt(x ?? 0, 3)).join(', ');
 }
 
 export function formatTable(r: BenchResult): string {
@@ -67,15 +79,16 @@ export function formatTable(r: BenchResult): string {
     ['history events per delivery', fmt(c.history_events_per_delivery, 2)],
     ['state transitions per delivery', fmt(c.state_transitions_per_delivery, 2)],
     [
-      'CPU ms per delivery: server, worker, api',
-      `${fmt(c.cpu_s_per_delivery.server * 1000, 2)}, ${fmt(c.cpu_s_per_delivery.worker * 1000, 2)}, ${fmt(c.cpu_s_per_delivery.api * 1000, 2)}`,
+      'CPU ms per delivery: server, postgres, worker, api',
+      [c.cpu_s_per_delivery.server, c.cpu_s_per_delivery.postgres ?? 0, c.cpu_s_per_delivery.worker, c.cpu_s_per_delivery.api].map((x) => fmt(x * 1000, 2)).join(', '),
     ],
-    ['ceiling CPU ms per workflow: server, worker', ceilingCpu(c)],
+    ['ceiling CPU ms per workflow: server, postgres, worker', ceilingCpu(c)],
     ['worker peak RSS (MiB)', fmt(c.worker_peak_rss_mb)],
     [
       'cores busy during e2e: ours, others, iowait',
       `${fmt(c.cores_during_e2e.ours, 2)}, ${fmt(c.cores_during_e2e.others, 2)}, ${fmt(c.cores_during_e2e.iowait, 2)}`,
     ],
+    ['idle cores: server, postgres, workers, api', idleRow(c.idle_cores as Record<string, number> | undefined)],
     [
       'ledger: accepted, delivered, lost, duplicates',
       `${r.ledger.accepted}, ${r.ledger.delivered}, ${r.ledger.lost}, ${r.ledger.duplicates}`,
@@ -83,7 +96,8 @@ export function formatTable(r: BenchResult): string {
   );
   const width = Math.max(...rows.map(([k]) => k.length));
   const m = r.machine;
-  const head = `callback-events bench (${r.mode}${r.topology?.startsWith("single") ? ", single process" : ""}, ${fmt(r.duration_s, 0)} s): ${m.nproc} cores ${m.cpu_model}, ${fmt(m.memory_gib)} GiB, Node ${m.node}, ${r.versions.temporal_cli}`;
+  const shape = r.topology?.startsWith('single') ? ', single process' : r.topology?.startsWith('cluster') ? `, cluster, ${String(c.worker_processes)} worker(s)` : '';
+  const head = `callback-events bench (${r.mode}${shape}, ${fmt(r.duration_s, 0)} s): ${m.nproc} cores ${m.cpu_model}, ${fmt(m.memory_gib)} GiB, Node ${m.node}, ${r.versions.temporal_server ? `Temporal server ${r.versions.temporal_server}` : r.versions.temporal_cli}`;
   const lines = [
     head,
     `| ${'measure'.padEnd(width)} | value |`,

@@ -1,6 +1,8 @@
 /**
  * `npm run bench [-- --quick]`: starts the real stack (Temporal dev server with npm start's flags,
- * the service's worker and API as their own processes, a receiver process), measures, prints a
+ * the service's worker and API as their own processes, a receiver process; with `--cluster`, the
+ * multi-service server on PostgreSQL, the store on PostgreSQL and `--workers N` worker processes:
+ * stacks.ts), measures each process group's CPU idle and then under load, prints a
  * table and writes bench/results/latest.json (plus a dated copy). Exit code 1 when an accepted
  * event was lost, a signature did not verify, or a phase could not run.
  *
@@ -18,10 +20,11 @@ import { processEnvironment } from '../src/config';
 import { apiClient, type Phase } from './ingest';
 import { parseOptions, type Options } from './options';
 import { bareFirstAttempt, closedIngest, drain, historyCost, httpCeiling, openLoopPhase, temporalCeiling, type Ctx } from './phases';
-import { formatTable, writeResult, type BenchResult } from './report';
+import { idleCores } from './idle';
+import { formatTable, topologyOf, writeResult, type BenchResult } from './report';
+import { clusterServerVersion, startBenchStack } from './stacks';
 import { machineCpuSeconds, treeCpuSeconds } from '../test/helpers/procstat';
-import { ROOT, stopAll, stopStackOnExit, type Proc } from '../test/helpers/processes';
-import { ProcessStack } from '../test/helpers/processStack';
+import { ROOT, stopAll, stopStackOnExit } from '../test/helpers/processes';
 import { startReceiverProcess } from '../test/helpers/receiverClient';
 import { loadToolSettings } from '../test/helpers/settings';
 
@@ -136,7 +139,7 @@ async function main(): Promise<number> {
   const settings = loadToolSettings(processEnvironment());
   const { baseEnv } = settings;
   const problems: string[] = [];
-  log(`mode ${opts.quick ? 'quick' : 'full'}, DATA_DIR ${dataDir}`);
+  log(`mode ${opts.quick ? 'quick' : 'full'}, ${topologyOf(opts)}, DATA_DIR ${dataDir}`);
   if (opts.waitQuietMs > 0) {
     log(`waiting up to ${opts.waitQuietMs / 1000} s for a quiet machine`);
     await waitQuiet(opts.waitQuietMs, log);
@@ -150,16 +153,18 @@ async function main(): Promise<number> {
     const { proc: receiverProc, client: receiver } = await startReceiverProcess(baseEnv, dataDir);
     // The per-key ingest limit (default 500/s) would cap the closed loop: the bench measures
     // the pipeline, not the limiter.
-    const stack = new ProcessStack({ settings, ingestRps: 1_000_000, singleProcess: opts.singleProcess, dataDir, log });
-    await stack.start();
-    const { cliPath } = stack;
-    const serviceEnv = stack.serviceEnv();
+    const stack = await startBenchStack(opts, settings, dataDir, 1_000_000, log);
+    const { cliPath, worker } = stack;
+    const serviceEnv = stack.serviceEnv;
     const server = { proc: stack.server, address: stack.temporalAddress, args: stack.serverArgs };
-    const worker = stack.worker;
-    // `npm start`'s topology (one process, eager workflow start) counts all its CPU as the worker's.
-    const apiProc: Proc = opts.singleProcess
-      ? { ...worker, name: 'api (in the worker process)', cpuSeconds: () => 0, peakRssMb: () => 0, stop: async () => null }
-      : stack.api;
+    const apiProc = stack.api;
+    const groups = { server: stack.server, postgres: stack.postgres, worker, api: apiProc };
+    let idle: Record<string, number> | undefined;
+    if (opts.idleMs > 0) {
+      log(`0/6 idle for ${opts.idleMs / 1000} s: each group's CPU with no load`);
+      idle = await idleCores({ ...groups, ...Object.fromEntries(stack.workers.map((w, i) => [`worker_${i + 1}`, w])) }, opts.idleMs);
+      log(`    ${Object.entries(idle).map(([k, v]) => `${k} ${v}`).join(', ')} cores`);
+    }
 
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: 'default' });
@@ -171,7 +176,7 @@ async function main(): Promise<number> {
       api,
       client,
       connection,
-      procs: { server: server.proc, worker, api: apiProc, receiver: receiverProc },
+      procs: { server: server.proc, postgres: stack.postgres, worker, api: apiProc, receiver: receiverProc },
       accepted: [],
       refused: {},
       paths: await createEndpoints({ api, receiver, runId }),
@@ -240,6 +245,7 @@ async function main(): Promise<number> {
     const ceilingHistory = await historyCost(ctx, temporal.workflowIds, 1);
     const perDelivery = (cpuS: number) => (e2e.deliveries_in_window > 0 ? round(cpuS / e2e.deliveries_in_window, 5) : 0);
     const workerPeak = worker.peakRssMb();
+    const workerPeaks = stack.workers.map((w) => w.peakRssMb());
 
     await api.close();
     api = undefined;
@@ -250,16 +256,17 @@ async function main(): Promise<number> {
     const result: BenchResult = {
       ok: problems.length === 0,
       mode: opts.quick ? 'quick' : 'full',
-      topology: opts.singleProcess ? 'single process: API and worker together, eager workflow start' : 'separate processes: API, worker',
+      topology: topologyOf(opts),
       started_at: startedAt.toISOString(),
       duration_s: round((Date.now() - runStart) / 1000),
       machine: machine(),
-      versions: versions(cliPath),
+      versions: { ...versions(cliPath), ...(opts.cluster ? { temporal_server: clusterServerVersion(ROOT) } : {}) },
       setup: {
         options: opts,
         waited_for_quiet_s: round((runStart - t0) / 1000),
         server: { cli: cliPath, args: server.args },
-        service_env: Object.fromEntries(Object.entries(serviceEnv).filter(([k]) => k !== 'PATH' && k !== 'HOME')),
+        // The keys (random per run on the cluster) stay out of a file that gets shared.
+        service_env: Object.fromEntries(Object.entries(serviceEnv).filter(([k]) => k !== 'PATH' && k !== 'HOME' && !k.endsWith('_KEY'))),
         endpoints: ctx.paths,
       },
       http_ceiling: http.per_s,
@@ -273,12 +280,16 @@ async function main(): Promise<number> {
         state_transitions_per_delivery: e2eHistory.state_transitions_per_delivery,
         cpu_s_per_delivery: {
           server: perDelivery(e2e.cpu_s.server),
+          postgres: perDelivery(e2e.cpu_s.postgres),
           worker: perDelivery(e2e.cpu_s.worker),
           api: perDelivery(e2e.cpu_s.api),
           receiver: perDelivery(e2e.cpu_s.receiver),
           bench: perDelivery(e2e.cpu_s.bench),
         },
         worker_peak_rss_mb: workerPeak,
+        worker_processes: stack.workers.length,
+        per_worker_peak_rss_mb: workerPeaks,
+        idle_cores: idle ?? {},
         cores_during_e2e: e2e.cores,
         sampled_workflows: e2eHistory.sampled,
         fanout: fanoutHistory,

@@ -123,3 +123,53 @@ describe('npm run bench (tiny load)', function () {
     assert.match(run.stdout, /^result: OK$/m);
   });
 });
+
+describe('npm run bench -- --cluster (tiny load)', function () {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-bench-test-')), 'result.json');
+  let run: { code: number | null; stdout: string; stderr: string };
+  let result: any;
+
+  before(async function () {
+    // Seconds with the server binaries cached (npm run cluster builds them once: setup does).
+    this.timeout(180_000);
+    run = await runBench(
+      ['--cluster', '--workers', '2', '--quick', '--duration-ms', '2500', '--warmup-ms', '0', '--events', '20', '--drain-ms', '30000', '--sample', '5', '--idle-ms', '1000', '--out', out],
+      170_000,
+    );
+    assert.equal(run.code, 0, `the bench exited with ${run.code}:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
+    result = JSON.parse(fs.readFileSync(out, 'utf8'));
+  });
+
+  after(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
+
+  it('runs on the cluster with the PostgreSQL store and 2 worker processes', () => {
+    assert.match(result.topology, /^cluster: .* 2 worker processes$/);
+    assert.match(result.versions.temporal_server, /^v1\.\d+\.\d+$/);
+    assert.match(result.setup.service_env.DATABASE_URL, /^postgres:\/\/.*\/callbacks$/);
+    assert.equal(result.cost.worker_processes, 2);
+    assert.equal(result.cost.per_worker_peak_rss_mb.length, 2);
+    for (const rss of result.cost.per_worker_peak_rss_mb) assert.ok(rss > 50, `a worker's peak RSS ${rss} MiB`);
+  });
+
+  it('counts CPU per delivery for the server, PostgreSQL, the workers and the API', () => {
+    // PostgreSQL runs detached from the cluster's script: a 0 here means its processes were missed.
+    for (const group of ['server', 'postgres', 'worker', 'api']) assert.ok(numberAt(result, `cost.cpu_s_per_delivery.${group}`) > 0, `${group} CPU per delivery`);
+    assert.ok(numberAt(result, 'cost.temporal_ceiling.cpu_s_per_workflow.postgres') > 0);
+    for (const group of ['server', 'postgres', 'worker', 'api', 'worker_1', 'worker_2']) numberAt(result, `cost.idle_cores.${group}`);
+  });
+
+  it('delivers every accepted event exactly as on the dev server', () => {
+    assert.ok(result.ledger.accepted >= 1);
+    assert.equal(result.ledger.lost, 0);
+    assert.equal(result.ledger.invalid_signatures, 0);
+    assert.equal(result.ok, true);
+    assert.ok(numberAt(result, 'e2e') > 0 && numberAt(result, 'temporal_ceiling') > 0);
+  });
+
+  it('prints the cluster heading and the per-group rows', () => {
+    assert.match(run.stdout, /^callback-events bench \(quick, cluster, 2 worker\(s\), .*Temporal server v1\./m);
+    assert.match(run.stdout, /^\| CPU ms per delivery: server, postgres, worker, api +\| [\d.]+, [\d.]+, [\d.]+, [\d.]+ \|$/m);
+    assert.match(run.stdout, /^\| idle cores: server, postgres, workers, api/m);
+    assert.match(run.stdout, /^result: OK$/m);
+  });
+});

@@ -104,8 +104,8 @@ describe('docker-compose.yml (scaled-out deployment)', () => {
   const { raw, doc } = loadCompose();
   const services: Record<string, Service> = doc?.services ?? {};
 
-  it('defines postgresql, temporal, temporal-ui, api and worker services', () => {
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'api', 'worker']) {
+  it('defines postgresql, temporal, temporal-ui, callbacks-db, api and worker services', () => {
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'callbacks-db', 'api', 'worker']) {
       assert.ok(services[name], `service "${name}" missing`);
     }
   });
@@ -121,15 +121,33 @@ describe('docker-compose.yml (scaled-out deployment)', () => {
     );
   });
 
-  it('runs Temporal auto-setup 1.2x on the postgresql service and waits for it', () => {
+  it('runs the Temporal server 1.32 (the cluster\'s minor) on the postgresql service, its schema set up first', () => {
     const temporal = services.temporal;
-    assert.match(String(temporal.image), /^temporalio\/auto-setup:1\.2\d(\.\d+)*$/);
+    assert.match(String(temporal.image), /^temporalio\/server:1\.32\.\d+$/);
     const env = envOf(temporal);
     assert.equal(env.DB, 'postgres12');
     assert.equal(env.POSTGRES_SEEDS, 'postgresql');
-    assert.ok(dependsOn(temporal).includes('postgresql'), 'temporal must depend on postgresql');
-    assert.equal(temporal.depends_on?.postgresql?.condition, 'service_healthy');
     assert.ok(containerPorts(temporal).includes(7233), 'temporal should publish 7233');
+    // The schema job runs on the same PostgreSQL, with the admin tools of the server's version.
+    const schema = services['temporal-schema'];
+    assert.ok(schema, 'temporal-schema service missing');
+    assert.equal(String(schema.image).split(':')[1], String(temporal.image).split(':')[1], 'admin tools and server versions differ');
+    assert.equal(envOf(schema).POSTGRES_SEEDS, 'postgresql');
+    assert.equal(schema.depends_on?.postgresql?.condition, 'service_healthy');
+    assert.match(commandOf(schema), /update-schema/);
+    for (const db of ['temporal', 'temporal_visibility']) assert.match(commandOf(schema), new RegExp(`\\b${db}\\b`), `schema of ${db}`);
+    assert.equal(temporal.depends_on?.['temporal-schema']?.condition, 'service_completed_successfully');
+    // Its dynamic config is inline, not a mounted file.
+    const dynamic = (temporal.configs ?? []).find((c: { target?: string }) => c.target === env.DYNAMIC_CONFIG_FILE_PATH);
+    assert.ok(dynamic, 'DYNAMIC_CONFIG_FILE_PATH names a config');
+    assert.match(String(doc.configs?.[dynamic.source]?.content ?? ''), /system\.enableEagerWorkflowStart/);
+  });
+
+  it('creates the default namespace once the server answers', () => {
+    const ns = services['temporal-namespace'];
+    assert.ok(ns, 'temporal-namespace service missing');
+    assert.equal(ns.depends_on?.temporal?.condition, 'service_healthy');
+    assert.match(commandOf(ns), /namespace create -n default/);
   });
 
   it('points the Temporal UI at the API\'s codec server', () => {
@@ -155,30 +173,54 @@ describe('docker-compose.yml (scaled-out deployment)', () => {
     });
   }
 
-  it('scales the worker to more than one replica', () => {
-    const replicas = Number(services.worker.deploy?.replicas);
-    assert.ok(Number.isInteger(replicas) && replicas > 1, `worker replicas = ${services.worker.deploy?.replicas}`);
-    assert.equal(services.worker.container_name, undefined, 'container_name prevents replicas');
-  });
+  for (const name of ['api', 'worker']) {
+    it(`runs 2 ${name} replicas`, () => {
+      assert.equal(Number(services[name].deploy?.replicas), 2, `${name} replicas = ${services[name].deploy?.replicas}`);
+      assert.equal(services[name].container_name, undefined, 'container_name prevents replicas');
+    });
+  }
 
-  it('exposes the api port and binds it on all interfaces', () => {
+  it('publishes a host port for each api replica, on all interfaces', () => {
     const env = envOf(services.api);
     assert.equal(env.HOST, '0.0.0.0');
     assert.equal(env.PORT, '3000');
     assert.ok(containerPorts(services.api).includes(Number(env.PORT)), 'api must publish its PORT');
+    // A fixed host port would let only one replica start.
+    const published = (services.api.ports as unknown[]).map(String);
+    const range = published.map((p) => /^(\d+)-(\d+):/.exec(p)).find(Boolean);
+    assert.ok(range, `a host port range: ${published.join(', ')}`);
+    assert.equal(Number(range[2]) - Number(range[1]) + 1, Number(services.api.deploy?.replicas));
   });
 
-  it('shares one named data volume between api and worker at DATA_DIR', () => {
-    const apiEnv = envOf(services.api);
-    const workerEnv = envOf(services.worker);
-    assert.ok(apiEnv.DATA_DIR, 'api DATA_DIR');
-    assert.equal(workerEnv.DATA_DIR, apiEnv.DATA_DIR);
-    const apiMount = volumeMounts(services.api).find((m) => m.target === apiEnv.DATA_DIR);
-    const workerMount = volumeMounts(services.worker).find((m) => m.target === workerEnv.DATA_DIR);
-    assert.ok(apiMount && apiMount.source, 'api mounts a volume at DATA_DIR');
-    assert.ok(workerMount && workerMount.source, 'worker mounts a volume at DATA_DIR');
-    assert.equal(workerMount.source, apiMount.source);
-    assert.ok(doc.volumes && apiMount.source in doc.volumes, `volume "${apiMount.source}" is declared`);
+  it('gives no service but the databases a volume', () => {
+    const databases = Object.keys(services).filter((n) => /^postgres(:|$)/.test(String(services[n].image)));
+    assert.deepEqual(databases.sort(), ['callbacks-db', 'postgresql']);
+    for (const [name, service] of Object.entries(services)) {
+      if (databases.includes(name)) continue;
+      assert.deepEqual(service.volumes ?? [], [], `${name} has volumes`);
+    }
+    // Each database on a volume of its own.
+    const sources = databases.map((n) => volumeMounts(services[n]).find((m) => m.target === '/var/lib/postgresql/data')?.source);
+    assert.ok(sources.every((s) => s && s in (doc.volumes ?? {})), `database volumes: ${sources.join(', ')}`);
+    assert.equal(new Set(sources).size, 2, 'the two databases share a volume');
+    assert.deepEqual(Object.keys(doc.volumes ?? {}).sort(), [...sources].sort(), 'a declared volume nobody uses');
+  });
+
+  it('puts the store of api and worker on the callbacks-db PostgreSQL, not on Temporal\'s', () => {
+    const db = services['callbacks-db'];
+    const dbEnv = envOf(db);
+    assert.match(String(db.image), /^postgres:16(\b|$)/);
+    assert.ok(db.healthcheck?.test, 'callbacks-db needs a healthcheck');
+    for (const name of ['api', 'worker']) {
+      const env = envOf(services[name]);
+      const url = new URL(String(env.DATABASE_URL).replace(/\$\{[^}]*\}/g, 'secret'));
+      assert.equal(url.protocol, 'postgres:', `${name} DATABASE_URL`);
+      assert.equal(url.hostname, 'callbacks-db', `${name} DATABASE_URL host`);
+      assert.equal(url.pathname, `/${dbEnv.POSTGRES_DB}`, `${name} DATABASE_URL database`);
+      assert.equal(url.username, dbEnv.POSTGRES_USER, `${name} DATABASE_URL user`);
+      assert.equal(services[name].depends_on?.['callbacks-db']?.condition, 'service_healthy', `${name} waits for its database`);
+      assert.equal(services[name].depends_on?.['temporal-namespace']?.condition, 'service_completed_successfully', `${name} waits for the namespace`);
+    }
   });
 
   it('shares common env through the x-callbacks-env anchor and requires CALLBACKS_API_KEY', () => {
