@@ -1,55 +1,16 @@
 import type { Pool, PoolClient } from 'pg';
-import type { EndpointSettings, EndpointWithSecret } from '../../domain/endpoint';
+import type { EndpointSettings } from '../../domain/endpoint';
 import type { Keyring } from '../../crypto/keyring';
 import { CallbackEventsError } from '../../errors';
-import type { Store } from '../store';
 import { applyPatch, settingsOf, withoutSecret } from '../endpointRecords';
-import { openSealed, openSettings, sealSettings } from '../secrets';
+import { toEndpoint, type EndpointMethods, type EndpointRow } from '../rows';
+import { sealSettings } from '../secrets';
 import { inTransaction } from './transaction';
 import { forgetFlow } from './flow';
-
-interface EndpointRow {
-  id: string;
-  secret: string;
-  settings: string;
-  created_at: string;
-  updated_at: string;
-  previous_secret: string | null;
-  previous_secret_expires_at: string | null;
-}
 
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = '23505';
 
-/** Opens the row's secrets; the previous secret only while its grace period lasts. */
-function toEndpoint(row: EndpointRow, keyring: Keyring): EndpointWithSecret {
-  const settings = openSettings(keyring, JSON.parse(row.settings) as EndpointSettings, row.id);
-  const endpoint: EndpointWithSecret = {
-    id: row.id,
-    ...settings,
-    secret: openSealed(keyring, row.secret, `the signing secret of endpoint "${row.id}"`),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-  const expiresAt = row.previous_secret_expires_at;
-  if (row.previous_secret && expiresAt && Date.parse(expiresAt) > Date.now()) {
-    endpoint.previousSecret = openSealed(keyring, row.previous_secret, `the previous signing secret of endpoint "${row.id}"`);
-    endpoint.previousSecretExpiresAt = expiresAt;
-  }
-  return endpoint;
-}
-
-type EndpointMethods = Pick<
-  Store,
-  | 'createEndpoint'
-  | 'getEndpoint'
-  | 'listEndpoints'
-  | 'updateEndpoint'
-  | 'disableEndpoint'
-  | 'deleteEndpoint'
-  | 'rotateSecret'
-  | 'noteEndpointOutcome'
->;
 
 /** The endpoints table, secrets sealed with `keyring` (the rules of ../secrets.ts and ../endpointRecords.ts). */
 export function createPgEndpoints(pool: Pool, keyring: Keyring): EndpointMethods {

@@ -1,31 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { AttemptRecord, Store } from '../store';
+import type { Store } from '../store';
+import { toAttempt, type AttemptRow } from '../rows';
 
-interface AttemptRow {
-  delivery_id: string;
-  attempt: number;
-  target: AttemptRecord['target'];
-  url: string;
-  started_at: string;
-  duration_ms: number;
-  status_code: number | null;
-  failure: AttemptRecord['failure'] | null;
-  response_body: string | null;
-}
-
-function toAttempt(row: AttemptRow): AttemptRecord {
-  return {
-    deliveryId: row.delivery_id,
-    attempt: row.attempt,
-    target: row.target,
-    url: row.url,
-    startedAt: row.started_at,
-    durationMs: row.duration_ms,
-    statusCode: row.status_code ?? undefined,
-    failure: row.failure ?? undefined,
-    responseBody: row.response_body ?? undefined,
-  };
-}
 
 /** The attempt log, and its purge once rows pass the retention. */
 export function createSqliteAttempts(db: Database.Database): Pick<Store, 'recordAttempt' | 'listAttempts' | 'countAttempts' | 'purgeAttempts'> {

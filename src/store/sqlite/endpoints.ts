@@ -1,50 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { EndpointPatch, EndpointSettings, EndpointWithSecret } from '../../domain/endpoint';
+import type { EndpointPatch, EndpointSettings } from '../../domain/endpoint';
 import type { Keyring } from '../../crypto/keyring';
 import { CallbackEventsError } from '../../errors';
-import type { Store } from '../store';
 import { applyPatch, settingsOf, withoutSecret } from '../endpointRecords';
-import { openSealed, openSettings, sealSettings } from '../secrets';
+import { toEndpoint, type EndpointMethods, type EndpointRow } from '../rows';
+import { sealSettings } from '../secrets';
 
-interface EndpointRow {
-  id: string;
-  secret: string;
-  settings: string;
-  created_at: string;
-  updated_at: string;
-  previous_secret: string | null;
-  previous_secret_expires_at: string | null;
-}
-
-/** Opens the row's secrets; the previous secret only while its grace period lasts. */
-function toEndpoint(row: EndpointRow, keyring: Keyring): EndpointWithSecret {
-  const settings = openSettings(keyring, JSON.parse(row.settings) as EndpointSettings, row.id);
-  const endpoint: EndpointWithSecret = {
-    id: row.id,
-    ...settings,
-    secret: openSealed(keyring, row.secret, `the signing secret of endpoint "${row.id}"`),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-  const expiresAt = row.previous_secret_expires_at;
-  if (row.previous_secret && expiresAt && Date.parse(expiresAt) > Date.now()) {
-    endpoint.previousSecret = openSealed(keyring, row.previous_secret, `the previous signing secret of endpoint "${row.id}"`);
-    endpoint.previousSecretExpiresAt = expiresAt;
-  }
-  return endpoint;
-}
-
-type EndpointMethods = Pick<
-  Store,
-  | 'createEndpoint'
-  | 'getEndpoint'
-  | 'listEndpoints'
-  | 'updateEndpoint'
-  | 'disableEndpoint'
-  | 'deleteEndpoint'
-  | 'rotateSecret'
-  | 'noteEndpointOutcome'
->;
 
 /** The endpoints table, secrets sealed with `keyring`; `onDelete` drops what other tables keep for an endpoint. */
 export function createSqliteEndpoints(db: Database.Database, keyring: Keyring, onDelete: (id: string) => void): EndpointMethods {
