@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 /**
  * Whether Temporal answers, as this process last saw it. Once a call has failed to reach it, other
  * calls fail at once (503 with Retry-After at the API) instead of each waiting out its own
@@ -16,7 +17,7 @@ export class Reachability {
   private down = false;
   private trialOut = false;
   private lastTrialAt = 0;
-  private inFlight = new AbortController();
+  private inFlight = callsSignal();
 
   /** May a call go to Temporal now? False while it is known unreachable and this call is not the trial. */
   admit(): boolean {
@@ -49,8 +50,18 @@ export class Reachability {
   lost(): void {
     const broken = this.inFlight;
     // Calls from now on get a fresh signal: only those in flight at the break are aborted.
-    this.inFlight = new AbortController();
+    this.inFlight = callsSignal();
     this.failed();
     broken.abort(new Error('the connection to Temporal broke'));
   }
+}
+
+/**
+ * One controller for every call in flight: each adds an abort listener and removes it when it
+ * settles, so more than Node's default of 10 at once is the normal case, not a leak.
+ */
+function callsSignal(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
