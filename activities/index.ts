@@ -23,11 +23,10 @@ import { CallbackEventsError } from '../src/errors';
 import { compileFilter } from '../src/domain/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
 import { nextDelayMs, verdictOf } from '../src/domain/retryPolicy';
-import { scopeData } from '../src/domain/scope';
-import { signatureHeaders } from '../src/domain/signing';
+import { eventBody, requestHeaders, TransformCache } from '../src/domain/outgoing';
+import { hasCode } from '../src/errors';
 import type { FlowLease, Store } from '../src/store/store';
 import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
-import { USER_AGENT } from '../src/version';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 
 export interface ActivityDeps {
@@ -38,30 +37,8 @@ export interface ActivityDeps {
   deliveries: DeliveryListing;
 }
 
-/**
- * The body receivers get: Standard Webhooks' `{ type, timestamp, data }` plus the event id, and
- * `outOfOrder: true` when ordering per call sent a later event of the call first.
- */
-export function webhookBody(event: CallbackEvent, data: Record<string, unknown>, flags: { outOfOrder?: true } = {}): string {
-  return JSON.stringify({ id: event.id, type: event.type, timestamp: event.occurredAt, ...(flags.outOfOrder ? { outOfOrder: true } : {}), data });
-}
-
-function requestHeaders(endpoint: EndpointWithSecret, msgId: string, body: string): Record<string, string> {
-  const auth: Record<string, string> =
-    endpoint.auth?.type === 'bearer'
-      ? { authorization: `Bearer ${endpoint.auth.token}` }
-      : endpoint.auth?.type === 'header'
-        ? { [endpoint.auth.name.toLowerCase()]: endpoint.auth.value }
-        : {};
-  return {
-    ...endpoint.headers,
-    ...auth,
-    'content-type': 'application/json',
-    'user-agent': USER_AGENT,
-    // During a rotation's grace period both secrets sign: `v1,<new> v1,<old>` (or `v1a,…`).
-    ...signatureHeaders(endpoint.previousSecret ? [endpoint.secret, endpoint.previousSecret] : [endpoint.secret], msgId, body),
-  };
-}
+// Kept here too: tests and older imports take the body builder from the activities.
+export { webhookBody } from '../src/domain/outgoing';
 
 /** Operational events reach only endpoints that name them; "all types" means all call events. */
 function subscribes(endpoint: Endpoint, type: string): boolean {
@@ -81,6 +58,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
     }
     return entry.test(event);
   }
+  const transforms = new TransformCache();
 
   function toMatch(endpoint: Endpoint): MatchedEndpoint {
     return {
@@ -171,9 +149,17 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
 
       const retry = resolveRetry(endpoint.retry);
       // A batch's `event` is the batch itself: its id is the webhook-id, and the body lists the events.
+      // Batched endpoints take no transform (the API refuses the pair), so a batch body is never transformed.
       const body = input.batch
         ? batchBody(event.id, input.batch, endpoint.payloadScope)
-        : webhookBody(event, scopeData(event.type as EventType, event.data, endpoint.payloadScope), { outOfOrder: input.outOfOrder });
+        : await eventBody(endpoint, event, { outOfOrder: input.outOfOrder }, transforms.of(endpoint)).catch((err: unknown) => {
+            // Retrying would fail the same way: no request is sent; the delivery goes to review
+            // until an operator fixes the expression and resends. The output never leaves here.
+            if (hasCode(err, 'transform_failed', 'invalid_transform')) {
+              fail(FAILURE_TYPES.transformFailed, report({ message: `transform_failed: ${err.message}` }), { nonRetryable: true });
+            }
+            throw err;
+          });
       const lease = await acquireSlot(endpoint, deliveryId, attempt, activityAttempt);
       const startedAt = new Date();
       const outcome = await http

@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'rate_limited',
   'internal',
   'temporal_unavailable',
+  'invalid_transform',
+  'transform_failed',
   // Raised outside request handling (start-up, the worker, the receiver package); one reaching the
   // API is a fault of ours and is answered as `internal`.
   'invalid_config',

@@ -34,6 +34,7 @@ export type Stop =
   | { kind: 'failed'; reason: string; nextDelayMs?: number }
   | { kind: 'rejected'; reason: string }
   | { kind: 'gone'; reason: string }
+  | { kind: 'transform'; reason: string }
   | { kind: 'held'; reason: string }
   | { kind: 'deleted'; reason: string };
 
@@ -49,6 +50,9 @@ export function stopFor(cause: ApplicationFailure, report: AttemptReport | undef
       return { kind: 'gone', reason: 'the receiver answered 410 Gone; the endpoint is disabled' };
     case FAILURE_TYPES.attemptRejected:
       return { kind: 'rejected', reason: `the receiver refused the request (${cause.message})` };
+    case FAILURE_TYPES.transformFailed:
+      // The message is the reason: "transform_failed: <what went wrong>".
+      return { kind: 'transform', reason: cause.message };
     case FAILURE_TYPES.targetBlocked:
       // The message says it: "refused by the outbound guard: <url or address> is <range>".
       return { kind: 'rejected', reason: cause.message };
@@ -257,7 +261,7 @@ export function deliverySeries<D extends SeriesState>(host: SeriesHost<D>) {
           outcome = await series(d, m, 'primary', host.keepUrlAfterHold ? url : undefined);
           continue;
         }
-        if (outcome.kind !== 'gone' && m.hasFallback && !fallbackTried) {
+        if (outcome.kind !== 'gone' && outcome.kind !== 'transform' && m.hasFallback && !fallbackTried) {
           fallbackTried = true;
           setStatus(d, 'retrying', 'delivering to the fallback url');
           const fallback = await series(d, m, 'fallback');

@@ -19,6 +19,8 @@ import { CallbackEventsError } from '../errors';
 import { notFound, parseOr400 } from './errors';
 import { audit, originOf } from './audit';
 import { awaitTestAttempt, testWaitMs } from './endpointTest';
+import { previewBodySchema, previewFor } from './endpointPreview';
+import { assertTransformCompiles } from '../domain/transform';
 
 /** Checks that need more than one field: url policy and sensitive-field approval. */
 function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): void {
@@ -30,6 +32,10 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
   }
   for (const message of scopeProblems(settings.eventTypes ?? eventTypes, settings.payloadScope)) {
     details.push({ path: 'payloadScope.include', message });
+  }
+  // A batch body lists many events; one mapping per event would not make one request's body.
+  if (settings.transform && settings.batch) {
+    details.push({ path: 'transform', message: 'a transform cannot be used with batch; remove one of them' });
   }
   if (details.length > 0) {
     throw new CallbackEventsError('invalid_request', `Invalid body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details });
@@ -86,6 +92,7 @@ export function endpointRoutes({
     const { id, secret, signing = DEFAULT_SIGNING_SCHEME, ...rest } = parseOr400(endpointCreateSchema, req.body);
     const settings = { ...rest, signing };
     assertUsable(settings, policy);
+    assertTransformCompiles(settings.transform);
     // A taken id is the store's `conflict`, answered 409.
     const created = await store.createEndpoint({ id: id ?? newId('ep-'), secret: secret ?? generateSecret(signing), settings });
     await audit(res, 'endpoint.create', created.id, { url: originOf(created.url) });
@@ -145,6 +152,7 @@ export function endpointRoutes({
       else if (value !== undefined) merged[key] = value;
     }
     assertUsable(merged as EndpointSettings, policy);
+    assertTransformCompiles(patch.transform ?? undefined);
     const updated = await store.updateEndpoint(req.params.id, patch);
     if (!updated) throw notFound('Endpoint', req.params.id);
     const now = new Date().toISOString();
@@ -188,6 +196,12 @@ export function endpointRoutes({
     });
     await audit(res, 'endpoint.recover', endpoint.id, { jobId, since: body.since, until: body.until, statuses: body.statuses });
     res.status(202).json({ jobId });
+  });
+
+  /** What the endpoint would receive for an event (scope, transform, headers); nothing is sent or stored. */
+  router.post('/:id/preview', async (req, res) => {
+    const body = parseOr400(previewBodySchema, req.body ?? {});
+    res.json(await previewFor(await load(req.params.id), body));
   });
 
   /** One signed `endpoint_test` delivery, attempted once; answers with that attempt's outcome. */

@@ -7,6 +7,7 @@ import type { ErrorCode } from '../errors';
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   invalid_request: 400,
   invalid_json: 400,
+  invalid_transform: 400,
   too_deep: 400,
   undecodable: 400,
   unauthorized: 401,
@@ -19,6 +20,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   delivery_state_conflict: 409,
   payload_too_large: 413,
   unsupported_encoding: 415,
+  // The preview's answer when the endpoint's transform fails on the event given; in delivery the
+  // same code is the reason a delivery went to review.
+  transform_failed: 422,
   rate_limited: 429,
   internal: 500,
   temporal_unavailable: 503,

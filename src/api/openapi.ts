@@ -7,6 +7,7 @@ import { auditListQuerySchema } from './audit';
 import { codecBodySchema } from './codecRoutes';
 import { deliveryListQuerySchema, discardBodySchema, resendBodySchema } from './deliveryRoutes';
 import { recoverBodySchema, rotateBodySchema } from './endpointRoutes';
+import { previewBodySchema } from './endpointPreview';
 import { documentedEventBodySchema } from './eventBody';
 import { MAX_HEADER_BYTES } from './limits';
 import * as responses from './responseSchemas';
@@ -79,6 +80,7 @@ function build() {
     '/v1/endpoints': {
       post: op('endpoints', 'Create an endpoint', {
         '201': { ...ok('The endpoint, with its secret (shown here and at GET …/secret).', responses.createdEndpointSchema), links: endpointLinks },
+        '400': problem('Invalid request (`invalid_request`, `invalid_json`, `too_deep`), or a `transform.jsonata` that does not compile (`invalid_transform`, with its position in `details`).'),
         '409': problem('An endpoint with this id exists (`conflict`).'),
       }, { operationId: 'createEndpoint', requestBody: { required: true, ...json(endpointCreateSchema) } }),
       get: op('endpoints', 'List endpoints', { '200': ok('Every endpoint.', responses.endpointListSchema) }),
@@ -90,6 +92,7 @@ function build() {
       }, { operationId: 'getEndpoint', requestParams: { path: endpointId } }),
       patch: op('endpoints', 'Change an endpoint (`null` clears an optional field)', {
         '200': ok('The endpoint as it is now.', responses.endpointSchema),
+        '400': problem('Invalid request (`invalid_request`, `invalid_json`, `too_deep`), or a `transform.jsonata` that does not compile (`invalid_transform`, with its position in `details`).'),
         ...notFound,
         ...temporalDown,
       }, {
@@ -122,6 +125,13 @@ function build() {
         ...notFound,
         '409': problem('The endpoint signs with hmac-sha256 (`no_public_key`).'),
       }, { operationId: 'getEndpointPublicKey', requestParams: { path: endpointId } }),
+    },
+    '/v1/endpoints/{id}/preview': {
+      post: op('endpoints', 'Show what the endpoint would receive for an event (scope, transform, headers); nothing is sent or stored', {
+        '200': ok('The body and headers; the signature headers are named, their values computed only when sent.', responses.endpointPreviewSchema),
+        ...notFound,
+        '422': problem('The endpoint’s transform failed on this event (`transform_failed`, with jsonata’s message).'),
+      }, { operationId: 'previewEndpoint', requestParams: { path: endpointId }, requestBody: { required: true, ...json(previewBodySchema) } }),
     },
     '/v1/endpoints/{id}/test': {
       post: op('endpoints', 'Send one signed endpoint_test event and report the attempt', {

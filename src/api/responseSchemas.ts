@@ -83,6 +83,12 @@ export const endpointTestResultSchema = z.strictObject({
   error: z.string().optional(),
 });
 
+/** `200` of a preview: the body and headers the endpoint would receive (signature headers named, not computed). */
+export const endpointPreviewSchema = z.strictObject({
+  body: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]),
+  headers: z.record(z.string(), z.string()),
+});
+
 /** `202` of an endpoint test: no outcome yet; the delivery's status while it waits. */
 export const endpointTestPendingSchema = z.strictObject({
   eventId: z.string(),

@@ -3,6 +3,7 @@ import { eventTypeSchema } from './catalog';
 import { filterSchema } from './filter';
 import { endpointIdSchema } from './ids';
 import { payloadScopeSchema } from './scope';
+import { transformSchema } from './transform';
 import { DEFAULT_SIGNING_SCHEME, secretProblem, SIGNING_SCHEMES } from './signing';
 
 /** The endpoint shape, as accepted by the API and kept in the store. One source of truth. */
@@ -110,6 +111,8 @@ export const endpointSettingsShape = {
   ordering: z.enum(['none', 'per_call']).optional(),
   /** With `per_call`: how long the first event of a burst waits for earlier ones to arrive (default 1 s). */
   orderingWindowMs: z.number().int().min(0).max(60_000).optional(),
+  /** A JSONata expression whose result is the body sent instead of the event (docs/api.md, "Transforms"). */
+  transform: transformSchema.optional(),
 };
 
 /** How deliveries are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). Fixed at creation. */
@@ -149,6 +152,7 @@ export const endpointPatchSchema = z.strictObject({
   batch: endpointSettingsShape.batch.nullable(),
   ordering: endpointSettingsShape.ordering.nullable(),
   orderingWindowMs: endpointSettingsShape.orderingWindowMs.nullable(),
+  transform: endpointSettingsShape.transform.nullable(),
 });
 
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;

@@ -14,6 +14,8 @@ export const FAILURE_TYPES = {
   targetBlocked: 'TargetBlocked',
   /** No slot under the endpoint's flow control (rate or concurrency): no attempt was made; wait and try again. */
   throttled: 'Throttled',
+  /** The endpoint's transform failed on this event: no request was sent; as final as a rejection, and no fallback (it would fail the same way). */
+  transformFailed: 'TransformFailed',
 } as const;
 
 /**
