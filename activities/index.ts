@@ -39,11 +39,20 @@ export interface ActivityDeps {
 }
 
 /**
- * The body receivers get: Standard Webhooks' `{ type, timestamp, data }` plus the event id, and
- * `outOfOrder: true` when ordering per call sent a later event of the call first.
+ * The body receivers get: Standard Webhooks' `{ type, timestamp, data }` plus the event id,
+ * `test: true` for an endpoint test's sample, and `outOfOrder: true` when ordering per call sent
+ * a later event of the call first. Flags sit at the top level, beside `type`, where a receiver
+ * checks them before reading `data`.
  */
 export function webhookBody(event: CallbackEvent, data: Record<string, unknown>, flags: { outOfOrder?: true } = {}): string {
-  return JSON.stringify({ id: event.id, type: event.type, timestamp: event.occurredAt, ...(flags.outOfOrder ? { outOfOrder: true } : {}), data });
+  return JSON.stringify({
+    id: event.id,
+    type: event.type,
+    timestamp: event.occurredAt,
+    ...(event.test ? { test: true } : {}),
+    ...(flags.outOfOrder ? { outOfOrder: true } : {}),
+    data,
+  });
 }
 
 function requestHeaders(endpoint: EndpointWithSecret, msgId: string, body: string): Record<string, string> {
