@@ -116,6 +116,16 @@ describe('sample events and callback_scheduled without a phone, through the real
     assert.equal(tested.body.delivered, false);
     assert.equal(tested.body.statusCode, 503);
 
+    // A resend of a failed test runs without the probe: it still says test: true, and its
+    // exhaustion (awaiting review after its one attempt) still begets nothing.
+    const resent = await call(stack.api, 'POST', `/v1/deliveries/${tested.body.eventId}~${broken.id}/resend`);
+    assert.equal(resent.status, 202, JSON.stringify(resent.body));
+    await waitForStatus(tested.body.eventId, 'awaiting_review');
+    assert.equal(failing.requests.length, 2);
+    const again = new Webhook(broken.secret).verify(failing.requests[1].body, failing.requests[1].headers as Record<string, string>) as any;
+    assert.equal(again.test, true);
+    assert.equal(again.type, 'delivery_exhausted');
+
     // The control: a real event that exhausts its attempts does reach the watcher, so its silence above means something.
     const real = await send(kit.completedCall(unique('call')));
     await waitForStatus(real.id, 'awaiting_review');
@@ -124,7 +134,7 @@ describe('sample events and callback_scheduled without a phone, through the real
     assert.equal(exhausted.type, 'delivery_exhausted');
     assert.equal(exhausted.data.eventId, real.id);
     assert.equal('test' in exhausted, false);
-    // Only the real event's: the test send's failure started nothing.
+    // Only the real event's: the test send's failures started nothing.
     await new Promise((r) => setTimeout(r, 1_000));
     assert.equal(watcher.requests.length, 1);
     await call(stack.api, 'DELETE', `/v1/endpoints/${watch.body.id}`);
