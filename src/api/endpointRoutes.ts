@@ -37,8 +37,8 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
 }
 
 /**
- * The body of `POST /v1/endpoints/:id/test`: any catalog type, operational ones included (a probe
- * never emits operational events, so testing `delivery_exhausted` cannot beget another).
+ * The body of `POST /v1/endpoints/:id/test`: any catalog type, operational ones included (a test
+ * event never begets operational events, so testing `delivery_exhausted` cannot make another).
  */
 export const testBodySchema = z.strictObject({
   type: z
