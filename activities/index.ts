@@ -15,7 +15,7 @@ import {
   type ThrottleReport,
 } from '../workflows/contract';
 import type { EventType } from '../src/domain/catalog';
-import { AUTO_DISABLE_AFTER_MS_DEFAULT, ORDERING_WINDOW_MS_DEFAULT, resolveRetry, REVIEW_WINDOW_MS_DEFAULT, type Endpoint, type EndpointWithSecret } from '../src/domain/endpoint';
+import { AUTO_DISABLE_AFTER_MS_DEFAULT, ORDERING_WINDOW_MS_DEFAULT, resolveRetry, REVIEW_WINDOW_MS_DEFAULT, type Endpoint } from '../src/domain/endpoint';
 import type { DeliveryListing } from '../src/temporal/deliveryListing';
 import type { EventGateway } from '../src/temporal/eventGateway';
 import { parseDeliveryId } from '../src/domain/ids';

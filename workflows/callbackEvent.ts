@@ -36,8 +36,11 @@ interface DeliveryState extends DeliverySnapshot {
 
 export async function callbackEvent(input: CallbackEventInput): Promise<EventSnapshot> {
   const { event, probe, redeliver } = input;
+  // A sample (an endpoint test, or a resend of one, which runs without `probe`) is no real call:
+  // it begets no operational events, batches or call ordering, whatever type it wears.
+  const sample = probe !== undefined || event.test === true;
   // Operational events never beget operational events: a failing subscriber would loop.
-  const emitsOperational = !probe && !isOperational(event.type);
+  const emitsOperational = !sample && !isOperational(event.type);
   const deliveries: DeliveryState[] = [];
   const matches = new Map<string, MatchedEndpoint>();
   const tasks = new Set<Promise<void>>();
@@ -89,7 +92,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     d.action = undefined;
     return action;
   };
-  const ordering = perCallOrdering({ event, probe, setStatus, spawn, takeAction });
+  const ordering = perCallOrdering({ event, probe: sample, setStatus, spawn, takeAction });
 
   setHandler(statusQuery, snapshot);
   setHandler(eventQuery, () => event);
@@ -168,7 +171,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
   }
 
   function deliverTo(d: DeliveryState, m: MatchedEndpoint, url?: string, wasReviewed = false): Promise<void> {
-    return m.batch && !probe ? deliverBatchedTo(d, m, url, wasReviewed) : series.deliver(d, m, url, wasReviewed);
+    return m.batch && !sample ? deliverBatchedTo(d, m, url, wasReviewed) : series.deliver(d, m, url, wasReviewed);
   }
 
   if (redeliver) {

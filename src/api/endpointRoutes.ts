@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { eventTypes } from '../domain/catalog';
+import { eventTypes, exampleData, type EventType } from '../domain/catalog';
 import {
   endpointCreateSchema,
   endpointPatchSchema,
@@ -41,6 +41,19 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
     throw new CallbackEventsError('invalid_request', `Invalid body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details });
   }
 }
+
+/**
+ * The body of `POST /v1/endpoints/:id/test`: any catalog type, operational ones included (a test
+ * event never begets operational events, so testing `delivery_exhausted` cannot make another).
+ */
+export const testBodySchema = z.strictObject({
+  type: z
+    .enum(eventTypes as [EventType, ...EventType[]], {
+      error: (issue) => `unknown event type ${JSON.stringify(issue.input)}; one of: ${eventTypes.join(', ')}`,
+    })
+    .default('endpoint_test')
+    .meta({ description: 'The catalog type whose example is sent; `endpoint_test` when absent.' }),
+});
 
 /** Rotation: how long the replaced secret keeps signing beside the new one (0: stops at once). */
 export const rotateBodySchema = z.strictObject({
@@ -204,15 +217,22 @@ export function endpointRoutes({
     res.json(await previewFor(await load(req.params.id), body));
   });
 
-  /** One signed `endpoint_test` delivery, attempted once; answers with that attempt's outcome. */
+  /**
+   * One signed delivery of a sample (`endpoint_test`, or the catalog example of `type`), marked
+   * `test: true`, attempted once; answers with that attempt's outcome. It runs the normal delivery
+   * path (scope, transform, signing), so it shows what real events will look like.
+   */
   router.post('/:id/test', async (req, res) => {
+    // No body at all is the plain endpoint_test (express leaves req.body undefined then).
+    const { type } = parseOr400(testBodySchema, req.body ?? {});
     const endpoint = await load(req.params.id);
     if (endpoint.disabled) throw new CallbackEventsError('endpoint_disabled', `Endpoint "${endpoint.id}" is disabled; enable it to test it.`);
     const event = {
       id: newId('evt_'),
-      type: 'endpoint_test',
+      type,
       occurredAt: new Date().toISOString(),
-      data: { callId: 'test', message: 'A test event sent from the callback-events API.' },
+      data: exampleData(type),
+      test: true as const,
     };
     await events.start({ event, probe: { endpointId: endpoint.id } });
     const outcome = await awaitTestAttempt(events, event.id, testWaitMs(resolveRetry(endpoint.retry).attemptTimeoutMs));

@@ -6,7 +6,7 @@ import { VERSION } from '../version';
 import { auditListQuerySchema } from './audit';
 import { codecBodySchema } from './codecRoutes';
 import { deliveryListQuerySchema, discardBodySchema, resendBodySchema } from './deliveryRoutes';
-import { recoverBodySchema, rotateBodySchema } from './endpointRoutes';
+import { recoverBodySchema, rotateBodySchema, testBodySchema } from './endpointRoutes';
 import { previewBodySchema } from './endpointPreview';
 import { documentedEventBodySchema } from './eventBody';
 import { MAX_HEADER_BYTES } from './limits';
@@ -134,13 +134,13 @@ function build() {
       }, { operationId: 'previewEndpoint', requestParams: { path: endpointId }, requestBody: { required: true, ...json(previewBodySchema) } }),
     },
     '/v1/endpoints/{id}/test': {
-      post: op('endpoints', 'Send one signed endpoint_test event and report the attempt', {
+      post: op('endpoints', 'Send one signed sample event (endpoint_test, or any type’s catalog example), marked test: true, and report the attempt', {
         '200': ok('The attempt’s outcome.', responses.endpointTestResultSchema),
         '202': ok('No outcome yet (waiting for a slot under the endpoint’s flow control, or slower than the attempt timeout).', responses.endpointTestPendingSchema),
         ...notFound,
         '409': problem('The endpoint is disabled (`endpoint_disabled`).'),
         ...temporalDown,
-      }, { operationId: 'testEndpoint', requestParams: { path: endpointId } }),
+      }, { operationId: 'testEndpoint', requestParams: { path: endpointId }, requestBody: { required: false, ...json(testBodySchema) } }),
     },
     '/v1/endpoints/{id}/recover': {
       post: op('endpoints', 'Resend the endpoint’s deliveries in a time window, as a job', {
@@ -179,7 +179,7 @@ function build() {
       }, { operationId: 'getEvent', requestParams: { path: z.object({ id: eventIdSchema }) } }),
     },
     '/v1/event-types': {
-      get: op('events', 'The event catalog', { '200': ok('Every event type with the JSON Schema of its data.', responses.catalogSchema) }),
+      get: op('events', 'The event catalog', { '200': ok('Every event type with the JSON Schema of its data and an example of it.', responses.catalogSchema) }),
     },
   };
 

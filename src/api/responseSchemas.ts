@@ -131,6 +131,8 @@ export const catalogSchema = z.strictObject({
       sensitiveFields: z.array(z.string()),
       /** The JSON Schema of the type's `data`. */
       schema: z.record(z.string(), z.unknown()),
+      /** A realistic `data` of the type, valid against `schema`; what `POST /v1/endpoints/{id}/test { type }` sends. */
+      example: z.record(z.string(), z.unknown()),
     }),
   ),
 });

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { OPERATIONAL_EVENT_TYPES } from '../../workflows/contract';
 import { hasPath } from '../paths';
+import { catalogExamples } from './catalogExamples';
 
 /** The JSON Schema key that flags a sensitive field; `x-` so validators ignore it. */
 const SENSITIVE_KEY = 'x-sensitive';
@@ -115,7 +116,8 @@ const definitions = {
           path: ['end'],
         }),
       queue: z.string().optional(),
-      phone: sensitive(z.string()),
+      // Optional: the contact token exists so a receiver can follow up without ever holding the number.
+      phone: sensitive(z.string()).optional(),
     }),
   },
   case_created: {
@@ -310,7 +312,19 @@ export function parseEventData<T extends EventType>(type: T, data: unknown): Par
 // ---- the public listing ----
 
 export type JSONSchema = z.core.JSONSchema.BaseSchema;
-export type CatalogEntry = { type: EventType; description: string; sensitiveFields: string[]; schema: JSONSchema };
+export type CatalogEntry = {
+  type: EventType;
+  description: string;
+  sensitiveFields: string[];
+  schema: JSONSchema;
+  /** A realistic `data` of the type (catalogExamples.ts); what an endpoint test of the type sends. */
+  example: Record<string, unknown>;
+};
+
+/** A fresh copy of the type's example `data`, safe for the caller to change. */
+export function exampleData(type: EventType): Record<string, unknown> {
+  return structuredClone(catalogExamples[type]) as Record<string, unknown>;
+}
 
 /** Built on demand: cheap, and callers get a fresh object they may decorate. */
 export function catalog(): CatalogEntry[] {
@@ -319,5 +333,6 @@ export function catalog(): CatalogEntry[] {
     description: definitions[type].description,
     sensitiveFields: sensitivePaths(type),
     schema: z.toJSONSchema(definitions[type].data),
+    example: exampleData(type),
   }));
 }

@@ -13,7 +13,8 @@ import { USER_AGENT } from '../version';
  */
 
 /**
- * The body receivers get: Standard Webhooks' `{ type, timestamp, data }` plus the event id, and
+ * The body receivers get: Standard Webhooks' `{ type, timestamp, data }` plus the event id,
+ * `test: true` for an endpoint test's sample, and
  * `outOfOrder: true` when ordering per call sent a later event of the call first.
  */
 export function webhookBody(event: CallbackEvent, data: Record<string, unknown>, flags: { outOfOrder?: true } = {}): string {
@@ -21,7 +22,14 @@ export function webhookBody(event: CallbackEvent, data: Record<string, unknown>,
 }
 
 function webhookEnvelope(event: CallbackEvent, data: Record<string, unknown>, flags: { outOfOrder?: true } = {}) {
-  return { id: event.id, type: event.type, timestamp: event.occurredAt, ...(flags.outOfOrder ? { outOfOrder: true } : {}), data };
+  return {
+    id: event.id,
+    type: event.type,
+    timestamp: event.occurredAt,
+    ...(event.test ? { test: true } : {}),
+    ...(flags.outOfOrder ? { outOfOrder: true } : {}),
+    data,
+  };
 }
 
 /** Compiled transforms, once per endpoint version rather than once per delivery. */

@@ -11,6 +11,12 @@ export interface CallbackEvent {
   /** ISO 8601; the delivered `timestamp`. */
   occurredAt: string;
   data: Record<string, unknown>;
+  /**
+   * A sample sent by `POST /v1/endpoints/:id/test`, not something a call produced: the body says
+   * `test: true` so a receiver never acts on it as real. On the event (not the deliver input) so
+   * every attempt and path that builds a body for it sees the mark.
+   */
+  test?: true;
 }
 
 export interface CallbackEventInput {
