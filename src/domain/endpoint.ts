@@ -35,6 +35,15 @@ export const batchSettingsSchema = z.strictObject({
   maxWaitMs: durationMs(50).max(86_400_000),
 });
 
+/**
+ * Coalescing: of the events of one call and one type that arrive within `windowMs` of the first,
+ * only the latest is delivered, when the window closes; the others end `coalesced`.
+ */
+export const coalesceSettingsSchema = z.strictObject({
+  per: z.literal('call'),
+  windowMs: durationMs(100).max(3_600_000),
+});
+
 export const REVIEW_WINDOW_MS_DEFAULT = 7 * 86_400_000;
 
 /** Ordering per call: how long the first event of a burst waits for earlier events of its call. */
@@ -110,6 +119,8 @@ export const endpointSettingsShape = {
   ordering: z.enum(['none', 'per_call']).optional(),
   /** With `per_call`: how long the first event of a burst waits for earlier ones to arrive (default 1 s). */
   orderingWindowMs: z.number().int().min(0).max(60_000).optional(),
+  /** `{ per: "call", windowMs }`: a flurry of one type for one call delivers only its latest event (not with `batch` or `ordering`). */
+  coalesce: coalesceSettingsSchema.optional(),
 };
 
 /** How deliveries are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). Fixed at creation. */
@@ -149,6 +160,7 @@ export const endpointPatchSchema = z.strictObject({
   batch: endpointSettingsShape.batch.nullable(),
   ordering: endpointSettingsShape.ordering.nullable(),
   orderingWindowMs: endpointSettingsShape.orderingWindowMs.nullable(),
+  coalesce: endpointSettingsShape.coalesce.nullable(),
 });
 
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;
