@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { Webhook } from 'standardwebhooks';
 import type { Received } from '../helpers/receiver';
 import { fastRetry, unique, useKit } from '../helpers/kit';
@@ -12,6 +14,18 @@ describe('coalescing', function () {
   const deliveryOf = (eventId: string, endpointId: string) => `${eventId}~${endpointId}`;
   const idOf = (q: Received) => (JSON.parse(q.body) as { id: string }).id;
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** The answer fits the schema the OpenAPI document gives for it (the new status and field included). */
+  async function assertDocumented(method: string, docPath: string, path: string): Promise<any> {
+    const doc = (await api('GET', '/openapi.json')).body;
+    const res = await api(method.toUpperCase(), path);
+    const schema = doc.paths[docPath][method].responses[String(res.status)].content['application/json'].schema;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const validate = ajv.compile({ ...schema, components: doc.components });
+    assert.ok(validate(res.body), `${method} ${path}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body)}`);
+    return res.body;
+  }
 
   const dispositionUpdated = (callId: string, disposition: string) => ({
     type: 'disposition_updated',
@@ -62,6 +76,14 @@ describe('coalescing', function () {
       'the 4 coalesced deliveries to be listed',
     );
     assert.deepEqual(listed.map((d: { eventId: string }) => d.eventId).sort(), ids.slice(0, 4).sort());
+    // The OpenAPI document covers the status, `coalescedBy` and the endpoint's `coalesce`.
+    const ev = await assertDocumented('get', '/v1/events/{id}', `/v1/events/${ids[0]}`);
+    assert.equal(ev.deliveries[0].coalescedBy, last);
+    const del = await assertDocumented('get', '/v1/deliveries/{id}', `/v1/deliveries/${deliveryOf(ids[0], ep.id)}`);
+    assert.equal(del.status, 'coalesced');
+    await assertDocumented('get', '/v1/deliveries', `/v1/deliveries?endpointId=${ep.id}&status=coalesced`);
+    const endpoint = await assertDocumented('get', '/v1/endpoints/{id}', `/v1/endpoints/${ep.id}`);
+    assert.deepEqual(endpoint.coalesce, { per: 'call', windowMs });
     await pause(1_000);
     assert.equal(r.requests.length, 1, 'only the last event was sent');
   });
