@@ -107,6 +107,30 @@ describe('coalescing', function () {
     assert.equal(r.requests.length, 3);
   });
 
+  it('keeps a window from its first event: a steady flurry still delivers every windowMs', async () => {
+    const r = await receiver();
+    const windowMs = 1_500;
+    const ep = await createEndpoint({ url: r.url, retry: fastRetry(3), coalesce: { per: 'call', windowMs } });
+    const callId = unique('call');
+    const ids: string[] = [];
+    const started = Date.now();
+    // A flurry longer than two windows, with gaps far shorter than one: a sliding window would never close.
+    while (Date.now() - started < 2.5 * windowMs) {
+      ids.push((await send(dispositionUpdated(callId, `step-${ids.length}`))).id);
+      await pause(250);
+    }
+    await waitForDelivery(deliveryOf(ids.at(-1)!, ep.id), 'delivered');
+    const sent = r.requests.map(idOf);
+    assert.ok(sent.length >= 2, `${sent.length} request(s) for a flurry of ${ids.length} events over ${2.5 * windowMs} ms`);
+    assert.equal(sent.at(-1), ids.at(-1));
+    // Every other event was replaced by a delivered one that arrived after it.
+    for (const id of ids.filter((i) => !sent.includes(i))) {
+      const d = await waitForDelivery(deliveryOf(id, ep.id), 'coalesced');
+      assert.ok(sent.includes(d.coalescedBy) && ids.indexOf(d.coalescedBy) > ids.indexOf(id), `${id} coalesced by ${d.coalescedBy}`);
+    }
+    assert.deepEqual([...sent].sort((a, b) => ids.indexOf(a) - ids.indexOf(b)), sent, 'the windows went out in order');
+  });
+
   it('resends a coalesced delivery: it then arrives, without waiting for a window', async () => {
     const r = await receiver();
     const windowMs = 1_500;
