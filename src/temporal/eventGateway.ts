@@ -219,7 +219,7 @@ export function createEventGateway(
             delivery.status,
             delivery.status === 'held'
               ? `Delivery is held because endpoint "${endpointId}" is disabled; enable the endpoint to release it.`
-              : `Delivery is ${delivery.status}; it can be resent once it is delivered, discarded, expired or awaiting review.`,
+              : `Delivery is ${delivery.status}; it can be resent once it is delivered, discarded, expired, coalesced or awaiting review.`,
           );
         }
         if (open) {
