@@ -12,13 +12,16 @@ import {
  * One per (endpoint, call, event type) with `coalesce` (id `coalesce-<endpointId>-<digest>`),
  * started and fed by the event workflows through signal-with-start (the `joinCoalescer`
  * activity). The first event to arrive opens a window of `windowMs`, a durable Temporal timer;
- * every event that arrives before it fires joins the window. When it fires, the latest arrival
- * is told to deliver and the others that they were coalesced, by it. Events arriving after that
+ * every event that arrives before it fires joins the window. When it fires, the latest event is
+ * told to deliver and the others that they were coalesced, by it. Events arriving after that
  * open the next window, so a steady flurry still delivers one event every windowMs.
  *
- * "Latest" is by arrival here, not by occurredAt: arrival is the order the coalescer's history
- * records (deterministic, no ties), and an event that occurred earlier but arrives later is the
- * newer news for the receiver anyway, as it would be for an endpoint without coalescing.
+ * "Latest" is by arrival at the service (`acceptedAt`: the event workflow's start, recorded by
+ * Temporal in the order the API accepted the events), then by arrival here. Not by the order of
+ * joining alone: event workflows accepted back to back run concurrently, and their joins race.
+ * Not by occurredAt: the producer's clock may be skewed or absent, and occurredAt order is what
+ * `ordering` is for. A straggler accepted before an event already delivered (its join was late)
+ * is coalesced at once, by that event: the receiver never gets older news after newer.
  */
 
 /** Close after this long without events once a window closed: the next event starts a new coalescer. */
@@ -32,7 +35,8 @@ export async function coalescer(input: CoalescerInput): Promise<void> {
   const idleMs = input.idleMs ?? IDLE_CLOSE_MS;
   const waiting: CoalesceEntry[] = [...(input.carried ?? [])];
   const decided = new Map<string, CoalesceVerdict>();
-  /** Events that joined again after their verdict: they hear it again. */
+  let lastDelivered = input.lastDelivered;
+  /** Events that joined again after their verdict, or too late (stale): they hear it (again). */
   const repeats: { entry: CoalesceEntry; verdict: CoalesceVerdict }[] = [];
   let windows = 0;
 
@@ -45,7 +49,11 @@ export async function coalescer(input: CoalescerInput): Promise<void> {
     // The same event again (an activity retry, a re-join) keeps its place: joining again must not make it the latest.
     const i = waiting.findIndex((w) => w.eventId === entry.eventId);
     if (i >= 0) waiting[i] = entry;
-    else waiting.push(entry);
+    else if (lastDelivered && entry.acceptedAt < lastDelivered.acceptedAt) {
+      const stale: CoalesceVerdict = { endpointId: input.endpointId, kind: 'coalesced', by: lastDelivered.eventId };
+      decided.set(entry.eventId, stale);
+      repeats.push({ entry, verdict: stale });
+    } else waiting.push(entry);
   });
   setHandler(coalescerViewQuery, () => ({ waiting: waiting.map((w) => w.eventId), windows }));
 
@@ -72,7 +80,9 @@ export async function coalescer(input: CoalescerInput): Promise<void> {
     // The window runs from its first event, and for that event's windowMs.
     await sleep(waiting[0].windowMs);
     const group = waiting.splice(0);
-    const winner = group.at(-1)!;
+    // The latest accepted; on a tie (same millisecond), the latest to arrive here.
+    const winner = group.reduce((latest, e) => (e.acceptedAt >= latest.acceptedAt ? e : latest));
+    lastDelivered = { eventId: winner.eventId, acceptedAt: winner.acceptedAt };
     windows += 1;
     const { endpointId } = input;
     await Promise.all(
@@ -88,5 +98,5 @@ export async function coalescer(input: CoalescerInput): Promise<void> {
       decided.delete(eventId);
     }
   }
-  await continueAsNew<typeof coalescer>({ ...input, carried: waiting });
+  await continueAsNew<typeof coalescer>({ ...input, carried: waiting, lastDelivered });
 }

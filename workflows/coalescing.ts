@@ -50,9 +50,9 @@ export function coalescing({ event, probe, setStatus }: CoalescingHooks) {
       if (!applies(m)) return run();
       const { windowMs } = m.coalesce!;
       setStatus(d, 'pending', `coalescing: waits up to ${windowMs} ms for a later ${event.type} event of call ${callId}`);
-      const { workflowId, runId } = workflowInfo();
-      const join = () =>
-        joinCoalescer({ endpointId: d.endpointId, callId: callId!, eventType: event.type, entry: { eventId: event.id, workflowId, runId, windowMs } });
+      const { workflowId, runId, startTime } = workflowInfo();
+      const entry = { eventId: event.id, workflowId, runId, acceptedAt: startTime.getTime(), windowMs };
+      const join = () => joinCoalescer({ endpointId: d.endpointId, callId: callId!, eventType: event.type, entry });
       await join();
       let rejoinMs = windowMs + REJOIN_AFTER_WINDOW_MS;
       while (!(await condition(() => verdicts.has(d.endpointId), rejoinMs))) {

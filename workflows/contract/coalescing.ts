@@ -23,6 +23,12 @@ export interface CoalesceEntry {
   /** The event workflow, and its run: the verdict goes to this run only. */
   workflowId: string;
   runId: string;
+  /**
+   * When the event reached the service (ms): its workflow's start, which the API makes when it
+   * accepts the event, as Temporal recorded it. "Latest" goes by this, not by the order the event
+   * workflows happen to join in.
+   */
+  acceptedAt: number;
   /** The endpoint's window as this event saw it: a window lasts the windowMs of the event that opened it. */
   windowMs: number;
 }
@@ -35,6 +41,8 @@ export interface CoalescerInput {
   idleMs?: number;
   /** Entries carried over by continue-as-new: they open the next window. */
   carried?: CoalesceEntry[];
+  /** The latest event delivered so far, carried over by continue-as-new. */
+  lastDelivered?: { eventId: string; acceptedAt: number };
 }
 
 /** From the coalescer to an event workflow, about its delivery to `endpointId`. */
