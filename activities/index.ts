@@ -10,6 +10,7 @@ import {
   type DeliveryJobKind,
   type DeliveryStatus,
   type EndpointState,
+  type JoinCoalescerInput,
   type JoinSequenceInput,
   type MatchedEndpoint,
   type ThrottleReport,
@@ -71,6 +72,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       ...(endpoint.ordering === 'per_call'
         ? { ordering: 'per_call' as const, orderingWindowMs: endpoint.orderingWindowMs ?? ORDERING_WINDOW_MS_DEFAULT }
         : {}),
+      ...(endpoint.coalesce ? { coalesce: endpoint.coalesce } : {}),
     };
   }
 
@@ -218,6 +220,11 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
     /** Ordering per call: joins the call's sequencer by signal-with-start (workflows/callSequencer.ts). */
     async joinSequence(input: JoinSequenceInput): Promise<{ sequencerId: string }> {
       return events.joinSequence(input);
+    },
+
+    /** Coalescing: joins the (endpoint, call, type) coalescer by signal-with-start (workflows/coalescer.ts). */
+    async joinCoalescer(input: JoinCoalescerInput): Promise<{ coalescerId: string }> {
+      return events.joinCoalescer(input);
     },
 
     /** Starts an operational event's workflow; idempotent by the event id the workflow chose. */

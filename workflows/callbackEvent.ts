@@ -19,6 +19,7 @@ import {
   type OperationalEventType,
 } from './contract';
 import { batchInbox, deliverBatched } from './batching';
+import { coalescing } from './coalescing';
 import { deliverySeries, type Action } from './deliverySeries';
 import { perCallOrdering } from './ordering';
 import { matchEndpoints, emitEvent } from './serviceActivities';
@@ -56,6 +57,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
   function setStatus(d: DeliveryState, status: DeliveryStatus, reason?: string): void {
     d.status = status;
     d.reason = reason;
+    if (status !== 'coalesced') delete d.coalescedBy;
     visibility.publish();
     ordering.statusChanged(d);
   }
@@ -93,6 +95,8 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     return action;
   };
   const ordering = perCallOrdering({ event, probe: sample, setStatus, spawn, takeAction });
+  // Coalescing (workflows/coalescing.ts): only a delivery's first series; a resend goes straight to deliverTo.
+  const coalesce = coalescing({ event, probe: sample, setStatus });
 
   setHandler(statusQuery, snapshot);
   setHandler(eventQuery, () => event);
@@ -104,7 +108,8 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
         if (d.status === 'awaiting_review') d.action = { kind: 'resend', url };
         // A finished delivery of a workflow still open for others starts over here, in this run.
         else if (endpointId !== undefined && FINAL_STATUSES.includes(d.status) && matches.has(d.endpointId) && !probe) {
-          const wasReviewed = d.status !== 'delivered';
+          // A coalesced delivery was never tried: delivering it now recovers nothing.
+          const wasReviewed = d.status !== 'delivered' && d.status !== 'coalesced';
           setStatus(d, 'pending');
           spawn(deliverTo(d, matches.get(d.endpointId)!, url, wasReviewed));
         }
@@ -188,7 +193,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     visibility.markMatched();
     if (m) {
       matches.set(m.endpointId, m);
-      spawn(deliverTo(d, m, redeliver.url, before !== undefined && before.status !== 'delivered'));
+      spawn(deliverTo(d, m, redeliver.url, before !== undefined && before.status !== 'delivered' && before.status !== 'coalesced'));
     } else {
       setStatus(d, 'discarded', 'the endpoint was deleted');
     }
@@ -197,7 +202,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
       matches.set(m.endpointId, m);
       const d: DeliveryState = { id: deliveryId(event.id, m.endpointId), endpointId: m.endpointId, status: 'pending', attempts: 0 };
       deliveries.push(d);
-      spawn(ordering.inTurn(d, m, () => deliverTo(d, m)));
+      spawn(ordering.inTurn(d, m, () => coalesce.first(d, m, () => deliverTo(d, m))));
     }
     visibility.markMatched();
   }

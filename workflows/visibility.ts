@@ -20,6 +20,8 @@ const STATUS_WEIGHT: Record<DeliveryStatus, number> = {
   discarded: 3,
   delivered_fallback: 2,
   delivered: 1,
+  /** Coalescing: a later event of the call went in its place; as settled as delivered, and less telling. */
+  coalesced: 0.5,
 };
 
 /** The event's view of `deliveries` (the workflow's own list, which it keeps changing). */
@@ -32,9 +34,10 @@ export function eventVisibility(deliveries: readonly DeliverySnapshot[]) {
   function status(): EventStatus {
     if (!matched) return 'pending';
     if (deliveries.length === 0) return 'filtered';
+    // Seeded with the first delivery's own status, so an event whose deliveries were all coalesced reads `coalesced`.
     return deliveries.reduce<DeliveryStatus>(
       (worst, d) => (STATUS_WEIGHT[d.status] > STATUS_WEIGHT[worst] ? d.status : worst),
-      'delivered',
+      deliveries[0].status,
     );
   }
 

@@ -83,6 +83,7 @@ export function deliveryRoutes({
       reason: delivery.reason,
       deliveredAt: delivery.deliveredAt,
       ...(delivery.batchId ? { batchId: delivery.batchId } : {}),
+      ...(delivery.coalescedBy ? { coalescedBy: delivery.coalescedBy } : {}),
       attempts: attempts.map(({ deliveryId: _id, ...a }) => a),
     });
   });

@@ -37,6 +37,11 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
   if (settings.transform && settings.batch) {
     details.push({ path: 'transform', message: 'a transform cannot be used with batch; remove one of them' });
   }
+  // Coalescing drops events and picks the latest by arrival: `ordering` promises every event of a
+  // call in occurredAt order, which contradicts it; `batch` already folds a flurry into one request,
+  // and the two waits would stack (windowMs, then maxWaitMs). Refused rather than given a meaning.
+  if (settings.coalesce && settings.batch) details.push({ path: 'coalesce', message: 'cannot be combined with batch' });
+  if (settings.coalesce && settings.ordering === 'per_call') details.push({ path: 'coalesce', message: 'cannot be combined with ordering "per_call"' });
   if (details.length > 0) {
     throw new CallbackEventsError('invalid_request', `Invalid body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details });
   }

@@ -37,8 +37,8 @@ export function eventRoutes({ events }: { events: EventGateway }): Router {
       id: snapshot.id,
       type: snapshot.type,
       status: snapshot.status,
-      deliveries: snapshot.deliveries.map(({ id, endpointId, status, attempts, lastStatusCode, lastError, deliveredAt, reason }) => ({
-        id, endpointId, status, attempts, lastStatusCode, lastError, deliveredAt, reason,
+      deliveries: snapshot.deliveries.map(({ id, endpointId, status, attempts, lastStatusCode, lastError, deliveredAt, reason, coalescedBy }) => ({
+        id, endpointId, status, attempts, lastStatusCode, lastError, deliveredAt, reason, coalescedBy,
       })),
     });
   });

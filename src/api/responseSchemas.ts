@@ -114,6 +114,8 @@ const deliverySnapshotSchema = z.strictObject({
   lastError: z.string().optional(),
   deliveredAt: timestamp.optional(),
   reason: z.string().optional(),
+  /** Status `coalesced`: the later event of the same call and type delivered in its place. */
+  coalescedBy: z.string().optional(),
 });
 
 export const eventSnapshotSchema = z.strictObject({
@@ -173,6 +175,8 @@ export const deliverySchema = z.strictObject({
   reason: z.string().optional(),
   deliveredAt: timestamp.optional(),
   batchId: z.string().optional(),
+  /** Status `coalesced`: the later event of the same call and type delivered in its place. */
+  coalescedBy: z.string().optional(),
   attempts: z.array(attemptSchema),
 });
 

@@ -36,6 +36,15 @@ export const batchSettingsSchema = z.strictObject({
   maxWaitMs: durationMs(50).max(86_400_000),
 });
 
+/**
+ * Coalescing: of the events of one call and one type that arrive within `windowMs` of the first,
+ * only the latest is delivered, when the window closes; the others end `coalesced`.
+ */
+export const coalesceSettingsSchema = z.strictObject({
+  per: z.literal('call'),
+  windowMs: durationMs(100).max(3_600_000),
+});
+
 export const REVIEW_WINDOW_MS_DEFAULT = 7 * 86_400_000;
 
 /** Ordering per call: how long the first event of a burst waits for earlier events of its call. */
@@ -113,6 +122,8 @@ export const endpointSettingsShape = {
   orderingWindowMs: z.number().int().min(0).max(60_000).optional(),
   /** A JSONata expression whose result is the body sent instead of the event (docs/api.md, "Transforms"). */
   transform: transformSchema.optional(),
+  /** `{ per: "call", windowMs }`: a flurry of one type for one call delivers only its latest event (not with `batch` or `ordering`). */
+  coalesce: coalesceSettingsSchema.optional(),
 };
 
 /** How deliveries are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). Fixed at creation. */
@@ -153,6 +164,7 @@ export const endpointPatchSchema = z.strictObject({
   ordering: endpointSettingsShape.ordering.nullable(),
   orderingWindowMs: endpointSettingsShape.orderingWindowMs.nullable(),
   transform: endpointSettingsShape.transform.nullable(),
+  coalesce: endpointSettingsShape.coalesce.nullable(),
 });
 
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;

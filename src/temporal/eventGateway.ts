@@ -19,10 +19,12 @@ import {
   type CallbackEventInput,
   type DeliverySnapshot,
   type EventSnapshot,
+  type JoinCoalescerInput,
   type JoinSequenceInput,
 } from '../../workflows/contract';
 import { workflowIdForEvent } from '../domain/ids';
 import { signalBatcher } from './batchGateway';
+import { joinCoalescer } from './coalescing';
 import { hasCode } from '../errors';
 import { deliveryNotFound, deliveryStateConflict, temporalUnavailable } from './errors';
 import { Reachability } from './reachability';
@@ -61,6 +63,8 @@ export interface EventGateway {
   enqueueInBatch(endpointId: string, item: BatchItem): Promise<void>;
   /** Ordering per call: joins (signal-with-start) the sequencer of the delivery's call; answers its workflow id. */
   joinSequence(input: JoinSequenceInput): Promise<{ sequencerId: string }>;
+  /** Coalescing: joins (signal-with-start) the coalescer of the delivery's (endpoint, call, type); answers its workflow id. */
+  joinCoalescer(input: JoinCoalescerInput): Promise<{ coalescerId: string }>;
   ping(): Promise<void>;
 }
 
@@ -215,7 +219,7 @@ export function createEventGateway(
             delivery.status,
             delivery.status === 'held'
               ? `Delivery is held because endpoint "${endpointId}" is disabled; enable the endpoint to release it.`
-              : `Delivery is ${delivery.status}; it can be resent once it is delivered, discarded, expired or awaiting review.`,
+              : `Delivery is ${delivery.status}; it can be resent once it is delivered, discarded, expired, coalesced or awaiting review.`,
           );
         }
         if (open) {
@@ -246,6 +250,10 @@ export function createEventGateway(
 
     async joinSequence(input) {
       return withDeadline(() => joinSequence(client, taskQueue, input));
+    },
+
+    async joinCoalescer(input) {
+      return withDeadline(() => joinCoalescer(client, taskQueue, input));
     },
 
     async ping() {

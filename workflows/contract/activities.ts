@@ -1,4 +1,5 @@
 import type { BatchItem } from './batching';
+import type { JoinCoalescerInput } from './coalescing';
 import type { JoinSequenceInput } from './sequencing';
 import type { DeliveryStatus } from './statuses';
 import type { AttemptReport, CallbackEvent, DeliverInput, DeliveryJobKind, EndpointState, MatchedEndpoint } from './types';
@@ -18,6 +19,8 @@ export interface Activities {
   deliver(input: DeliverInput): Promise<AttemptReport>;
   /** Ordering per call: joins the call's sequencer by signal-with-start (workflows/callSequencer.ts). */
   joinSequence(input: JoinSequenceInput): Promise<{ sequencerId: string }>;
+  /** Coalescing: joins the (endpoint, call, type) coalescer by signal-with-start (workflows/coalescer.ts). */
+  joinCoalescer(input: JoinCoalescerInput): Promise<{ coalescerId: string }>;
   /** Starts an operational event's workflow; idempotent by the event id the workflow chose. */
   emitEvent(event: CallbackEvent): Promise<void>;
   /** Hands an event to its endpoint's batcher, starting the batcher when none runs. */

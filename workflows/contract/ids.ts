@@ -32,6 +32,16 @@ export function sequencerWorkflowId(endpointId: string, callIdDigest: string): s
   return `sequence-${endpointId}-${callIdDigest}`;
 }
 
+/**
+ * `coalesce-<endpointId>-<digest>`: the coalescer of an (endpoint, call, event type). The call id
+ * is free text, so the call and type are named by a digest (src/temporal/coalescing.ts
+ * coalescerIdFor: the first 32 hex digits of the SHA-256 of `<type>\n<callId>`), built on the
+ * client side like the sequencer's.
+ */
+export function coalescerWorkflowId(endpointId: string, callTypeDigest: string): string {
+  return `coalesce-${endpointId}-${callTypeDigest}`;
+}
+
 /** A bulk job, named by its job id (`job-<random hex>`). */
 export function jobWorkflowId(random: string): string {
   return `job-${random}`;

@@ -6,6 +6,7 @@
  */
 export * from './activities';
 export * from './batching';
+export * from './coalescing';
 export * from './eventKinds';
 export * from './failures';
 export * from './ids';

@@ -12,7 +12,7 @@ export const jobProgressQuery = defineQuery<JobProgress>('progress');
 export const eventQuery = defineQuery<CallbackEvent>('event');
 
 export const RESEND_DESCRIPTION =
-  'Deliver again: a delivery awaiting review continues, a delivered, discarded or expired one starts a fresh attempt series. Input: { "endpointId"?: string (all awaiting review when absent), "url"?: string (this resend only) }';
+  'Deliver again: a delivery awaiting review continues, a delivered, discarded, expired or coalesced one starts a fresh attempt series. Input: { "endpointId"?: string (all awaiting review when absent), "url"?: string (this resend only) }';
 export const DISCARD_DESCRIPTION =
   'Give up a delivery awaiting review or held. Input: { "endpointId"?: string (all awaiting review when absent), "reason"?: string }';
 export const RELEASE_DESCRIPTION =

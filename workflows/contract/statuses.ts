@@ -17,6 +17,11 @@ export const DELIVERY_STATUSES = [
   'blocked',
   /** Waiting for a slot under the endpoint's rate limit or concurrency limit (flow control). */
   'throttled',
+  /**
+   * Coalescing: a later event of the same call and type, within the endpoint's `coalesce` window,
+   * was delivered in its place (`coalescedBy` names it). Final; a resend delivers it after all.
+   */
+  'coalesced',
 ] as const;
 
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -27,4 +32,4 @@ export const EVENT_STATUSES = [...DELIVERY_STATUSES, 'filtered'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 /** States a delivery does not leave by itself; a resend starts it over. */
-export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'delivered_fallback', 'discarded', 'expired'];
+export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'delivered_fallback', 'discarded', 'expired', 'coalesced'];

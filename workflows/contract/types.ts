@@ -49,6 +49,8 @@ export interface MatchedEndpoint {
   ordering?: 'per_call';
   /** With `ordering`: how long the first event of a burst waits for earlier ones to arrive (ms). */
   orderingWindowMs?: number;
+  /** Coalescing (workflows/coalescing.ts): of a call's events of one type within `windowMs`, only the latest is delivered. */
+  coalesce?: { per: 'call'; windowMs: number };
 }
 
 /** Where an attempt goes: the endpoint's url or its fallback url. */
@@ -100,6 +102,8 @@ export interface DeliverySnapshot {
   reason?: string;
   /** The batch this delivery went out in (endpoints with `batch`); its `webhook-id`. */
   batchId?: string;
+  /** Status `coalesced`: the event delivered in this one's place. */
+  coalescedBy?: string;
 }
 
 export interface EventSnapshot {
