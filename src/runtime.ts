@@ -120,6 +120,8 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
     });
     // Calls in flight fail at once when the connection breaks, not at their deadline.
     cleanups.push(watchTemporal(connection, address, log, () => reachabilityOf(client).lost()));
+    // Runs after the API and the worker have stopped, before the connection closes.
+    cleanups.push(async () => reachabilityOf(client).cancelInFlight(new Error('the service is stopping')));
     late.ready(services);
 
     let worker: Worker | undefined;

@@ -48,11 +48,20 @@ export class Reachability {
 
   /** The connection to Temporal broke: every call in flight fails now, and an outage begins. */
   lost(): void {
-    const broken = this.inFlight;
-    // Calls from now on get a fresh signal: only those in flight at the break are aborted.
-    this.inFlight = callsSignal();
     this.failed();
-    broken.abort(new Error('the connection to Temporal broke'));
+    this.cancelInFlight(new Error('the connection to Temporal broke'));
+  }
+
+  /**
+   * Ends every call in flight (the process is stopping). A call still running when its connection
+   * closes would end UNAVAILABLE, and the client's retry would then start a new call on the closed
+   * channel from a timer: an uncaught error. Cancelled, it is not retried.
+   */
+  cancelInFlight(reason: Error): void {
+    const current = this.inFlight;
+    // Calls from now on get a fresh signal: only those in flight now are aborted.
+    this.inFlight = callsSignal();
+    current.abort(reason);
   }
 }
 

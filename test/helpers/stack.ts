@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
-import type { EventGateway } from '../../src/temporal/eventGateway';
+import { reachabilityOf, type EventGateway } from '../../src/temporal/eventGateway';
 import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
 import { createLogger } from '../../src/log';
 import type { Store } from '../../src/store/store';
@@ -65,6 +65,8 @@ async function start(): Promise<Stack> {
   const codec = createPayloadCodec([TEST_PAYLOAD_KEY]);
   const dataConverter = payloadDataConverter(codec);
   const client = new Client({ connection, namespace: 'default', dataConverter });
+  // After the API and the worker stop, before the connection closes: as the service stops (src/runtime.ts).
+  cleanups.push(async () => reachabilityOf(client).cancelInFlight(new Error('the test stack is stopping')));
   installWorkerRuntime(createLogger('error', 'test-worker'));
   const workerConnection = await NativeConnection.connect({ address: devServer.address });
   cleanups.push(() => workerConnection.close());
