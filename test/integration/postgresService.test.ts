@@ -6,7 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { freePort } from '../helpers/ports';
 import { dropDatabase, freshDatabase } from '../helpers/postgres';
 import { startReceiver } from '../helpers/receiver';
-import { startService } from '../helpers/service';
+import { serviceEnv, startService } from '../helpers/service';
 import { call, eventually, temporalCliPath } from '../helpers/stack';
 
 /** `npm start` on the PostgreSQL store (DATABASE_URL): the real service, a real database. */
@@ -20,13 +20,7 @@ describe('npm start with DATABASE_URL: the PostgreSQL store', function () {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-pg-'));
     const databaseUrl = await freshDatabase();
     const env = {
-      DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      TEMPORAL_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
-      TEMPORAL_CLI_PATH: temporalCliPath(),
-      CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
-      CALLBACKS_ALLOW_HTTP: 'true',
+      ...(await serviceEnv(dataDir)),
       DATABASE_URL: databaseUrl,
       CALLBACKS_MASTER_KEY: key(7),
       CALLBACKS_PAYLOAD_KEY: key(8),

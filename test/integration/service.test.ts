@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { freePort } from '../helpers/ports';
 import { startReceiver } from '../helpers/receiver';
-import { startService } from '../helpers/service';
+import { serviceEnv, startService } from '../helpers/service';
 import { writeWorkflowBundle } from '../../src/temporal/workflowBundle';
 import { call, eventually, temporalCliPath } from '../helpers/stack';
 
@@ -19,19 +19,6 @@ function portIsClosed(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(true));
   });
-}
-
-/** `npm start`'s settings on free ports, delivering to plain http receivers on loopback. */
-async function serviceEnv(dataDir: string) {
-  return {
-    DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    TEMPORAL_CLI_PATH: temporalCliPath(),
-    CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
-    CALLBACKS_ALLOW_HTTP: 'true',
-  };
 }
 
 describe('npm start: the whole service in one process tree', function () {
