@@ -3,8 +3,7 @@ import path from 'node:path';
 import { startBackgroundCluster, type BackgroundCluster } from '../helpers/cluster';
 import { freePort } from '../helpers/ports';
 import { withClient } from '../helpers/postgres';
-import { startRole, type Proc } from '../helpers/processes';
-import { processTree } from '../helpers/procstat';
+import { killTree, startRole, type Proc } from '../helpers/processes';
 import type { ToolSettings } from '../helpers/settings';
 import { TEST_MASTER_KEY, TEST_PAYLOAD_KEY } from '../helpers/workerSide';
 
@@ -86,19 +85,7 @@ export class Topology {
 
   /** SIGKILL, the whole process tree at once, and wait until it is gone. */
   async kill(role: 'api' | 'worker', i: number): Promise<void> {
-    const { proc } = (role === 'api' ? this.apis : this.workers)[i];
-    const { child } = proc;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    for (const pid of processTree(proc.pid).reverse()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    await exited;
-    await proc.stop();
+    await killTree((role === 'api' ? this.apis : this.workers)[i].proc);
   }
 
   /** Starts the process again on the same port, environment and DATA_DIR. */

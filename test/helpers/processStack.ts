@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { freePort } from './ports';
-import { processTree } from './procstat';
-import { startDevServerProcess, startRole, type Proc } from './processes';
+import { killTree, startDevServerProcess, startRole, type Proc } from './processes';
 import type { ToolSettings } from './settings';
 
 /**
@@ -115,20 +114,7 @@ export class ProcessStack {
 
   /** SIGKILL, the whole process tree at once (no launcher left behind), and wait until it is gone. */
   async kill(role: Role): Promise<void> {
-    const proc = this.proc(role);
-    const { child } = proc;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    for (const pid of processTree(proc.pid).reverse()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    await exited;
-    // Forget it (it is dead): stopAll() then stops only what runs.
-    await proc.stop();
+    await killTree(this.proc(role));
   }
 
   async restart(role: Role): Promise<void> {

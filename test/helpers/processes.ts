@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devServerArgs, waitUntilServing } from '../../src/temporal/devServer';
 import { freePort } from './ports';
-import { peakRssMb, treeCpuSeconds } from './procstat';
+import { peakRssMb, processTree, treeCpuSeconds } from './procstat';
 
 /**
  * Parts of the stack as their own OS processes, for the bench (CPU read per process from /proc),
@@ -183,4 +183,23 @@ export async function startRole(role: ServiceRole, env: Record<string, string>, 
   // The worker bundles the workflows (webpack) before it logs this: allow for a slow machine.
   await proc.waitFor(/callback-events is running/, 180_000);
   return proc;
+}
+
+/**
+ * SIGKILL, the whole process tree at once (no launcher or child left behind), and wait until it is
+ * gone; then forget it, so stopAll() stops only what runs.
+ */
+export async function killTree(proc: Proc): Promise<void> {
+  const { child } = proc;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (const pid of processTree(proc.pid).reverse()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await exited;
+  await proc.stop();
 }
