@@ -80,6 +80,9 @@ describe('processes that come and go: Temporal down at start, and dying under lo
       CALLBACKS_WORKFLOW_BUNDLE: bundle,
       CALLBACKS_ALLOW_PRIVATE_TARGETS: 'true',
       CALLBACKS_ALLOW_HTTP: 'true',
+      // Producers here post without pause and 503s come back at once: far over the default key rate,
+      // whose 429 would hide the answer under test.
+      CALLBACKS_INGEST_RPS: '1000000',
     };
   }
 
