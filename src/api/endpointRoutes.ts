@@ -21,6 +21,7 @@ import { audit, originOf } from './audit';
 import { awaitTestAttempt, testWaitMs } from './endpointTest';
 import { previewBodySchema, previewFor } from './endpointPreview';
 import { assertTransformCompiles } from '../domain/transform';
+import { RESENDABLE_STATUSES } from '../../workflows/contract';
 
 /** Checks that need more than one field: url policy and sensitive-field approval. */
 function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): void {
@@ -73,7 +74,7 @@ export const recoverBodySchema = z.strictObject({
   since: z.iso.datetime({ offset: true }),
   until: z.iso.datetime({ offset: true }).optional(),
   statuses: z
-    .array(z.enum(['awaiting_review', 'expired', 'discarded', 'delivered', 'delivered_fallback']))
+    .array(z.enum(RESENDABLE_STATUSES))
     .min(1)
     .default(['awaiting_review', 'expired']),
 });
