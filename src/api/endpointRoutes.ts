@@ -41,6 +41,8 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
   // call in occurredAt order, which contradicts it; `batch` already folds a flurry into one request,
   // and the two waits would stack (windowMs, then maxWaitMs). Refused rather than given a meaning.
   if (settings.coalesce && settings.batch) details.push({ path: 'coalesce', message: 'cannot be combined with batch' });
+  // A batch's one answer speaks for the many calls in it: no value in it belongs to one call.
+  if (settings.capture && settings.batch) details.push({ path: 'capture', message: 'cannot be combined with batch' });
   if (settings.coalesce && settings.ordering === 'per_call') details.push({ path: 'coalesce', message: 'cannot be combined with ordering "per_call"' });
   if (details.length > 0) {
     throw new CallbackEventsError('invalid_request', `Invalid body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details });
