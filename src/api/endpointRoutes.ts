@@ -221,7 +221,7 @@ export function endpointRoutes({
   /** What the endpoint would receive for an event (scope, transform, headers); nothing is sent or stored. */
   router.post('/:id/preview', async (req, res) => {
     const body = parseOr400(previewBodySchema, req.body ?? {});
-    res.json(await previewFor(await load(req.params.id), body));
+    res.json(await previewFor(store, await load(req.params.id), body));
   });
 
   /**

@@ -16,6 +16,9 @@ export const eventIdSchema = z
   .string()
   .regex(new RegExp(`^${EVENT_ID}$`), 'must be 1-200 characters of letters, digits and . _ : -');
 
+/** A call's id as producers send it; quotes would end the visibility query's string literal it goes into. */
+export const callIdSchema = z.string().min(1).max(200).regex(/^[^'"\\]*$/, 'must not contain quotes or backslashes');
+
 /** `<eventId>~<endpointId>`: one event's delivery to one endpoint (what `parseDeliveryId` splits). */
 export const deliveryIdSchema = z.string().regex(new RegExp(`^${EVENT_ID}~${ENDPOINT_ID}$`), 'must be <eventId>~<endpointId>');
 
