@@ -16,8 +16,16 @@ export const eventIdSchema = z
   .string()
   .regex(new RegExp(`^${EVENT_ID}$`), 'must be 1-200 characters of letters, digits and . _ : -');
 
-/** A call's id as producers send it; quotes would end the visibility query's string literal it goes into. */
-export const callIdSchema = z.string().min(1).max(200).regex(/^[^'"\\]*$/, 'must not contain quotes or backslashes');
+/**
+ * A call's id, as a filter: it goes into a visibility query's string literal, which a quote would
+ * end and a control character (NUL) makes Temporal refuse, an error its client retries until the
+ * deadline and that reads as Temporal being down.
+ */
+export const callIdSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^'"\\\u0000-\u001f\u007f]*$/, 'must not contain quotes, backslashes or control characters');
 
 /** `<eventId>~<endpointId>`: one event's delivery to one endpoint (what `parseDeliveryId` splits). */
 export const deliveryIdSchema = z.string().regex(new RegExp(`^${EVENT_ID}~${ENDPOINT_ID}$`), 'must be <eventId>~<endpointId>');
