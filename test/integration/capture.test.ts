@@ -158,6 +158,24 @@ describe('capture: case ids flow into later events', function () {
     assert.equal((await preview(c.id)).body.body.data.context, undefined);
   });
 
+  it('gives each event of a batch its own call’s context', async () => {
+    const crm = await receiver(() => answer({ id: 'CASE-B1' }));
+    const warehouse = await receiver();
+    const a = await createEndpoint({ url: crm.url, eventTypes: ['call_completed'], capture: { caseId: '/id' } });
+    const batched = await createEndpoint({ url: warehouse.url, eventTypes: ['disposition_updated'], batch: { maxSize: 2, maxWaitMs: 10_000 } });
+    const [withCase, without] = [unique('call'), unique('call')];
+    const first = await send(kit.completedCall(withCase));
+    await waitForDelivery(`${first.id}~${a.id}`, 'delivered');
+    const ids = [(await send(dispositionOf(withCase))).id, (await send(dispositionOf(without))).id];
+    const [got] = await warehouse.waitFor(1);
+    const body = new Webhook(batched.secret).verify(got.body, got.headers as Record<string, string>) as { type: string; events: Payload[] };
+    assert.equal(body.type, 'batch');
+    const contextOf = (id: string) => body.events.find((e) => e.id === id)?.data.context;
+    assert.deepEqual(contextOf(ids[0]), { caseId: 'CASE-B1' });
+    assert.equal(body.events.some((e) => e.id === ids[1]), true);
+    assert.equal(contextOf(ids[1]), undefined);
+  });
+
   it('purges a call’s context with the attempt log’s retention, and GET /v1/calls/:callId then answers 404', async () => {
     const stale = unique('call-stale');
     await kit.stack.store.saveCallContext(stale, { caseId: 'CASE-OLD' }, new Date(Date.now() - 31 * 86_400_000));
