@@ -29,6 +29,7 @@ import { hasCode } from '../src/errors';
 import type { FlowLease, Store } from '../src/store/store';
 import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
+import { createCallContextSteps } from './callContext';
 
 export interface ActivityDeps {
   store: Store;
@@ -60,6 +61,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
     return entry.test(event);
   }
   const transforms = new TransformCache();
+  const callContext = createCallContextSteps(store);
 
   function toMatch(endpoint: Endpoint): MatchedEndpoint {
     return {
@@ -152,9 +154,10 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       const retry = resolveRetry(endpoint.retry);
       // A batch's `event` is the batch itself: its id is the webhook-id, and the body lists the events.
       // Batched endpoints take no transform (the API refuses the pair), so a batch body is never transformed.
+      // The call's context is read now, so what was captured since the event arrived goes with it.
       const body = input.batch
-        ? batchBody(event.id, input.batch, endpoint.payloadScope)
-        : await eventBody(endpoint, event, { outOfOrder: input.outOfOrder }, transforms.of(endpoint)).catch((err: unknown) => {
+        ? batchBody(event.id, await callContext.batchWithContext(input.batch), endpoint.payloadScope)
+        : await eventBody(endpoint, await callContext.withContext(event), { outOfOrder: input.outOfOrder }, transforms.of(endpoint)).catch((err: unknown) => {
             // Retrying would fail the same way: no request is sent; the delivery goes to review
             // until an operator fixes the expression and resends. The output never leaves here.
             if (hasCode(err, 'transform_failed', 'invalid_transform')) {
@@ -163,6 +166,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
             throw err;
           });
       const lease = await acquireSlot(endpoint, deliveryId, attempt, activityAttempt);
+      const captures = callContext.captures(endpoint, event, target, input.batch);
       const startedAt = new Date();
       const outcome = await http
         .post({
@@ -170,6 +174,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
           headers: requestHeaders(endpoint, event.id, body),
           body,
           timeoutMs: retry.attemptTimeoutMs,
+          keepWholeBody: captures,
         })
         .catch(async (err: unknown) => {
           await store.releaseFlowSlot(endpoint.id, lease, 'neutral', maxConcurrencyOf(endpoint));
@@ -196,7 +201,11 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       // Only the endpoint's own url speaks for its health; a fallback or one-off url does not.
       const ownUrl = target === 'primary' && url === undefined;
       const health = ownUrl ? await store.noteEndpointOutcome(endpoint.id, verdict === 'delivered', startedAt) : {};
-      if (verdict === 'delivered') return result;
+      if (verdict === 'delivered') {
+        // Before the activity completes: with ordering per call, the call's next event waits for this.
+        if (captures) await callContext.capture(endpoint, event, outcome.wholeBody, startedAt);
+        return result;
+      }
 
       if (verdict === 'gone' && ownUrl) {
         result.disabledEndpoint = await disable(endpoint, 'the receiver answered 410 Gone');
@@ -278,6 +287,11 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
     /** Deletes attempt-log rows older than the retention period. */
     async purgeAttempts({ retentionDays }: { retentionDays: number }): Promise<number> {
       return store.purgeAttempts(new Date(Date.now() - retentionDays * 86_400_000));
+    },
+
+    /** Deletes the context of calls whose last capture is older than the retention period (the attempt log's). */
+    async purgeCallContext({ retentionDays }: { retentionDays: number }): Promise<number> {
+      return store.purgeCallContext(new Date(Date.now() - retentionDays * 86_400_000));
     },
   };
 }

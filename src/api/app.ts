@@ -6,6 +6,7 @@ import type { UrlPolicy } from '../domain/urlPolicy';
 import { authenticate, requireRole } from './auth';
 import { codecRoutes, type CodecServerOptions } from './codecRoutes';
 import { auditContext, auditRoutes } from './audit';
+import { callRoutes } from './callRoutes';
 import { limitErrors, rateLimit, verifyJsonDepth } from './limits';
 import type { ApiKey } from '../config';
 import { deliveryRoutes } from './deliveryRoutes';
@@ -84,6 +85,7 @@ export function createApp({
   v1.use('/events', eventRoutes({ events }));
   v1.use('/event-types', eventTypeRoutes());
   v1.use('/deliveries', deliveryRoutes({ store, events, deliveries: services.deliveries, policy }));
+  v1.use('/calls', callRoutes({ store, calls: services.calls }));
   v1.use('/jobs', jobRoutes({ jobs: services.jobs }));
   v1.use('/audit', auditRoutes({ store }));
   app.use('/v1', v1);

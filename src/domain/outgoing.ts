@@ -1,4 +1,5 @@
-import type { CallbackEvent } from '../../workflows/contract';
+import { isOperational, type CallbackEvent } from '../../workflows/contract';
+import type { CallContext } from './capture';
 import type { EventType } from './catalog';
 import type { Endpoint, EndpointWithSecret } from './endpoint';
 import { scopeData } from './scope';
@@ -30,6 +31,24 @@ function webhookEnvelope(event: CallbackEvent, data: Record<string, unknown>, fl
     ...(flags.outOfOrder ? { outOfOrder: true } : {}),
     data,
   };
+}
+
+/**
+ * The call whose context an event carries and feeds: a call event's `callId`. A test sample (whose
+ * call is the catalog's) and the service's operational events have none.
+ */
+export function contextCallOf(event: CallbackEvent): string | undefined {
+  if (event.test || isOperational(event.type)) return undefined;
+  return typeof event.data.callId === 'string' ? event.data.callId : undefined;
+}
+
+/**
+ * The event with its call's captured values as `data.context` (docs/case-ids.md), when there are
+ * any. Added before scoping, so an endpoint's `payloadScope` can drop `context` like any field.
+ */
+export function withCallContext(event: CallbackEvent, context: CallContext): CallbackEvent {
+  if (Object.keys(context).length === 0) return event;
+  return { ...event, data: { ...event.data, context } };
 }
 
 /** Compiled transforms, once per endpoint version rather than once per delivery. */
