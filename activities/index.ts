@@ -28,6 +28,7 @@ import { eventBody, requestHeaders, TransformCache } from '../src/domain/outgoin
 import { hasCode } from '../src/errors';
 import type { FlowLease, Store } from '../src/store/store';
 import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
+import type { AttemptMetrics } from '../src/metrics/attempts';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 import { createCallContextSteps } from './callContext';
 
@@ -37,6 +38,8 @@ export interface ActivityDeps {
   /** Starts events' workflows (operational events go through the same pipeline) and acts on deliveries. */
   events: EventGateway;
   deliveries: DeliveryListing;
+  /** Attempt durations and first-attempt latency (src/metrics/); absent: not measured. */
+  metrics?: AttemptMetrics;
 }
 
 // Kept here too: tests and older imports take the body builder from the activities.
@@ -48,7 +51,7 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries }: ActivityDeps): Activities {
+export function createActivities({ store, http, events, deliveries, metrics }: ActivityDeps): Activities {
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
@@ -197,6 +200,8 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       if (input.batch) await recordMemberAttempts(store, input.batch, attempt, logged);
       const result = report({ statusCode: outcome.statusCode, failure: outcome.failure, message: outcome.message });
       const verdict = verdictOf(outcome, retry.retryAllErrors);
+      metrics?.attempt(outcome, verdict);
+      if (attempt === 1 && input.acceptedAt !== undefined && !input.batch) metrics?.firstAttempt(event, input.acceptedAt, Date.now());
 
       // Only the endpoint's own url speaks for its health; a fallback or one-off url does not.
       const ownUrl = target === 'primary' && url === undefined;

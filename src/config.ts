@@ -18,6 +18,8 @@ export function processEnvironment(): Record<string, string | undefined> {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+/** A port to listen on that must be known in advance (a scrape target): no 0. */
+const fixedPort = z.coerce.number().int().min(1).max(65535);
 const bool = z
   .enum(['true', 'false', '1', '0', ''])
   .transform((v) => v === 'true' || v === '1');
@@ -89,6 +91,10 @@ const envSchema = z.object({
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  CALLBACKS_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 32)').optional(),
+  CALLBACKS_WORKER_METRICS_PORT: fixedPort.optional(),
+  CALLBACKS_SDK_METRICS_PORT: fixedPort.optional(),
+  CALLBACKS_METRICS_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(15),
 });
 
 export interface Config {
@@ -126,6 +132,16 @@ export interface Config {
   /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
   recoverPerSecond: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  metrics: {
+    /** Another credential for GET /metrics, beside admin keys: for a scraper that should hold nothing more. */
+    token?: string;
+    /** A process with a worker serves its own /metrics here (the API's port serves the API's). */
+    workerPort?: number;
+    /** The Temporal SDK's own Prometheus exporter, in processes with a worker. */
+    sdkPort?: number;
+    /** How long a gauge read from visibility is reused: at most one count query per gauge per period. */
+    visibilityCacheMs: number;
+  };
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -186,5 +202,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     attemptRetentionDays: e.CALLBACKS_ATTEMPT_RETENTION_DAYS,
     recoverPerSecond: e.CALLBACKS_RECOVER_RPS,
     logLevel: e.LOG_LEVEL,
+    metrics: {
+      token: e.CALLBACKS_METRICS_TOKEN,
+      workerPort: e.CALLBACKS_WORKER_METRICS_PORT,
+      sdkPort: e.CALLBACKS_SDK_METRICS_PORT,
+      visibilityCacheMs: e.CALLBACKS_METRICS_CACHE_SECONDS * 1000,
+    },
   };
 }

@@ -27,11 +27,16 @@ async function main(): Promise<void> {
   try {
     const running = await run(config, roles, { path: env.PATH ?? '', signal: signals.signal });
     signals.running(running);
-    const where = [running.apiUrl && `API ${running.apiUrl}`, running.uiUrl && `Temporal UI ${running.uiUrl}`].filter(Boolean);
+    const where = [
+      running.apiUrl && `API ${running.apiUrl}`,
+      running.uiUrl && `Temporal UI ${running.uiUrl}`,
+      running.workerMetricsUrl && `worker metrics ${running.workerMetricsUrl}`,
+    ].filter(Boolean);
     log.info(`callback-events is running${where.length ? `: ${where.join(', ')}` : ''}`, {
       api: running.apiUrl,
       temporal: running.temporalAddress,
       temporalUi: running.uiUrl,
+      workerMetrics: running.workerMetricsUrl,
       dataDir: config.dataDir,
       // Which store, never its URL (it may hold a password).
       store: config.database ? 'postgresql' : 'sqlite',

@@ -1,12 +1,15 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
+import { metricsApp } from './api/metricsRoutes';
 import { serveApi } from './api/serve';
 import type { Config } from './config';
 import { resolveKeys, type ServiceKeys } from './crypto/keys';
 import { createTemporalServices } from './temporal/services';
 import { createWebhookClient, type WebhookClient } from './http/webhookClient';
 import { createLogger, type Logger } from './log';
+import { createMetrics } from './metrics/registry';
+import { cachedCounts } from './metrics/visibilityCounts';
 import { openStore } from './store/openStore';
 import type { Store } from './store/store';
 import { findTemporalCli } from './temporal/cli';
@@ -17,7 +20,7 @@ import { watchTemporal } from './temporal/connectionWatch';
 import { reachabilityOf } from './temporal/eventGateway';
 import { lateServices } from './temporal/lateServices';
 import { createPayloadCodec, payloadDataConverter } from './temporal/payloadCodec';
-import { createWorker, installWorkerRuntime } from './temporal/worker';
+import { bindAddressOf, createWorker, installWorkerRuntime } from './temporal/worker';
 import { prebuiltWorkflowBundle } from './temporal/workflowBundle';
 
 /**
@@ -42,6 +45,8 @@ function uiOrigins(uiUrl: string): string[] {
 
 export interface Running {
   apiUrl?: string;
+  /** A worker's own GET /metrics, when CALLBACKS_WORKER_METRICS_PORT is set. */
+  workerMetricsUrl?: string;
   temporalAddress: string;
   uiUrl?: string;
   stop(): Promise<void>;
@@ -87,6 +92,13 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
 
     // The API answers before Temporal does: /healthz "unavailable", calls to Temporal 503.
     const late = lateServices();
+    // One registry for the process: with both roles, the API's /metrics shows the worker's counts too.
+    // The gauges read from visibility belong to the API (each replica reads the same totals).
+    const metrics = createMetrics({
+      deliveriesNow: roles.includes('api')
+        ? cachedCounts((status) => late.services.deliveries.countRunning(status), config.metrics.visibilityCacheMs)
+        : undefined,
+    });
     let apiUrl: string | undefined;
     if (roles.includes('api')) {
       const app = createApp({
@@ -99,6 +111,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         apiKeys: config.apiKeys,
         log,
         codec: { codec: payloadCodec, origins: devServer?.uiUrl ? uiOrigins(devServer.uiUrl) : undefined },
+        metrics: { metrics, token: config.metrics.token },
       });
       const api = await serveApi(app, config.host, config.port);
       closeApi = api.close;
@@ -109,7 +122,12 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
     // eagerly: the first workflow task comes back in the start's answer, not through the queue.
     const eagerStart = roles.includes('worker');
     // Before any NativeConnection: it creates the SDK's runtime, whose logging this sets up.
-    if (eagerStart) installWorkerRuntime(log);
+    // The SDK's exporter is part of its runtime: only a process with a worker has one.
+    const sdkMetricsAddress = config.metrics.sdkPort ? bindAddressOf(config.host, config.metrics.sdkPort) : undefined;
+    if (eagerStart) {
+      installWorkerRuntime(log, { sdkMetricsAddress });
+      if (sdkMetricsAddress) log.info('Temporal SDK metrics', { url: `http://${sdkMetricsAddress}/metrics` });
+    }
     const connection = await connectToTemporal({ address, namespace: config.temporal.namespace, native: eagerStart, log, signal: env.signal });
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
@@ -125,6 +143,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
     late.ready(services);
 
     let worker: Worker | undefined;
+    let workerMetricsUrl: string | undefined;
     if (roles.includes('worker')) {
       const httpClient: WebhookClient = createWebhookClient({
         policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets, allowedCidrs: config.allowedCidrs },
@@ -144,6 +163,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         dataConverter,
         connection: connection instanceof NativeConnection ? connection : undefined,
         workflowBundle: prebuilt.use ? { codePath: prebuilt.codePath } : undefined,
+        metrics,
       });
       worker = created.worker;
       const running = worker.run();
@@ -154,9 +174,20 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
       });
       running.catch((err) => log.error('worker stopped', { error: (err as Error).message }));
       await ensurePurgeSchedule(client, config.temporal.taskQueue, config.attemptRetentionDays);
+      if (config.metrics.workerPort) {
+        const app = metricsApp({
+          registry: metrics.registry,
+          apiKeys: config.apiKeys,
+          token: config.metrics.token,
+          onUnexpected: (err) => log.error('unexpected error', { error: err instanceof Error ? err.message : String(err) }),
+        });
+        const served = await serveApi(app, config.host, config.metrics.workerPort);
+        cleanups.push(served.close);
+        workerMetricsUrl = `${served.url}/metrics`;
+      }
     }
 
-    return { apiUrl, temporalAddress: address, uiUrl: devServer?.uiUrl, stop };
+    return { apiUrl, workerMetricsUrl, temporalAddress: address, uiUrl: devServer?.uiUrl, stop };
   } catch (err) {
     await stop();
     throw err;

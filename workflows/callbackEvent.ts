@@ -1,4 +1,4 @@
-import { setHandler, uuid4 } from '@temporalio/workflow';
+import { setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   deliveryId,
   DISCARD_DESCRIPTION,
@@ -20,6 +20,7 @@ import {
 } from './contract';
 import { batchInbox, deliverBatched } from './batching';
 import { coalescing } from './coalescing';
+import { deliveryMetrics } from './deliveryMetrics';
 import { deliverySeries, type Action } from './deliverySeries';
 import { perCallOrdering } from './ordering';
 import { matchEndpoints, emitEvent } from './serviceActivities';
@@ -46,6 +47,9 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
   const matches = new Map<string, MatchedEndpoint>();
   const tasks = new Set<Promise<void>>();
   const visibility = eventVisibility(deliveries);
+  const metrics = deliveryMetrics(event, sample);
+  // The event's arrival, for the first attempt's latency; a redelivery run starts long after it.
+  const acceptedAt = redeliver ? undefined : workflowInfo().startTime.getTime();
 
   const snapshot = (): EventSnapshot => ({
     id: event.id,
@@ -55,6 +59,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
   });
 
   function setStatus(d: DeliveryState, status: DeliveryStatus, reason?: string): void {
+    metrics.statusChanged(d.status, status);
     d.status = status;
     d.reason = reason;
     if (status !== 'coalesced') delete d.coalescedBy;
@@ -156,6 +161,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
       url,
       attemptOffset: d.attempts,
       seriesOffset,
+      ...(acceptedAt === undefined ? {} : { acceptedAt }),
       ...ordering.deliverFlags(d.endpointId),
     }),
     setStatus,

@@ -16,6 +16,9 @@ import { errorHandler, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
 import { jobRoutes } from './jobRoutes';
 import { methodNotAllowed } from './routeTable';
+import { metricsRoutes } from './metricsRoutes';
+import { ingestMetrics } from '../metrics/ingest';
+import type { ServiceMetrics } from '../metrics/registry';
 
 export interface AppDeps {
   store: Store;
@@ -31,6 +34,8 @@ export interface AppDeps {
   maxEventBytes?: number;
   /** Events a second each API key may post (one bucket per API process); over it, 429. */
   ingestRps?: number;
+  /** The process's metrics, counted here and served at `/metrics` (an admin key or `token`); absent: no `/metrics`. */
+  metrics?: { metrics: ServiceMetrics; token?: string };
 }
 
 export function createApp({
@@ -43,8 +48,10 @@ export function createApp({
   codec,
   maxEventBytes = 256 * 1024,
   ingestRps = 500,
+  metrics,
 }: AppDeps): express.Express {
   const { events } = services;
+  const ingest = metrics && ingestMetrics(metrics.metrics);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -72,6 +79,7 @@ export function createApp({
 
   const v1 = express.Router();
   v1.use(authenticate(apiKeys));
+  if (ingest) v1.post('/events', ingest.refusals);
   // Per key, before the body is even read, so a runaway producer costs little and never reaches Temporal.
   v1.post('/events', rateLimit(ingestRps));
   v1.use(express.json({ limit: maxEventBytes, strict: true, type: () => true, verify: verifyJsonDepth() }));
@@ -82,7 +90,7 @@ export function createApp({
   v1.use(/^\/(?!events\/?$)[^/]*/i, requireRole('admin'));
   v1.get(/^\/events(\/.*)?$/, requireRole('admin'));
   v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond }));
-  v1.use('/events', eventRoutes({ events }));
+  v1.use('/events', eventRoutes({ events, metrics: ingest }));
   v1.use('/event-types', eventTypeRoutes());
   v1.use('/deliveries', deliveryRoutes({ store, events, deliveries: services.deliveries, policy }));
   v1.use('/calls', callRoutes({ store, calls: services.calls }));
@@ -91,6 +99,8 @@ export function createApp({
   app.use('/v1', v1);
   // Outside /v1: its own CORS (the Web UI calls it from the browser), body limit and admin-only auth.
   if (codec) app.use('/codec', codecRoutes({ ...codec, apiKeys }));
+  // Outside /v1: an admin key or the metrics token, so a scraper need hold no API key.
+  if (metrics) app.use(metricsRoutes({ registry: metrics.metrics.registry, apiKeys, token: metrics.token }));
 
   app.use(methodNotAllowed(app));
   app.use(unknownRoute);

@@ -49,3 +49,23 @@ export function requireRole(role: ApiKeyRole): RequestHandler {
     next();
   };
 }
+
+/**
+ * GET /metrics: an admin key, or the metrics token (CALLBACKS_METRICS_TOKEN), which a scraper can
+ * hold without being able to do anything else. Open only when neither keys nor a token are set.
+ */
+export function metricsAuth(keys: ApiKey[], token?: string): RequestHandler {
+  const tokenDigest = token === undefined ? undefined : digest(token);
+  const byKey = authenticate(keys);
+  const admin = requireRole('admin');
+  return (req, res, next) => {
+    if (keys.length === 0 && !tokenDigest) {
+      res.locals.caller = ANONYMOUS;
+      return next();
+    }
+    const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
+    if (tokenDigest && match && timingSafeEqual(tokenDigest, digest(match[1].trim()))) return next();
+    if (keys.length === 0) return next(new CallbackEventsError('unauthorized', 'Send the metrics token as "Authorization: Bearer <token>".'));
+    byKey(req, res, (err?: unknown) => (err ? next(err) : admin(req, res, next)));
+  };
+}

@@ -5,8 +5,9 @@ import { eventIdSchema, newId } from '../domain/ids';
 import { eventBodySchema } from './eventBody';
 import { CallbackEventsError } from '../errors';
 import { notFound, parseOr400 } from './errors';
+import type { IngestMetrics } from '../metrics/ingest';
 
-export function eventRoutes({ events }: { events: EventGateway }): Router {
+export function eventRoutes({ events, metrics }: { events: EventGateway; metrics?: IngestMetrics }): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
@@ -27,6 +28,7 @@ export function eventRoutes({ events }: { events: EventGateway }): Router {
     };
     // Answered only once Temporal has the workflow: a 2xx means the event is durable.
     const { workflowId, duplicate } = await events.start({ event });
+    metrics?.accepted(event, duplicate);
     res.status(duplicate ? 200 : 202).json({ id, workflowId, duplicate });
   });
 

@@ -255,6 +255,19 @@ function build() {
         '200': { description: 'An HTML page that renders /openapi.json.', content: { 'text/html': { schema: z.string() } } },
       }),
     },
+    '/metrics': {
+      get: {
+        tags: ['service'],
+        summary: 'This process\'s metrics, in Prometheus text format (docs/metrics.md)',
+        description: 'Needs an admin key or the metrics token (CALLBACKS_METRICS_TOKEN) as `Authorization: Bearer …`; open when neither is configured.',
+        responses: {
+          ...transport,
+          '200': { description: 'Prometheus text exposition format 0.0.4.', content: { 'text/plain': { schema: z.string() } } },
+          '401': problem('No key or token, or not a valid one (`unauthorized`).'),
+          '403': problem('An ingest key (`forbidden`).'),
+        },
+      },
+    },
     '/codec/encode': { post: codecOp('Encode') },
     '/codec/decode': { post: codecOp('Decode') },
   };

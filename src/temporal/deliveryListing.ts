@@ -119,6 +119,16 @@ export function createDeliveryListing(client: Client, namespace: string) {
       const token = response.nextPageToken;
       return { data, nextCursor: token && token.length > 0 ? cursorOf(token) : undefined };
     },
+
+    /**
+     * Running event workflows with a delivery in `status`: a visibility count, no rows read. An
+     * event with two deliveries in it counts once; a closed run is in no waiting status.
+     */
+    async countRunning(status: DeliveryStatus): Promise<number> {
+      const query = `${visibilityQuery({ status })} AND ExecutionStatus = 'Running'`;
+      const { count } = await withDeadline(() => client.workflow.count(query));
+      return count;
+    },
   };
 }
 

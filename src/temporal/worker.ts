@@ -2,9 +2,12 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { Logger } from '../log';
+import { attemptMetrics } from '../metrics/attempts';
+import { deliverySinks } from '../metrics/deliverySinks';
+import type { ServiceMetrics } from '../metrics/registry';
 import { WORKFLOWS_DIR } from './workflowBundle';
 
-export interface WorkerSetup extends ActivityDeps {
+export interface WorkerSetup extends Omit<ActivityDeps, 'metrics'> {
   address: string;
   /** A connection to share (with the Client, for eager workflow start); else the worker opens its own. */
   connection?: NativeConnection;
@@ -14,18 +17,28 @@ export interface WorkerSetup extends ActivityDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The payload codec (src/temporal/payloadCodec.ts): the same one the Client uses. Required, so no worker writes payloads in clear. */
   dataConverter: DataConverter;
+  /** The process's metrics: the activities' attempts and the workflows' sink count into them. */
+  metrics?: ServiceMetrics;
 }
 
 let runtimeInstalled = false;
 
+/** `[::1]:9464` for IPv6 hosts, `127.0.0.1:9464` otherwise: the form the SDK's exporter binds. */
+export function bindAddressOf(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /**
- * Routes the SDK's own warnings and errors into the service log (its info chatter is dropped), and
- * leaves SIGINT and SIGTERM to the service (src/runtime.ts stopOnSignals).
+ * Routes the SDK's own warnings and errors into the service log (its info chatter is dropped),
+ * leaves SIGINT and SIGTERM to the service (src/runtime.ts stopOnSignals), and, given
+ * `sdkMetricsAddress`, serves the SDK's own metrics (workers, polls, task latencies) there in
+ * Prometheus format, through the SDK's exporter.
  */
-export function installWorkerRuntime(log: Logger): void {
+export function installWorkerRuntime(log: Logger, options: { sdkMetricsAddress?: string } = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
+    ...(options.sdkMetricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.sdkMetricsAddress } } } } : {}),
     // The service stops in its own order (API, then the worker, then its connection); the SDK's
     // own handlers would start draining the worker first, and the service's shutdown would then
     // find it already draining and close the connection under it.
@@ -43,7 +56,8 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
-    activities: createActivities(setup),
+    activities: createActivities({ ...setup, metrics: setup.metrics && attemptMetrics(setup.metrics) }),
+    ...(setup.metrics ? { sinks: deliverySinks(setup.metrics) } : {}),
     dataConverter: setup.dataConverter,
     ...(setup.workflowBundle
       ? { workflowBundle: setup.workflowBundle }

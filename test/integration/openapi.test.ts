@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import { createApp } from '../../src/api/app';
 import { mountedRoutes } from '../../src/api/routeTable';
 import { createLogger } from '../../src/log';
+import { createMetrics } from '../../src/metrics/registry';
 import { listen } from '../helpers/listen';
 import { call, eventually, sharedStack, type Stack } from '../helpers/stack';
 
@@ -74,7 +75,7 @@ describe('OpenAPI document', function () {
   });
 
   it('documents exactly the routes the app mounts', async () => {
-    // An app of its own, with the codec server mounted as `npm start` mounts it.
+    // An app of its own, with the codec server and /metrics mounted as `npm start` mounts them.
     const app = createApp({
       store: stack.store,
       services: stack.services,
@@ -82,6 +83,7 @@ describe('OpenAPI document', function () {
       apiKeys: [],
       log: createLogger('error', 'test'),
       codec: { codec: stack.codec },
+      metrics: { metrics: createMetrics() },
     });
     const mounted = mountedRoutes(app).map((r) => `${r.method} ${openApiPath(r.path)}`).sort();
     const documented = Object.entries(doc.paths)

@@ -60,6 +60,10 @@ describe('loadConfig', () => {
       CALLBACKS_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
       CALLBACKS_PAYLOAD_KEY: Buffer.alloc(32, 2).toString('base64'),
       LOG_LEVEL: 'debug',
+      CALLBACKS_METRICS_TOKEN: 'scrape-token-0123456789',
+      CALLBACKS_WORKER_METRICS_PORT: '9101',
+      CALLBACKS_SDK_METRICS_PORT: '9102',
+      CALLBACKS_METRICS_CACHE_SECONDS: '30',
     });
     assert.deepEqual(c, {
       port: 8080,
@@ -87,7 +91,16 @@ describe('loadConfig', () => {
       attemptRetentionDays: 7,
       recoverPerSecond: 50,
       logLevel: 'debug',
+      metrics: { token: 'scrape-token-0123456789', workerPort: 9101, sdkPort: 9102, visibilityCacheMs: 30_000 },
     });
+  });
+
+  it('takes the metrics settings with their defaults, and refuses a short token and port 0', () => {
+    assert.deepEqual(loadConfig({}).metrics, { token: undefined, workerPort: undefined, sdkPort: undefined, visibilityCacheMs: 15_000 });
+    assert.equal(loadConfig({ CALLBACKS_METRICS_CACHE_SECONDS: '0' }).metrics.visibilityCacheMs, 0);
+    assert.throws(() => loadConfig({ CALLBACKS_METRICS_TOKEN: 'short' }), /CALLBACKS_METRICS_TOKEN: must be at least 16 characters/);
+    assert.throws(() => loadConfig({ CALLBACKS_WORKER_METRICS_PORT: '0' }), /CALLBACKS_WORKER_METRICS_PORT/);
+    assert.throws(() => loadConfig({ CALLBACKS_SDK_METRICS_PORT: 'x' }), /CALLBACKS_SDK_METRICS_PORT/);
   });
 
   it('resolves a relative DATA_DIR to an absolute path', () => {

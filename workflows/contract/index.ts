@@ -1,7 +1,7 @@
 /**
  * The contract between the workflows and everything else: signals, queries, search attributes,
- * workflow ids, the shapes that cross the boundary, failure types, event kinds and the activities'
- * interface. Imports nothing but the Temporal SDK's workflow-safe parts, so workflow code and
+ * workflow ids, the shapes that cross the boundary, failure types, event kinds, the metrics sink and
+ * the activities' interface. Imports nothing but the Temporal SDK's workflow-safe parts, so workflow code and
  * clients share it alike.
  */
 export * from './activities';
@@ -10,6 +10,7 @@ export * from './coalescing';
 export * from './eventKinds';
 export * from './failures';
 export * from './ids';
+export * from './metrics';
 export * from './searchAttributes';
 export * from './sequencing';
 export * from './signals';

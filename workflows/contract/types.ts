@@ -71,6 +71,11 @@ export interface DeliverInput {
   /** Ordering per call: an event of the same call that occurred later was already sent; the body says so. */
   outOfOrder?: true;
   /**
+   * When the event reached the service (its workflow's start, ms since the epoch), for the
+   * first-attempt latency metric; absent in a redelivery run and for batches.
+   */
+  acceptedAt?: number;
+  /**
    * A batch: `event` is then the batch itself (its id is the batch id, the `webhook-id`) and the
    * body carries these events; each attempt is logged under every member delivery too.
    */
