@@ -26,6 +26,8 @@ export interface ProcessStackOptions {
   singleProcess?: boolean;
   /** A data directory made already (its logs included); else a fresh temporary one. */
   dataDir?: string;
+  /** More settings for the service's processes (keys, metrics ports), over the ones serviceEnv() gives. */
+  env?: Record<string, string>;
   log?: (msg: string) => void;
 }
 
@@ -71,6 +73,7 @@ export class ProcessStack {
       CALLBACKS_INGEST_RPS: String(this.ingestRps),
       // info: startRole waits for the "callback-events is running" line.
       LOG_LEVEL: 'info',
+      ...this.options.env,
     };
   }
 

@@ -1,0 +1,239 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { deliveryId } from '../../workflows/contract';
+import { writeWorkflowBundle } from '../../src/temporal/workflowBundle';
+import { fastRetry, unique } from '../helpers/kit';
+import { freePort } from '../helpers/ports';
+import { ProcessStack } from '../helpers/processStack';
+import { parsePrometheusText, sampleValue, type PromSample } from '../helpers/prometheusText';
+import { startReceiver, type Receiver } from '../helpers/receiver';
+import { toolSettings } from '../helpers/settings';
+import { call, eventually } from '../helpers/stack';
+
+/**
+ * GET /metrics after real traffic (issue 16 §3), with the service deployed as it scales out: the
+ * API and a worker in their own processes, each with its own registry, on a Temporal dev server,
+ * delivering to real receivers. Counts are exact: each process starts from zero.
+ */
+
+const ADMIN_KEY = 'metrics-test-admin-key';
+const INGEST_KEY = 'metrics-test-ingest-key';
+const METRICS_TOKEN = 'metrics-test-scrape-token';
+const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+const ingest = { authorization: `Bearer ${INGEST_KEY}` };
+const scraper = { authorization: `Bearer ${METRICS_TOKEN}` };
+
+const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `callback-events-${name}-`));
+
+async function scrape(url: string, headers: Record<string, string> = scraper): Promise<PromSample[]> {
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+  return parsePrometheusText(text);
+}
+
+/** The event types the two endpoints take: one delivered, one sent to review. */
+function disposition(tag: string, i: number) {
+  return { type: 'disposition_updated', data: { callId: `call-ok-${i}`, disposition: 'booked', metadata: { test: tag } } };
+}
+function completed(tag: string, i: number) {
+  return {
+    type: 'call_completed',
+    data: {
+      callId: `call-review-${i}`,
+      startedAt: '2026-11-29T09:58:00Z',
+      endedAt: '2026-11-29T10:00:00Z',
+      durationMs: 120000,
+      endedReason: 'caller_hangup',
+      disposition: 'qualified',
+      metadata: { test: tag },
+    },
+  };
+}
+
+describe('metrics: GET /metrics after real traffic, API and worker in their own processes', function () {
+  this.timeout(300_000);
+  const N = 4;
+  const M = 2;
+  let stack: ProcessStack;
+  let workerMetrics: string;
+  let sdkMetrics: string;
+  const receivers: Receiver[] = [];
+  let failed = false;
+
+  before(async function () {
+    this.timeout(300_000);
+    // Built once here: the worker starts from it instead of bundling at start.
+    const bundle = path.join(tmp('metrics-bundle'), 'workflow-bundle.js');
+    await writeWorkflowBundle(bundle);
+    const workerPort = await freePort();
+    const sdkPort = await freePort();
+    workerMetrics = `http://127.0.0.1:${workerPort}/metrics`;
+    sdkMetrics = `http://127.0.0.1:${sdkPort}/metrics`;
+    stack = new ProcessStack({
+      settings: toolSettings(),
+      ingestRps: 20,
+      env: {
+        CALLBACKS_WORKFLOW_BUNDLE: bundle,
+        CALLBACKS_API_KEY: `admin:${ADMIN_KEY},ingest:${INGEST_KEY}`,
+        CALLBACKS_METRICS_TOKEN: METRICS_TOKEN,
+        CALLBACKS_WORKER_METRICS_PORT: String(workerPort),
+        CALLBACKS_SDK_METRICS_PORT: String(sdkPort),
+        // Every scrape reads visibility afresh: the gauge's answer is not 15 s old.
+        CALLBACKS_METRICS_CACHE_SECONDS: '0',
+      },
+    });
+    await stack.start();
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') failed = true;
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await Promise.all(receivers.map((r) => r.close()));
+    if (!stack) return;
+    for (const role of ['api', 'worker', 'server'] as const) await stack.proc(role)?.stop().catch(() => undefined);
+    const kept = stack.cleanup(failed);
+    if (kept) console.log(`metrics test: logs kept in ${kept}`);
+  });
+
+  it('counts events accepted by type, deliveries finished by outcome, attempts by outcome class, first-attempt latency, and the gauges', async () => {
+    const tag = unique('metrics');
+    const ok = await startReceiver();
+    const failing = await startReceiver(() => 500);
+    receivers.push(ok, failing);
+    const endpoint = async (body: Record<string, unknown>) => {
+      const res = await call(stack.apiUrl, 'POST', '/v1/endpoints', { id: unique('ep'), filter: { 'data.metadata.test': tag }, ...body }, admin);
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      return res.body.id as string;
+    };
+    await endpoint({ url: ok.url, eventTypes: ['disposition_updated'] });
+    const reviewed = await endpoint({ url: failing.url, eventTypes: ['call_completed'], retry: fastRetry(2) });
+
+    const sent: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const res = await call(stack.apiUrl, 'POST', '/v1/events', disposition(tag, i), ingest);
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      sent.push(res.body.id);
+    }
+    const toReview: string[] = [];
+    for (let i = 0; i < M; i++) {
+      const res = await call(stack.apiUrl, 'POST', '/v1/events', completed(tag, i), ingest);
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      toReview.push(res.body.id);
+    }
+    // The same id again: a duplicate, counted apart from the accepted.
+    const again = await call(stack.apiUrl, 'POST', '/v1/events', { id: sent[0], ...disposition(tag, 0) }, ingest);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.duplicate, true);
+
+    await ok.waitFor(N, 60_000);
+    for (const id of toReview) {
+      await eventually(
+        async () => (await call(stack.apiUrl, 'GET', `/v1/deliveries/${deliveryId(id, reviewed)}`, undefined, admin)).body?.status === 'awaiting_review',
+        60_000,
+        `${id} to await review`,
+      );
+    }
+
+    // The worker's own registry. The sink runs once the workflow task completes: moments after the status shows.
+    const worker = await eventually(async () => {
+      const samples = await scrape(workerMetrics);
+      const delivered = sampleValue(samples, 'callback_events_deliveries_finished_total', { outcome: 'delivered' });
+      const inReview = sampleValue(samples, 'callback_events_deliveries_finished_total', { outcome: 'awaiting_review' });
+      return delivered === N && inReview === M ? samples : undefined;
+    }, 30_000, 'the worker to count the finished deliveries');
+    const finished = worker.filter((s) => s.name === 'callback_events_deliveries_finished_total');
+    assert.deepEqual(
+      finished.map((s) => s.labels).sort((a, b) => a.outcome.localeCompare(b.outcome)),
+      [
+        { outcome: 'awaiting_review', event_type: 'call_completed', tenant: 'default' },
+        { outcome: 'delivered', event_type: 'disposition_updated', tenant: 'default' },
+      ],
+    );
+    const attempts = worker.filter((s) => s.name === 'callback_events_attempt_duration_seconds_count');
+    assert.deepEqual(
+      Object.fromEntries(attempts.map((s) => [s.labels.outcome, s.value])),
+      { success: N, failed: 2 * M },
+      'N successes, and M deliveries failing twice each (fastRetry(2))',
+    );
+    assert.equal(sampleValue(worker, 'callback_events_first_attempt_latency_seconds_count', { tenant: 'default' }), N + M);
+    // Ingest is the API's: nothing of it in the worker's registry.
+    assert.equal(sampleValue(worker, 'callback_events_events_accepted_total', { event_type: 'disposition_updated' }), undefined);
+
+    const api = await scrape(`${stack.apiUrl}/metrics`);
+    assert.equal(sampleValue(api, 'callback_events_events_accepted_total', { event_type: 'disposition_updated', tenant: 'default' }), N);
+    assert.equal(sampleValue(api, 'callback_events_events_accepted_total', { event_type: 'call_completed', tenant: 'default' }), M);
+    assert.equal(sampleValue(api, 'callback_events_events_duplicate_total', { event_type: 'disposition_updated', tenant: 'default' }), 1);
+    assert.equal(sampleValue(api, 'callback_events_deliveries_finished_total', { outcome: 'delivered' }), undefined, 'deliveries are the worker\'s');
+
+    // Visibility is eventually consistent: the gauge reaches M within a second or so.
+    const gauges = await eventually(async () => {
+      const samples = await scrape(`${stack.apiUrl}/metrics`);
+      return sampleValue(samples, 'callback_events_deliveries_current', { status: 'awaiting_review' }) === M ? samples : undefined;
+    }, 30_000, 'the awaiting_review gauge to read M');
+    for (const status of ['retrying', 'held', 'throttled']) {
+      assert.equal(sampleValue(gauges, 'callback_events_deliveries_current', { status }), 0, status);
+    }
+  });
+
+  it('counts the 429s of ingest', async () => {
+    // Bodies that pass the rate limit fail validation (400): only the 429s are refusals, and nothing is started.
+    let refused = 0;
+    for (let sent = 0; refused === 0; sent++) {
+      assert.ok(sent < 1000, 'no 429 after 1000 posts at 20 a second');
+      const results = await Promise.all(Array.from({ length: 25 }, () => call(stack.apiUrl, 'POST', '/v1/events', {}, ingest)));
+      for (const res of results) {
+        if (res.status === 429) refused++;
+        else assert.equal(res.status, 400, JSON.stringify(res.body));
+      }
+    }
+    const api = await scrape(`${stack.apiUrl}/metrics`);
+    assert.equal(sampleValue(api, 'callback_events_ingest_refused_total', { status: '429' }), refused);
+  });
+
+  it('asks for an admin key or the metrics token on the API and on the worker, in the error shape', async () => {
+    for (const url of [`${stack.apiUrl}/metrics`, workerMetrics]) {
+      const none = await call(url, 'GET', '');
+      assert.equal(none.status, 401, url);
+      assert.equal(none.body.error.code, 'unauthorized');
+      assert.equal(typeof none.body.error.message, 'string');
+      const wrong = await call(url, 'GET', '', undefined, { authorization: 'Bearer not-the-token-at-all' });
+      assert.equal(wrong.status, 401, url);
+      assert.equal(wrong.body.error.code, 'unauthorized');
+      const ingestKey = await call(url, 'GET', '', undefined, ingest);
+      assert.equal(ingestKey.status, 403, url);
+      assert.equal(ingestKey.body.error.code, 'forbidden');
+      assert.ok((await scrape(url, scraper)).length > 0, `${url} with the metrics token`);
+      assert.ok((await scrape(url, admin)).length > 0, `${url} with an admin key`);
+    }
+    // The token opens /metrics and nothing else.
+    assert.equal((await call(stack.apiUrl, 'GET', '/v1/endpoints', undefined, scraper)).status, 401);
+  });
+
+  it('serves the Temporal SDK\'s own worker metrics on CALLBACKS_SDK_METRICS_PORT', async () => {
+    const samples = await scrape(sdkMetrics, {});
+    const names = new Set(samples.map((s) => s.name));
+    for (const name of ['temporal_activity_execution_latency_count', 'temporal_workflow_task_execution_latency_count', 'temporal_worker_task_slots_available']) {
+      assert.ok(names.has(name), `${name} in ${[...names].filter((n) => n.startsWith('temporal_')).join(', ')}`);
+    }
+    // The attempts above ran as activities in this worker.
+    const deliverRuns = samples
+      .filter((s) => s.name === 'temporal_activity_execution_latency_count' && s.labels.activity_type === 'deliver')
+      .reduce((sum, s) => sum + s.value, 0);
+    assert.ok(deliverRuns >= N + 2 * M, `deliver activities: ${deliverRuns}`);
+  });
+
+  it('counts a 503 while Temporal is down, and still answers the scrape, without the gauges it cannot read', async () => {
+    await stack.kill('server');
+    const res = await call(stack.apiUrl, 'POST', '/v1/events', disposition('down', 0), ingest);
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.equal(res.body.error.code, 'temporal_unavailable');
+    const api = await scrape(`${stack.apiUrl}/metrics`);
+    assert.equal(sampleValue(api, 'callback_events_ingest_refused_total', { status: '503' }), 1);
+    assert.equal(sampleValue(api, 'callback_events_deliveries_current', { status: 'awaiting_review' }), undefined);
+  });
+});
