@@ -126,7 +126,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
     const sdkMetricsAddress = config.metrics.sdkPort ? bindAddressOf(config.host, config.metrics.sdkPort) : undefined;
     if (eagerStart) {
       installWorkerRuntime(log, { sdkMetricsAddress });
-      if (sdkMetricsAddress) log.info('Temporal SDK metrics', { url: `http://${sdkMetricsAddress}/metrics` });
+      if (sdkMetricsAddress) log.info(`Temporal SDK metrics on http://${sdkMetricsAddress}/metrics`);
     }
     const connection = await connectToTemporal({ address, namespace: config.temporal.namespace, native: eagerStart, log, signal: env.signal });
     cleanups.push(() => connection.close());

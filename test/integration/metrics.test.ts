@@ -63,6 +63,8 @@ describe('metrics: GET /metrics after real traffic, API and worker in their own 
   let sdkMetrics: string;
   const receivers: Receiver[] = [];
   let failed = false;
+  /** Deliveries the first test left awaiting review. */
+  let inReview: string[] = [];
 
   before(async function () {
     this.timeout(300_000);
@@ -131,6 +133,7 @@ describe('metrics: GET /metrics after real traffic, API and worker in their own 
     assert.equal(again.body.duplicate, true);
 
     await ok.waitFor(N, 60_000);
+    inReview = toReview.map((id) => deliveryId(id, reviewed));
     for (const id of toReview) {
       await eventually(
         async () => (await call(stack.apiUrl, 'GET', `/v1/deliveries/${deliveryId(id, reviewed)}`, undefined, admin)).body?.status === 'awaiting_review',
@@ -227,6 +230,28 @@ describe('metrics: GET /metrics after real traffic, API and worker in their own 
     assert.ok(deliverRuns >= N + 2 * M, `deliver activities: ${deliverRuns}`);
   });
 
+  it('does not count again what a restarted worker replays: a discard after the restart counts once, the review before it not again', async () => {
+    assert.equal(inReview.length, M, 'the first test left M deliveries in review');
+    // Stopped as a deploy stops it (SIGTERM), so Temporal stops sending its workflows' tasks to it.
+    await stack.proc('worker').stop();
+    await stack.restart('worker');
+    // The new worker has no cached workflows: the discard's query and signal replay the whole history first.
+    // A query may still wait for the old worker's sticky queue to time out (503): then ask again.
+    await eventually(async () => {
+      const res = await call(stack.apiUrl, 'POST', `/v1/deliveries/${inReview[0]}/discard`, {}, admin);
+      if (res.status === 503) return false;
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      return true;
+    }, 60_000, 'the discard to be taken');
+    const worker = await eventually(async () => {
+      const samples = await scrape(workerMetrics);
+      return sampleValue(samples, 'callback_events_deliveries_finished_total', { outcome: 'discarded' }) === 1 ? samples : undefined;
+    }, 30_000, 'the restarted worker to count the discard');
+    const finished = worker.filter((s) => s.name === 'callback_events_deliveries_finished_total');
+    assert.deepEqual(finished.map((s) => s.labels), [{ outcome: 'discarded', event_type: 'call_completed', tenant: 'default' }]);
+    assert.equal(worker.filter((s) => s.name === 'callback_events_attempt_duration_seconds_count').length, 0, 'no attempt was made again');
+  });
+
   it('counts a 503 while Temporal is down, and still answers the scrape, without the gauges it cannot read', async () => {
     await stack.kill('server');
     const res = await call(stack.apiUrl, 'POST', '/v1/events', disposition('down', 0), ingest);
@@ -235,5 +260,49 @@ describe('metrics: GET /metrics after real traffic, API and worker in their own 
     const api = await scrape(`${stack.apiUrl}/metrics`);
     assert.equal(sampleValue(api, 'callback_events_ingest_refused_total', { status: '503' }), 1);
     assert.equal(sampleValue(api, 'callback_events_deliveries_current', { status: 'awaiting_review' }), undefined);
+  });
+});
+
+describe('metrics: npm start\'s one process serves one registry, open without keys', function () {
+  this.timeout(300_000);
+  let stack: ProcessStack;
+  let receiver: Receiver;
+  let failed = false;
+
+  before(async function () {
+    this.timeout(300_000);
+    const bundle = path.join(tmp('metrics-bundle'), 'workflow-bundle.js');
+    await writeWorkflowBundle(bundle);
+    receiver = await startReceiver();
+    stack = new ProcessStack({ settings: toolSettings(), ingestRps: 20, singleProcess: true, env: { CALLBACKS_WORKFLOW_BUNDLE: bundle } });
+    await stack.start();
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') failed = true;
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await receiver?.close();
+    if (!stack) return;
+    for (const role of ['api', 'server'] as const) await stack.proc(role)?.stop().catch(() => undefined);
+    stack.cleanup(failed);
+  });
+
+  it('shows the API\'s and the worker\'s counts and the gauges on the API\'s /metrics', async () => {
+    const tag = unique('metrics-one');
+    const created = await call(stack.apiUrl, 'POST', '/v1/endpoints', { id: unique('ep'), url: receiver.url, filter: { 'data.metadata.test': tag } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const sent = await call(stack.apiUrl, 'POST', '/v1/events', disposition(tag, 0));
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    await receiver.waitFor(1, 60_000);
+    const samples = await eventually(async () => {
+      const got = await scrape(`${stack.apiUrl}/metrics`, {});
+      return sampleValue(got, 'callback_events_deliveries_finished_total', { outcome: 'delivered' }) === 1 ? got : undefined;
+    }, 30_000, 'the delivery to be counted');
+    assert.equal(sampleValue(samples, 'callback_events_events_accepted_total', { event_type: 'disposition_updated' }), 1);
+    assert.equal(sampleValue(samples, 'callback_events_attempt_duration_seconds_count', { outcome: 'success' }), 1);
+    assert.equal(sampleValue(samples, 'callback_events_first_attempt_latency_seconds_count', { tenant: 'default' }), 1);
+    assert.equal(sampleValue(samples, 'callback_events_deliveries_current', { status: 'awaiting_review' }), 0);
+    assert.ok(samples.some((s) => s.name === 'process_resident_memory_bytes'), 'the process\'s own metrics');
   });
 });
