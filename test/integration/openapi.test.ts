@@ -189,17 +189,25 @@ describe('OpenAPI document', function () {
     await call(stack.api, 'DELETE', `/v1/endpoints/${id}`);
   });
 
-  it('asks for a key on /v1 when keys are configured, and not for the document', async () => {
+  it('asks for a key on /v1 and /metrics when keys are configured, and not for the document', async () => {
     const app = createApp({
       store: stack.store,
       services: stack.services,
       policy: { allowHttp: true, allowPrivateTargets: true },
-      apiKeys: [{ key: 'openapi-test-key', role: 'admin' }],
+      apiKeys: [{ key: 'openapi-test-key', role: 'admin' }, { key: 'openapi-ingest-key', role: 'ingest' }],
       log: createLogger('error', 'test'),
+      metrics: { metrics: createMetrics() },
     });
     const server = await listen(app);
     try {
       assertDocumented('get', '/v1/endpoints', await call(server.base, 'GET', '/v1/endpoints'));
+      assertDocumented('get', '/metrics', await call(server.base, 'GET', '/metrics'));
+      assertDocumented('get', '/metrics', await call(server.base, 'GET', '/metrics', undefined, { authorization: 'Bearer openapi-ingest-key' }));
+      const scraped = await call(server.base, 'GET', '/metrics', undefined, { authorization: 'Bearer openapi-test-key' });
+      assert.equal(scraped.status, 200);
+      assertDocumented('get', '/metrics', scraped);
+      assert.match(scraped.headers.get('content-type') ?? '', /^text\/plain/);
+      assert.match(scraped.body, /^# TYPE callback_events_events_accepted_total counter$/m);
       assert.equal((await call(server.base, 'GET', '/openapi.json')).status, 200);
       assert.equal((await call(server.base, 'GET', '/docs')).status, 200);
     } finally {
