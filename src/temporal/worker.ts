@@ -17,8 +17,11 @@ export interface WorkerSetup extends Omit<ActivityDeps, 'metrics'> {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The payload codec (src/temporal/payloadCodec.ts): the same one the Client uses. Required, so no worker writes payloads in clear. */
   dataConverter: DataConverter;
-  /** The process's metrics: the activities' attempts and the workflows' sink count into them. */
-  metrics?: ServiceMetrics;
+  /**
+   * The process's metrics: the activities' attempts and the workflows' sink count into them.
+   * Required: the event workflow calls its sink, and a worker without it logs an error each time.
+   */
+  metrics: ServiceMetrics;
 }
 
 let runtimeInstalled = false;
@@ -56,8 +59,8 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
-    activities: createActivities({ ...setup, metrics: setup.metrics && attemptMetrics(setup.metrics) }),
-    ...(setup.metrics ? { sinks: deliverySinks(setup.metrics) } : {}),
+    activities: createActivities({ ...setup, metrics: attemptMetrics(setup.metrics) }),
+    sinks: deliverySinks(setup.metrics),
     dataConverter: setup.dataConverter,
     ...(setup.workflowBundle
       ? { workflowBundle: setup.workflowBundle }

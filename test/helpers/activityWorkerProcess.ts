@@ -17,6 +17,8 @@ import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
 import { openStore } from '../../src/store/openStore';
 import { createPayloadCodec, payloadDataConverter } from '../../src/temporal/payloadCodec';
+import { deliverySinks } from '../../src/metrics/deliverySinks';
+import { createMetrics } from '../../src/metrics/registry';
 
 async function main(): Promise<void> {
   const config = loadConfig(processEnvironment());
@@ -44,6 +46,8 @@ async function main(): Promise<void> {
     namespace: 'default',
     taskQueue,
     activities: { ...activities, deliver },
+    // The event workflow calls its metrics sink: a worker without one logs an error for each call.
+    sinks: deliverySinks(createMetrics()),
     workflowBundle: { codePath: config.temporal.workflowBundlePath },
     dataConverter,
   });

@@ -5,6 +5,7 @@ import { createTemporalServices, type TemporalServices } from '../../src/tempora
 import { createWebhookClient, type WebhookClient } from '../../src/http/webhookClient';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
+import { createMetrics } from '../../src/metrics/registry';
 import { createWorker } from '../../src/temporal/worker';
 import { bundleWorkflows } from '../../src/temporal/workflowBundle';
 
@@ -66,6 +67,7 @@ export async function startWorkerSide(o: {
       ...services,
       workflowBundle: await workflowBundle(),
       dataConverter: o.dataConverter,
+      metrics: createMetrics(),
     });
     const running = worker.run();
     return {

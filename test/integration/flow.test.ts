@@ -7,6 +7,8 @@ import { createActivities } from '../../activities';
 import { processEnvironment } from '../../src/config';
 import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
+import { deliverySinks } from '../../src/metrics/deliverySinks';
+import { createMetrics } from '../../src/metrics/registry';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { fastRetry, unique, useKit } from '../helpers/kit';
 import { toolSettings } from '../helpers/settings';
@@ -252,6 +254,8 @@ describe('flow control', function () {
       namespace: 'default',
       taskQueue,
       activities: createActivities({ store: stack.store, http, ...services }),
+      // The event workflow calls its metrics sink: a worker without one logs an error for each call.
+      sinks: deliverySinks(createMetrics()),
       workflowBundle: stack.workflowBundle,
       dataConverter: payloadDataConverter(stack.codec),
       maxConcurrentWorkflowTaskExecutions: 2,

@@ -5,6 +5,7 @@ import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient, type PostRequest, type WebhookClient } from '../../src/http/webhookClient';
 import type { OutboundPolicy } from '../../src/http/outboundGuard';
 import { generateSecret } from '../../src/domain/signing';
+import { createMetrics } from '../../src/metrics/registry';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { createWorker } from '../../src/temporal/worker';
 import { fastRetry, unique } from '../helpers/kit';
@@ -202,6 +203,7 @@ describe('a blocked attempt through the real stack', function () {
       ...services,
       workflowBundle: stack.workflowBundle,
       dataConverter: payloadDataConverter(stack.codec),
+      metrics: createMetrics(),
     });
     const running = worker.run();
     try {
