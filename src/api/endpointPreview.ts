@@ -4,6 +4,7 @@ import type { Endpoint } from '../domain/endpoint';
 import { newId } from '../domain/ids';
 import { eventBody, previewHeaders } from '../domain/outgoing';
 import { CallbackEventsError } from '../errors';
+import type { TransformRunner } from '../transforms/pool';
 
 /**
  * `POST /v1/endpoints/:id/preview`: exactly what the endpoint would receive for an event, built
@@ -19,7 +20,11 @@ export const previewBodySchema = z.strictObject({
 
 export type PreviewBody = z.infer<typeof previewBodySchema>;
 
-export async function previewFor(endpoint: Endpoint, body: PreviewBody): Promise<{ body: unknown; headers: Record<string, string> }> {
+export async function previewFor(
+  endpoint: Endpoint,
+  body: PreviewBody,
+  transforms: TransformRunner,
+): Promise<{ body: unknown; headers: Record<string, string> }> {
   const parsed = parseEventData(body.type, body.data);
   if (!parsed.success) {
     throw new CallbackEventsError('invalid_request', `Invalid body: ${parsed.error.message}`, { details: parsed.error.details });
@@ -31,6 +36,6 @@ export async function previewFor(endpoint: Endpoint, body: PreviewBody): Promise
     data: parsed.data as Record<string, unknown>,
   };
   // A transform failure is `transform_failed`, answered 422 with jsonata's message.
-  const text = await eventBody(endpoint, event);
+  const text = await eventBody(endpoint, event, transforms);
   return { body: JSON.parse(text) as unknown, headers: previewHeaders(endpoint, event.id) };
 }
