@@ -43,23 +43,27 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const pool = createTransformPool();
-  await Promise.all(Array.from({ length: TRANSFORM_THREADS_DEFAULT }, () => pool.run({ jsonata: MAPPING }, BODY)));
+  await Promise.all(Array.from({ length: TRANSFORM_THREADS_DEFAULT }, () => pool.run({ jsonata: MAPPING }, BODY).catch(() => undefined)));
   console.log(`pool of ${TRANSFORM_THREADS_DEFAULT} threads: first answers after ${ms(started).toFixed(0)} ms (threads started, mapping compiled)`);
   try {
     const inline = compileTransform({ jsonata: MAPPING });
-    for (let i = 0; i < 200; i++) await inline.run(BODY); // warm-up, both sides
-    for (let i = 0; i < 200; i++) await pool.run({ jsonata: MAPPING }, BODY);
+    for (let i = 0; i < 200; i++) await inline.run(BODY).catch(() => undefined); // warm-up, both sides
+    for (let i = 0; i < 200; i++) await pool.run({ jsonata: MAPPING }, BODY).catch(() => undefined);
 
     const inlineMs: number[] = [];
     const pooledMs: number[] = [];
+    // The 100 ms bound is on the clock: on a saturated machine a plain mapping can exceed it.
+    let overBound = 0;
+    const timed = async (samples: number[], run: () => Promise<string>) => {
+      const t = performance.now();
+      await run().catch(() => overBound++);
+      samples.push(ms(t));
+    };
     for (let i = 0; i < runs; i++) {
-      let t = performance.now();
-      await inline.run(BODY);
-      inlineMs.push(ms(t));
-      t = performance.now();
-      await pool.run({ jsonata: MAPPING }, BODY);
-      pooledMs.push(ms(t));
+      await timed(inlineMs, () => inline.run(BODY));
+      await timed(pooledMs, () => pool.run({ jsonata: MAPPING }, BODY));
     }
+    if (overBound > 0) console.log(`(${overBound} evaluations of ${2 * runs} exceeded the 100 ms bound: the machine is saturated)`);
     line('one at a time, in the calling thread', inlineMs);
     line('one at a time, through the pool', pooledMs);
     const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
@@ -67,33 +71,38 @@ async function main(): Promise<void> {
 
     const burst = 16;
     let t = performance.now();
-    for (let i = 0; i < runs; i += burst) await Promise.all(Array.from({ length: burst }, () => pool.run({ jsonata: MAPPING }, BODY)));
+    for (let i = 0; i < runs; i += burst) {
+      await Promise.all(Array.from({ length: burst }, () => pool.run({ jsonata: MAPPING }, BODY).catch(() => undefined)));
+    }
     console.log(`${burst} in flight through the pool: ${(runs / (ms(t) / 1000)).toFixed(0)} evaluations/s`);
     t = performance.now();
-    for (let i = 0; i < runs; i++) await inline.run(BODY);
+    for (let i = 0; i < runs; i++) await inline.run(BODY).catch(() => undefined);
     console.log(`one at a time in the calling thread: ${(runs / (ms(t) / 1000)).toFixed(0)} evaluations/s`);
 
-    const failAfter: number[] = [];
-    for (let i = 0; i < kills; i++) {
-      t = performance.now();
-      await pool.run({ jsonata: RUNAWAY }, BODY).catch(() => undefined);
-      failAfter.push(ms(t));
-    }
-    line('a runaway transform fails after', failAfter);
   } finally {
     await pool.close();
   }
-  // What replacing a stopped thread costs: a fresh one-thread pool, to its first answer.
+  // On a fresh one-thread pool each time: what a thread's start costs (what replacing a stopped
+  // one costs), then how long a runaway takes to fail on that warm thread.
   const threadStart: number[] = [];
+  const failAfter: number[] = [];
   for (let i = 0; i < kills; i++) {
-    const t = performance.now();
     const single = createTransformPool({ threads: 1 });
-    await single.run({ jsonata: MAPPING }, BODY);
-    threadStart.push(ms(t));
-    await single.close();
+    try {
+      let t = performance.now();
+      await single.run({ jsonata: MAPPING }, BODY).catch(() => undefined);
+      threadStart.push(ms(t));
+      t = performance.now();
+      await single.run({ jsonata: RUNAWAY }, BODY).catch(() => undefined);
+      failAfter.push(ms(t));
+    } finally {
+      await single.close();
+    }
   }
   line('a new thread answers its first transform after', threadStart);
+  line('a runaway transform fails after', failAfter);
 }
+
 main().catch((err) => {
   console.error(err);
   process.exitCode = 1;
