@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { TRANSFORM_HARD_LIMIT_MS } from '../../src/domain/transform';
+import { generateSecret } from '../../src/domain/signing';
 import { fastRetry, unique, useKit } from '../helpers/kit';
 import { call } from '../helpers/stack';
 
@@ -45,6 +46,28 @@ describe('expressions cannot stall other endpoints', function () {
     // The catastrophic pattern itself is fine on RE2: it is accepted, and answers at once.
     const accepted = await api('PATCH', `/v1/endpoints/${ep.id}`, { filter: { 'data.metadata.leadId': { $regex: CATASTROPHIC } } });
     assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+  });
+
+  it('matches nothing for a stored filter RE2 refuses, and goes on matching the other endpoints', async () => {
+    const r = await kit.receiver();
+    // Stored before regexes ran on RE2: straight into the store, as the API now refuses it.
+    const stale = unique('ep-stale');
+    await kit.stack.store.createEndpoint({
+      id: stale,
+      secret: generateSecret(),
+      settings: { url: r.urlFor('/stale'), filter: { 'data.metadata.test': kit.tag, 'data.disposition': { $regex: 'qual(?=ified)' } } },
+    });
+    const fresh = await kit.createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
+    const { id } = await kit.send(kit.completedCall(unique('call')));
+    const status = await kit.waitForStatus(id, 'delivered');
+    assert.deepEqual(status.deliveries.map((d: { endpointId: string }) => d.endpointId), [fresh.id]);
+    assert.deepEqual(r.requests.map((req) => req.path), ['/hook']);
+    // Patching the filter brings it back.
+    const patched = await api('PATCH', `/v1/endpoints/${stale}`, { filter: { 'data.metadata.test': kit.tag, 'data.disposition': { $regex: '^qualified$' } } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    const again = await kit.send(kit.completedCall(unique('call')));
+    const both = await kit.waitForStatus(again.id, 'delivered');
+    assert.deepEqual(both.deliveries.map((d: { endpointId: string }) => d.endpointId).sort(), [fresh.id, stale].sort());
   });
 
   it("answers a preview whose transform runs away with 422 transform_failed: the API's thread is stopped", async () => {
