@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import {
   FAILURE_TYPES,
@@ -21,10 +21,11 @@ import type { DeliveryListing } from '../src/temporal/deliveryListing';
 import type { EventGateway } from '../src/temporal/eventGateway';
 import { parseDeliveryId } from '../src/domain/ids';
 import { CallbackEventsError } from '../src/errors';
+import type { TransformRunner } from '../src/transforms/pool';
 import { compileFilter } from '../src/domain/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
 import { nextDelayMs, verdictOf } from '../src/domain/retryPolicy';
-import { eventBody, requestHeaders, TransformCache } from '../src/domain/outgoing';
+import { eventBody, requestHeaders } from '../src/domain/outgoing';
 import { hasCode } from '../src/errors';
 import type { FlowLease, Store } from '../src/store/store';
 import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
@@ -37,6 +38,8 @@ export interface ActivityDeps {
   /** Starts events' workflows (operational events go through the same pipeline) and acts on deliveries. */
   events: EventGateway;
   deliveries: DeliveryListing;
+  /** The process's transform threads (src/transforms/pool.ts): a runaway expression stops there. */
+  transforms: TransformRunner;
 }
 
 // Kept here too: tests and older imports take the body builder from the activities.
@@ -48,20 +51,33 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries }: ActivityDeps): Activities {
+export function createActivities({ store, http, events, deliveries, transforms }: ActivityDeps): Activities {
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
     if (!endpoint.filter) return true;
     let entry = compiled.get(endpoint.id);
     if (entry?.version !== endpoint.updatedAt) {
-      entry = { version: endpoint.updatedAt, test: compileFilter(endpoint.filter) };
+      entry = { version: endpoint.updatedAt, test: compiledOrNothing(endpoint) };
       compiled.set(endpoint.id, entry);
     }
     return entry.test(event);
   }
-  const transforms = new TransformCache();
   const callContext = createCallContextSteps(store);
+  /**
+   * A filter stored before its regex had to run on RE2 (a backreference, a lookaround) no longer
+   * compiles: it matches nothing until the endpoint is patched, and says so once per version,
+   * rather than failing the match of every endpoint's events.
+   */
+  function compiledOrNothing(endpoint: Endpoint): (event: unknown) => boolean {
+    try {
+      return compileFilter(endpoint.filter!);
+    } catch (err) {
+      if (!hasCode(err, 'invalid_filter')) throw err;
+      log.warn(`endpoint ${endpoint.id} matches nothing: its filter no longer compiles (${err.message}); patch its filter`);
+      return () => false;
+    }
+  }
 
   function toMatch(endpoint: Endpoint): MatchedEndpoint {
     return {
@@ -157,7 +173,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       // The call's context is read now, so what was captured since the event arrived goes with it.
       const body = input.batch
         ? batchBody(event.id, await callContext.batchWithContext(input.batch), endpoint.payloadScope)
-        : await eventBody(endpoint, await callContext.withContext(event), { outOfOrder: input.outOfOrder }, transforms.of(endpoint)).catch((err: unknown) => {
+        : await eventBody(endpoint, await callContext.withContext(event), transforms, { outOfOrder: input.outOfOrder }).catch((err: unknown) => {
             // Retrying would fail the same way: no request is sent; the delivery goes to review
             // until an operator fixes the expression and resends. The output never leaves here.
             if (hasCode(err, 'transform_failed', 'invalid_transform')) {

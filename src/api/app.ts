@@ -9,6 +9,7 @@ import { auditContext, auditRoutes } from './audit';
 import { callRoutes } from './callRoutes';
 import { limitErrors, rateLimit, verifyJsonDepth } from './limits';
 import type { ApiKey } from '../config';
+import type { TransformRunner } from '../transforms/pool';
 import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
 import { docsRoutes } from './docsRoutes';
@@ -23,6 +24,8 @@ export interface AppDeps {
   policy: UrlPolicy;
   apiKeys: ApiKey[];
   log: Logger;
+  /** The process's transform threads, for the preview (src/transforms/pool.ts). */
+  transforms: TransformRunner;
   /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
   recoverPerSecond?: number;
   /** The payload codec, served at `/codec` for the Temporal Web UI; absent: no codec server. */
@@ -39,6 +42,7 @@ export function createApp({
   policy,
   apiKeys,
   log,
+  transforms,
   recoverPerSecond = 20,
   codec,
   maxEventBytes = 256 * 1024,
@@ -81,7 +85,7 @@ export function createApp({
   // The pattern must take the whole first segment: a `use` path that stops inside a segment never matches.
   v1.use(/^\/(?!events\/?$)[^/]*/i, requireRole('admin'));
   v1.get(/^\/events(\/.*)?$/, requireRole('admin'));
-  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond }));
+  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond, transforms }));
   v1.use('/events', eventRoutes({ events }));
   v1.use('/event-types', eventTypeRoutes());
   v1.use('/deliveries', deliveryRoutes({ store, events, deliveries: services.deliveries, policy }));

@@ -5,6 +5,7 @@ import { newId } from '../domain/ids';
 import { contextCallOf, eventBody, previewHeaders, withCallContext } from '../domain/outgoing';
 import { CallbackEventsError } from '../errors';
 import type { Store } from '../store/store';
+import type { TransformRunner } from '../transforms/pool';
 
 /**
  * `POST /v1/endpoints/:id/preview`: exactly what the endpoint would receive for an event, built
@@ -25,6 +26,7 @@ export async function previewFor(
   store: Pick<Store, 'getCallContext'>,
   endpoint: Endpoint,
   body: PreviewBody,
+  transforms: TransformRunner,
 ): Promise<{ body: unknown; headers: Record<string, string> }> {
   const parsed = parseEventData(body.type, body.data);
   if (!parsed.success) {
@@ -39,6 +41,6 @@ export async function previewFor(
   const callId = contextCallOf(event);
   const delivered = callId === undefined ? event : withCallContext(event, await store.getCallContext(callId));
   // A transform failure is `transform_failed`, answered 422 with jsonata's message.
-  const text = await eventBody(endpoint, delivered);
+  const text = await eventBody(endpoint, delivered, transforms);
   return { body: JSON.parse(text) as unknown, headers: previewHeaders(endpoint, event.id) };
 }

@@ -78,6 +78,7 @@ describe('OpenAPI document', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      transforms: stack.transforms,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [],
       log: createLogger('error', 'test'),
@@ -191,6 +192,7 @@ describe('OpenAPI document', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      transforms: stack.transforms,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [{ key: 'openapi-test-key', role: 'admin' }],
       log: createLogger('error', 'test'),
