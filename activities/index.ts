@@ -28,7 +28,9 @@ import { eventBody, requestHeaders, TransformCache } from '../src/domain/outgoin
 import { hasCode } from '../src/errors';
 import type { FlowLease, Store } from '../src/store/store';
 import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
+import type { References } from '../src/domain/references';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
+import { deliveryReferencer } from './references';
 
 export interface ActivityDeps {
   store: Store;
@@ -36,6 +38,8 @@ export interface ActivityDeps {
   /** Starts events' workflows (operational events go through the same pipeline) and acts on deliveries. */
   events: EventGateway;
   deliveries: DeliveryListing;
+  /** Mints the reference URLs approved endpoints get in place of links to call data. */
+  references: References;
 }
 
 // Kept here too: tests and older imports take the body builder from the activities.
@@ -47,7 +51,7 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries }: ActivityDeps): Activities {
+export function createActivities({ store, http, events, deliveries, references }: ActivityDeps): Activities {
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
@@ -152,9 +156,10 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       const retry = resolveRetry(endpoint.retry);
       // A batch's `event` is the batch itself: its id is the webhook-id, and the body lists the events.
       // Batched endpoints take no transform (the API refuses the pair), so a batch body is never transformed.
+      const referencer = deliveryReferencer(store, references, endpoint);
       const body = input.batch
-        ? batchBody(event.id, input.batch, endpoint.payloadScope)
-        : await eventBody(endpoint, event, { outOfOrder: input.outOfOrder }, transforms.of(endpoint)).catch((err: unknown) => {
+        ? await batchBody(event.id, input.batch, endpoint, referencer)
+        : await eventBody(endpoint, event, referencer, { outOfOrder: input.outOfOrder }, transforms.of(endpoint)).catch((err: unknown) => {
             // Retrying would fail the same way: no request is sent; the delivery goes to review
             // until an operator fixes the expression and resends. The output never leaves here.
             if (hasCode(err, 'transform_failed', 'invalid_transform')) {
@@ -278,6 +283,11 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
     /** Deletes attempt-log rows older than the retention period. */
     async purgeAttempts({ retentionDays }: { retentionDays: number }): Promise<number> {
       return store.purgeAttempts(new Date(Date.now() - retentionDays * 86_400_000));
+    },
+
+    /** Deletes referenced links whose references have all expired. */
+    async purgeReferencedLinks(): Promise<number> {
+      return store.purgeReferencedLinks(new Date());
     },
   };
 }

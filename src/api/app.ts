@@ -15,6 +15,8 @@ import { errorHandler, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
 import { jobRoutes } from './jobRoutes';
 import { methodNotAllowed } from './routeTable';
+import { referenceRoutes } from './referenceRoutes';
+import { REFERENCES_PATH, type References } from '../domain/references';
 
 export interface AppDeps {
   store: Store;
@@ -22,6 +24,8 @@ export interface AppDeps {
   policy: UrlPolicy;
   apiKeys: ApiKey[];
   log: Logger;
+  /** Reference URLs: the public url the preview shows them under, and the keys that verify their tokens. */
+  references: References;
   /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
   recoverPerSecond?: number;
   /** The payload codec, served at `/codec` for the Temporal Web UI; absent: no codec server. */
@@ -38,6 +42,7 @@ export function createApp({
   policy,
   apiKeys,
   log,
+  references,
   recoverPerSecond = 20,
   codec,
   maxEventBytes = 256 * 1024,
@@ -51,7 +56,9 @@ export function createApp({
   app.use((req, res, next) => {
     const started = performance.now();
     res.on('finish', () => {
-      log.debug('request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) });
+      // A reference's token is a capability: it is not written to the log.
+      const path = req.path.toLowerCase().startsWith(`${REFERENCES_PATH}/`) ? `${REFERENCES_PATH}/…` : req.path;
+      log.debug('request', { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) });
     });
     next();
   });
@@ -69,6 +76,9 @@ export function createApp({
   // The OpenAPI document and its page, without a key (docsRoutes.ts says why).
   app.use(docsRoutes());
 
+  // Without a key too: the token is the capability. Its own rate limit, per client address.
+  app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));
+
   const v1 = express.Router();
   v1.use(authenticate(apiKeys));
   // Per key, before the body is even read, so a runaway producer costs little and never reaches Temporal.
@@ -80,7 +90,7 @@ export function createApp({
   // The pattern must take the whole first segment: a `use` path that stops inside a segment never matches.
   v1.use(/^\/(?!events\/?$)[^/]*/i, requireRole('admin'));
   v1.get(/^\/events(\/.*)?$/, requireRole('admin'));
-  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond }));
+  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond, publicUrl: references.publicUrl }));
   v1.use('/events', eventRoutes({ events }));
   v1.use('/event-types', eventTypeRoutes());
   v1.use('/deliveries', deliveryRoutes({ store, events, deliveries: services.deliveries, policy }));

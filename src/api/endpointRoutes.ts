@@ -83,11 +83,14 @@ export function endpointRoutes({
   services: { events, jobs },
   policy,
   recoverPerSecond,
+  publicUrl,
 }: {
   store: Store;
   services: TemporalServices;
   policy: UrlPolicy;
   recoverPerSecond: number;
+  /** Where reference URLs point; the preview shows them. */
+  publicUrl: string;
 }): Router {
   const router = Router();
 
@@ -219,7 +222,7 @@ export function endpointRoutes({
   /** What the endpoint would receive for an event (scope, transform, headers); nothing is sent or stored. */
   router.post('/:id/preview', async (req, res) => {
     const body = parseOr400(previewBodySchema, req.body ?? {});
-    res.json(await previewFor(await load(req.params.id), body));
+    res.json(await previewFor(await load(req.params.id), body, publicUrl));
   });
 
   /**

@@ -1,6 +1,7 @@
 import type { CallbackEvent } from '../../workflows/contract';
 import type { EventType } from './catalog';
 import type { Endpoint, EndpointWithSecret } from './endpoint';
+import { withReferences, type Referencer } from './references';
 import { scopeData } from './scope';
 import { signatureHeaders } from './signing';
 import { compileTransform, type CompiledTransform } from './transform';
@@ -48,16 +49,27 @@ export class TransformCache {
 }
 
 /**
- * The body for one event: scoped first, so a transform only ever sees fields the endpoint is
- * approved for; then transformed, when the endpoint has a transform. Throws `transform_failed`.
+ * An event's `data` as the endpoint receives it: scoped, then each link to stored call data
+ * replaced by a reference (unless the endpoint is on `referenceUrls: "raw"`).
+ */
+export async function deliveredData(endpoint: Endpoint, event: CallbackEvent, referencer: Referencer): Promise<Record<string, unknown>> {
+  const type = event.type as EventType;
+  return withReferences(type, event.id, scopeData(type, event.data, endpoint.payloadScope), endpoint.payloadScope, referencer);
+}
+
+/**
+ * The body for one event: scoped and referenced first, so a transform only ever sees fields the
+ * endpoint is approved for, and never a raw link unless it is on `raw`; then transformed, when
+ * the endpoint has a transform. Throws `transform_failed`.
  */
 export async function eventBody(
   endpoint: Endpoint,
   event: CallbackEvent,
+  referencer: Referencer,
   flags: { outOfOrder?: true } = {},
   transform: CompiledTransform | undefined = endpoint.transform ? compileTransform(endpoint.transform) : undefined,
 ): Promise<string> {
-  const envelope = webhookEnvelope(event, scopeData(event.type as EventType, event.data, endpoint.payloadScope), flags);
+  const envelope = webhookEnvelope(event, await deliveredData(endpoint, event, referencer), flags);
   return transform ? transform.run(envelope) : JSON.stringify(envelope);
 }
 

@@ -46,6 +46,7 @@ describe('API keys with roles', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [
         { key: 'adm', role: 'admin' },

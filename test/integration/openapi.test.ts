@@ -78,6 +78,7 @@ describe('OpenAPI document', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [],
       log: createLogger('error', 'test'),
@@ -184,6 +185,7 @@ describe('OpenAPI document', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [{ key: 'openapi-test-key', role: 'admin' }],
       log: createLogger('error', 'test'),
