@@ -55,9 +55,10 @@ export function createApp({
 
   app.use((req, res, next) => {
     const started = performance.now();
+    // Read now: a router mounted on a prefix strips it from req.path while it handles the request,
+    // and a response can finish in there. A reference's token is a capability: it is not logged.
+    const path = req.path.toLowerCase().startsWith(`${REFERENCES_PATH}/`) ? `${REFERENCES_PATH}/…` : req.path;
     res.on('finish', () => {
-      // A reference's token is a capability: it is not written to the log.
-      const path = req.path.toLowerCase().startsWith(`${REFERENCES_PATH}/`) ? `${REFERENCES_PATH}/…` : req.path;
       log.debug('request', { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) });
     });
     next();
