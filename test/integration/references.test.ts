@@ -101,6 +101,34 @@ describe('reference URLs', function () {
     assert.equal(res.headers.get('cache-control'), 'no-store');
   });
 
+  it('purges the kept link after expiry; a resend keeps it again under a fresh reference', async () => {
+    const receiver = await kit.receiver();
+    const endpoint = await kit.createEndpoint({ url: receiver.url, payloadScope: { sensitive: true, referenceTtlSeconds: 1 } });
+    const link = rawLink();
+    const { id } = await kit.send(recordingReady(link));
+    const [first] = await receiver.waitFor(1);
+    const expired = JSON.parse(first.body).data.url as string;
+    await kit.waitForStatus(id, 'delivered');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    assert.equal(await kit.stack.store.referencedLink(id, 'url'), undefined, 'past its keep time');
+    assert.equal(await kit.stack.store.referencedLink(id, 'url', new Date(0)), link, 'not purged yet');
+    // The hourly purge's workflow, run now: the row goes.
+    const purged = await kit.stack.client.workflow.execute('purgeAttemptLog', {
+      taskQueue: kit.stack.taskQueue,
+      workflowId: unique('purge'),
+      args: [{ retentionDays: 30 }],
+    });
+    assert.ok((purged as { referencedLinks: number }).referencedLinks >= 1, JSON.stringify(purged));
+    assert.equal(await kit.stack.store.referencedLink(id, 'url', new Date(0)), undefined, 'the row is gone');
+
+    assert.equal((await call(kit.stack.api, 'POST', `/v1/deliveries/${id}~${endpoint.id}/resend`, {})).status, 202);
+    const [, second] = await receiver.waitFor(2);
+    const fresh = (new Webhook(endpoint.secret).verify(second.body, second.headers as Record<string, string>) as { data: { url: string } }).data.url;
+    assert.notEqual(fresh, expired);
+    assert.equal((await follow(fresh)).headers.get('location'), link);
+    assert.equal((await call(expired, 'GET', '')).status, 410, 'the first reference stays expired');
+  });
+
   it('answers 404 once the endpoint loses the approval, is put on raw, or is deleted', async () => {
     const random = await call(kit.stack.api, 'GET', `/v1/references/${randomBytes(40).toString('base64url')}`);
     const { body, endpoint } = await deliverTo({ sensitive: true }, recordingReady(rawLink()));
@@ -133,6 +161,24 @@ describe('reference URLs', function () {
     const unapproved = await deliverTo(undefined, kit.completedCall(unique('call'), { recordingUrl: rawLink() }));
     assert.equal('recordingUrl' in unapproved.body.data, false);
     assert.equal('summary' in unapproved.body.data, false);
+  });
+
+  it('gives each event of a batch its own reference', async () => {
+    const receiver = await kit.receiver();
+    const endpoint = await kit.createEndpoint({ url: receiver.url, payloadScope: { sensitive: true }, batch: { maxSize: 2, maxWaitMs: 60_000 } });
+    const links = [rawLink(), rawLink()];
+    const ids = [];
+    for (const link of links) ids.push((await kit.send(recordingReady(link))).id);
+    const [request] = await receiver.waitFor(1);
+    const batch = new Webhook(endpoint.secret).verify(request.body, request.headers as Record<string, string>) as { type: string; events: Array<{ id: string; data: { url: string } }> };
+    assert.equal(batch.type, 'batch');
+    assert.deepEqual(batch.events.map((e) => e.id).sort(), [...ids].sort());
+    assert.ok(!request.body.includes('recordings.example'));
+    for (const event of batch.events) {
+      const res = await follow(event.data.url);
+      assert.equal(res.status, 302);
+      assert.equal(res.headers.get('location'), links[ids.indexOf(event.id)]);
+    }
   });
 
   it('shows the reference form in the preview, without minting or keeping anything', async () => {
