@@ -10,8 +10,9 @@ import type { Store } from '../src/store/store';
  */
 export function deliveryReferencer(store: Store, references: References, endpoint: Endpoint, now = Date.now()): Referencer {
   const expiresAt = referenceExpiry(endpoint.payloadScope, endpoint.reviewWindowMs ?? REVIEW_WINDOW_MS_DEFAULT, now);
+  const issuedAt = Math.floor(now / 1000);
   return async ({ eventId, field, url }) => {
     await store.keepReferencedLink({ eventId, field, url, keepUntil: new Date(expiresAt * 1000) });
-    return referenceUrl(references.publicUrl, references.tokens.mint({ eventId, endpointId: endpoint.id, field, expiresAt }));
+    return referenceUrl(references.publicUrl, references.tokens.mint({ eventId, endpointId: endpoint.id, field, issuedAt, expiresAt }));
   };
 }

@@ -48,7 +48,9 @@ export function referenceRoutes({ store, tokens, log }: { store: Store; tokens: 
       throw new CallbackEventsError('reference_expired', 'This reference has expired.');
     }
     const endpoint = await store.getEndpoint(endpointId);
-    if (!endpoint || !getsReferences(endpoint.payloadScope)) {
+    // An endpoint made after the token (the one it named was deleted) does not inherit its references.
+    const sameEndpoint = endpoint !== undefined && Math.floor(Date.parse(endpoint.createdAt) / 1000) <= claims.issuedAt;
+    if (!endpoint || !sameEndpoint || !getsReferences(endpoint.payloadScope)) {
       await fetched('revoked');
       throw unknownReference();
     }

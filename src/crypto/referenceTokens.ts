@@ -3,11 +3,11 @@ import { z } from 'zod';
 
 /**
  * Reference tokens: the capability in `<public url>/v1/references/<token>`. A token names one
- * event, one endpoint, one field and an expiry, and carries an HMAC-SHA256 tag (truncated to
+ * event, one endpoint, one field, when it was issued and when it expires, and carries an HMAC-SHA256 tag (truncated to
  * 128 bits) under a key derived from the master key with HKDF, under a label of its own, so the
  * key that seals secrets never signs anything and a token key opens nothing.
  *
- * Form: `base64url(JSON [eventId, endpointId, field, expiresAt]) "." base64url(tag)`. Every
+ * Form: `base64url(JSON [eventId, endpointId, field, issuedAt, expiresAt]) "." base64url(tag)`. Every
  * configured master key verifies (rotation); the first signs.
  */
 
@@ -22,11 +22,14 @@ export interface ReferenceClaims {
   endpointId: string;
   /** The field's dot path in the event's `data`, e.g. `recordingUrl`. */
   field: string;
+  /** Epoch seconds: an endpoint created after it (deleted, then made again under the id) is another endpoint. */
+  issuedAt: number;
   /** Epoch seconds. */
   expiresAt: number;
 }
 
-const claimsSchema = z.tuple([z.string().min(1), z.string().min(1), z.string().min(1), z.number().int().min(0)]);
+const epochSeconds = z.number().int().min(0);
+const claimsSchema = z.tuple([z.string().min(1), z.string().min(1), z.string().min(1), epochSeconds, epochSeconds]);
 
 export interface ReferenceTokens {
   mint(claims: ReferenceClaims): string;
@@ -44,8 +47,8 @@ export function createReferenceTokens(masterKeys: Buffer[]): ReferenceTokens {
   const tagOf = (key: Buffer, body: string) => createHmac('sha256', key).update(body).digest().subarray(0, TAG_BYTES);
 
   return {
-    mint({ eventId, endpointId, field, expiresAt }) {
-      const body = Buffer.from(JSON.stringify([eventId, endpointId, field, expiresAt]), 'utf8').toString('base64url');
+    mint({ eventId, endpointId, field, issuedAt, expiresAt }) {
+      const body = Buffer.from(JSON.stringify([eventId, endpointId, field, issuedAt, expiresAt]), 'utf8').toString('base64url');
       return `${body}.${tagOf(keys[0], body).toString('base64url')}`;
     },
     verify(token) {
@@ -63,8 +66,8 @@ export function createReferenceTokens(masterKeys: Buffer[]): ReferenceTokens {
       }
       const claims = claimsSchema.safeParse(parsed);
       if (!claims.success) return undefined;
-      const [eventId, endpointId, field, expiresAt] = claims.data;
-      return { eventId, endpointId, field, expiresAt };
+      const [eventId, endpointId, field, issuedAt, expiresAt] = claims.data;
+      return { eventId, endpointId, field, issuedAt, expiresAt };
     },
   };
 }

@@ -129,7 +129,7 @@ describe('reference URLs', function () {
     assert.equal((await call(expired, 'GET', '')).status, 410, 'the first reference stays expired');
   });
 
-  it('answers 404 once the endpoint loses the approval, is put on raw, or is deleted', async () => {
+  it('answers 404 once the endpoint loses the approval, is put on raw, or is deleted (and made again)', async () => {
     const random = await call(kit.stack.api, 'GET', `/v1/references/${randomBytes(40).toString('base64url')}`);
     const { body, endpoint } = await deliverTo({ sensitive: true }, recordingReady(rawLink()));
     const reference = String(body.data.url);
@@ -151,6 +151,11 @@ describe('reference URLs', function () {
     const deleted = await call(reference, 'GET', '');
     assert.equal(deleted.status, 404);
     assert.deepEqual(deleted.body, random.body);
+
+    // A new endpoint under the same id, approved too, is another endpoint: the reference stays dead.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await kit.createEndpoint({ id: endpoint.id, url: 'http://127.0.0.1:9/hook', payloadScope: { sensitive: true } });
+    assert.equal((await call(reference, 'GET', '')).status, 404, 'recreated under the same id');
   });
 
   it('delivers the raw link on referenceUrls "raw", and no link at all without the approval', async () => {

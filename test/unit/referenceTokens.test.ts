@@ -7,7 +7,7 @@ import { referenceExpiry, referenceUrl, withReferences } from '../../src/domain/
 
 const OLD_KEY = Buffer.alloc(32, 1);
 const NEW_KEY = Buffer.alloc(32, 2);
-const claims: ReferenceClaims = { eventId: 'evt_01JD9', endpointId: 'crm-prod', field: 'recordingUrl', expiresAt: 1_900_000_000 };
+const claims: ReferenceClaims = { eventId: 'evt_01JD9', endpointId: 'crm-prod', field: 'recordingUrl', issuedAt: 1_899_990_000, expiresAt: 1_900_000_000 };
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.';
 
 describe('reference tokens', () => {
@@ -41,7 +41,7 @@ describe('reference tokens', () => {
 
   it('verifies an expired token (the route tells expired from unknown): expiry is a claim, checked by the caller', () => {
     const tokens = createReferenceTokens([NEW_KEY]);
-    const expired = { ...claims, expiresAt: 1 };
+    const expired = { ...claims, issuedAt: 0, expiresAt: 1 };
     assert.deepEqual(tokens.verify(tokens.mint(expired)), expired);
   });
 
