@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createReferenceTokens, type ReferenceClaims } from '../../src/crypto/referenceTokens';
-import { referencedPaths, sensitivePaths, eventTypes } from '../../src/domain/catalog';
+import { catalog, referencedPaths, sensitivePaths, eventTypes } from '../../src/domain/catalog';
 import { referenceExpiry, referenceUrl, withReferences } from '../../src/domain/references';
 
 /** Reference tokens (src/crypto/referenceTokens.ts) and where references replace links (src/domain/references.ts). */
@@ -68,6 +68,12 @@ describe('references in delivered data', () => {
     const marked = eventTypes.flatMap((type) => referencedPaths(type).map((path) => `${type}.${path}`));
     assert.deepEqual(marked.sort(), ['call_completed.recordingUrl', 'recording_ready.url', 'transcription_ready.url']);
     for (const type of eventTypes) for (const path of referencedPaths(type)) assert.ok(sensitivePaths(type).includes(path) && !path.includes('.'));
+    // The catalog's JSON Schema says so, for GET /v1/event-types readers.
+    for (const entry of catalog()) {
+      const props = (entry.schema as { properties: Record<string, Record<string, unknown>> }).properties;
+      const flagged = Object.keys(props).filter((key) => props[key]['x-reference'] === true);
+      assert.deepEqual(flagged, referencedPaths(entry.type), entry.type);
+    }
   });
 
   it('replaces the links only for an approved endpoint not on raw', async () => {
