@@ -36,10 +36,14 @@ export const payloadScopeSchema = z.strictObject({
     .max(100)
     .optional(),
   sensitive: z.boolean().optional(),
-  /** `signed` (default): a service-minted reference in place of each link; `raw`: the stored link itself. */
-  referenceUrls: z.enum(REFERENCE_URL_MODES).optional(),
-  /** How long a reference answers, in seconds (default 86400); never past the endpoint's review window. */
-  referenceTtlSeconds: z.number().int().min(1).max(30 * 86_400).optional(),
+  referenceUrls: z.enum(REFERENCE_URL_MODES).optional().meta({
+    description:
+      'With `sensitive: true`, how links to stored call data (recordings, transcripts) arrive: `signed` (default), a reference URL ' +
+      'of this service that redirects to the link while valid; `raw`, the link itself.',
+  }),
+  referenceTtlSeconds: z.number().int().min(1).max(30 * 86_400).optional().meta({
+    description: "How long a reference URL answers, in seconds (default 86400); never past the endpoint's reviewWindowMs.",
+  }),
 });
 
 export type PayloadScope = z.infer<typeof payloadScopeSchema>;
