@@ -1,14 +1,16 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { CallbackEventsError } from '../errors';
 
 /**
  * Reference tokens: the capability in `<public url>/v1/references/<token>`. A token names one
- * event, one endpoint, one field, when it was issued and when it expires, and carries an HMAC-SHA256 tag (truncated to
- * 128 bits) under a key derived from the master key with HKDF, under a label of its own, so the
- * key that seals secrets never signs anything and a token key opens nothing.
+ * event, one endpoint, one field, when it was issued and when it expires, and carries an
+ * HMAC-SHA256 tag (truncated to 128 bits) under a key derived from the master key with HKDF,
+ * under a label of its own, so the key that seals secrets never signs anything and a token key
+ * opens nothing.
  *
- * Form: `base64url(JSON [eventId, endpointId, field, issuedAt, expiresAt]) "." base64url(tag)`. Every
- * configured master key verifies (rotation); the first signs.
+ * Form: `base64url(JSON [eventId, endpointId, field, issuedAt, expiresAt]) "." base64url(tag)`.
+ * Every configured master key verifies (rotation); the first signs.
  */
 
 const LABEL = 'callback-events reference tokens v1';
@@ -37,12 +39,12 @@ export interface ReferenceTokens {
   verify(token: string): ReferenceClaims | undefined;
 }
 
-export function referenceTokenKey(masterKey: Buffer): Buffer {
+function referenceTokenKey(masterKey: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), LABEL, 32));
 }
 
 export function createReferenceTokens(masterKeys: Buffer[]): ReferenceTokens {
-  if (masterKeys.length === 0) throw new Error('reference tokens need at least one master key');
+  if (masterKeys.length === 0) throw new CallbackEventsError('invalid_config', 'Reference tokens need the master key (CALLBACKS_MASTER_KEY).');
   const keys = masterKeys.map(referenceTokenKey);
   const tagOf = (key: Buffer, body: string) => createHmac('sha256', key).update(body).digest().subarray(0, TAG_BYTES);
 
