@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import {
   FAILURE_TYPES,
@@ -21,16 +21,19 @@ import type { DeliveryListing } from '../src/temporal/deliveryListing';
 import type { EventGateway } from '../src/temporal/eventGateway';
 import { parseDeliveryId } from '../src/domain/ids';
 import { CallbackEventsError } from '../src/errors';
+import type { TransformRunner } from '../src/transforms/pool';
 import { compileFilter } from '../src/domain/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
 import { nextDelayMs, verdictOf } from '../src/domain/retryPolicy';
-import { eventBody, requestHeaders, TransformCache } from '../src/domain/outgoing';
+import { eventBody, requestHeaders } from '../src/domain/outgoing';
 import { hasCode } from '../src/errors';
 import type { FlowLease, Store } from '../src/store/store';
 import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
 import type { AttemptMetrics } from '../src/metrics/attempts';
+import type { References } from '../src/domain/references';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 import { createCallContextSteps } from './callContext';
+import { deliveryReferencer } from './references';
 
 export interface ActivityDeps {
   store: Store;
@@ -38,6 +41,10 @@ export interface ActivityDeps {
   /** Starts events' workflows (operational events go through the same pipeline) and acts on deliveries. */
   events: EventGateway;
   deliveries: DeliveryListing;
+  /** The process's transform threads (src/transforms/pool.ts): a runaway expression stops there. */
+  transforms: TransformRunner;
+  /** Mints the reference URLs approved endpoints get in place of links to call data. */
+  references: References;
   /** Attempt durations and first-attempt latency (src/metrics/); absent: not measured. */
   metrics?: AttemptMetrics;
 }
@@ -51,20 +58,33 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries, metrics }: ActivityDeps): Activities {
+export function createActivities({ store, http, events, deliveries, transforms, references, metrics }: ActivityDeps): Activities {
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
     if (!endpoint.filter) return true;
     let entry = compiled.get(endpoint.id);
     if (entry?.version !== endpoint.updatedAt) {
-      entry = { version: endpoint.updatedAt, test: compileFilter(endpoint.filter) };
+      entry = { version: endpoint.updatedAt, test: compiledOrNothing(endpoint) };
       compiled.set(endpoint.id, entry);
     }
     return entry.test(event);
   }
-  const transforms = new TransformCache();
   const callContext = createCallContextSteps(store);
+  /**
+   * A filter stored before its regex had to run on RE2 (a backreference, a lookaround) no longer
+   * compiles: it matches nothing until the endpoint is patched, and says so once per version,
+   * rather than failing the match of every endpoint's events.
+   */
+  function compiledOrNothing(endpoint: Endpoint): (event: unknown) => boolean {
+    try {
+      return compileFilter(endpoint.filter!);
+    } catch (err) {
+      if (!hasCode(err, 'invalid_filter')) throw err;
+      log.warn(`endpoint ${endpoint.id} matches nothing: its filter no longer compiles (${err.message}); patch its filter`);
+      return () => false;
+    }
+  }
 
   function toMatch(endpoint: Endpoint): MatchedEndpoint {
     return {
@@ -158,9 +178,10 @@ export function createActivities({ store, http, events, deliveries, metrics }: A
       // A batch's `event` is the batch itself: its id is the webhook-id, and the body lists the events.
       // Batched endpoints take no transform (the API refuses the pair), so a batch body is never transformed.
       // The call's context is read now, so what was captured since the event arrived goes with it.
+      const referencer = deliveryReferencer(store, references, endpoint);
       const body = input.batch
-        ? batchBody(event.id, await callContext.batchWithContext(input.batch), endpoint.payloadScope)
-        : await eventBody(endpoint, await callContext.withContext(event), { outOfOrder: input.outOfOrder }, transforms.of(endpoint)).catch((err: unknown) => {
+        ? await batchBody(event.id, await callContext.batchWithContext(input.batch), endpoint, referencer)
+        : await eventBody(endpoint, await callContext.withContext(event), transforms, referencer, { outOfOrder: input.outOfOrder }).catch((err: unknown) => {
             // Retrying would fail the same way: no request is sent; the delivery goes to review
             // until an operator fixes the expression and resends. The output never leaves here.
             if (hasCode(err, 'transform_failed', 'invalid_transform')) {
@@ -297,6 +318,11 @@ export function createActivities({ store, http, events, deliveries, metrics }: A
     /** Deletes the context of calls whose last capture is older than the retention period (the attempt log's). */
     async purgeCallContext({ retentionDays }: { retentionDays: number }): Promise<number> {
       return store.purgeCallContext(new Date(Date.now() - retentionDays * 86_400_000));
+    },
+
+    /** Deletes referenced links whose references have all expired. */
+    async purgeReferencedLinks(): Promise<number> {
+      return store.purgeReferencedLinks(new Date());
     },
   };
 }

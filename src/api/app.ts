@@ -9,6 +9,7 @@ import { auditContext, auditRoutes } from './audit';
 import { callRoutes } from './callRoutes';
 import { limitErrors, rateLimit, verifyJsonDepth } from './limits';
 import type { ApiKey } from '../config';
+import type { TransformRunner } from '../transforms/pool';
 import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
 import { docsRoutes } from './docsRoutes';
@@ -16,6 +17,8 @@ import { errorHandler, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
 import { jobRoutes } from './jobRoutes';
 import { methodNotAllowed } from './routeTable';
+import { referenceRoutes } from './referenceRoutes';
+import { REFERENCES_PATH, type References } from '../domain/references';
 import { metricsRoutes } from './metricsRoutes';
 import { ingestMetrics } from '../metrics/ingest';
 import type { ServiceMetrics } from '../metrics/registry';
@@ -26,6 +29,10 @@ export interface AppDeps {
   policy: UrlPolicy;
   apiKeys: ApiKey[];
   log: Logger;
+  /** The process's transform threads, for the preview (src/transforms/pool.ts). */
+  transforms: TransformRunner;
+  /** Reference URLs: the public url the preview shows them under, and the keys that verify their tokens. */
+  references: References;
   /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
   recoverPerSecond?: number;
   /** The payload codec, served at `/codec` for the Temporal Web UI; absent: no codec server. */
@@ -44,6 +51,8 @@ export function createApp({
   policy,
   apiKeys,
   log,
+  transforms,
+  references,
   recoverPerSecond = 20,
   codec,
   maxEventBytes = 256 * 1024,
@@ -58,8 +67,11 @@ export function createApp({
 
   app.use((req, res, next) => {
     const started = performance.now();
+    // Read now: a router mounted on a prefix strips it from req.path while it handles the request,
+    // and a response can finish in there. A reference's token is a capability: it is not logged.
+    const path = req.path.toLowerCase().startsWith(`${REFERENCES_PATH}/`) ? `${REFERENCES_PATH}/…` : req.path;
     res.on('finish', () => {
-      log.debug('request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) });
+      log.debug('request', { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) });
     });
     next();
   });
@@ -77,6 +89,9 @@ export function createApp({
   // The OpenAPI document and its page, without a key (docsRoutes.ts says why).
   app.use(docsRoutes());
 
+  // Without a key too: the token is the capability. Its own rate limit, per client address.
+  app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));
+
   const v1 = express.Router();
   v1.use(authenticate(apiKeys));
   if (ingest) v1.post('/events', ingest.refusals);
@@ -89,7 +104,7 @@ export function createApp({
   // The pattern must take the whole first segment: a `use` path that stops inside a segment never matches.
   v1.use(/^\/(?!events\/?$)[^/]*/i, requireRole('admin'));
   v1.get(/^\/events(\/.*)?$/, requireRole('admin'));
-  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond }));
+  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond, transforms, publicUrl: references.publicUrl }));
   v1.use('/events', eventRoutes({ events, metrics: ingest }));
   v1.use('/event-types', eventTypeRoutes());
   v1.use('/deliveries', deliveryRoutes({ store, events, deliveries: services.deliveries, policy }));

@@ -22,6 +22,7 @@ import { awaitTestAttempt, testWaitMs } from './endpointTest';
 import { previewBodySchema, previewFor } from './endpointPreview';
 import { assertTransformCompiles } from '../domain/transform';
 import { RESENDABLE_STATUSES } from '../../workflows/contract';
+import type { TransformRunner } from '../transforms/pool';
 
 /** Checks that need more than one field: url policy and sensitive-field approval. */
 function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): void {
@@ -86,11 +87,16 @@ export function endpointRoutes({
   services: { events, jobs },
   policy,
   recoverPerSecond,
+  transforms,
+  publicUrl,
 }: {
   store: Store;
   services: TemporalServices;
   policy: UrlPolicy;
   recoverPerSecond: number;
+  transforms: TransformRunner;
+  /** Where reference URLs point; the preview shows them. */
+  publicUrl: string;
 }): Router {
   const router = Router();
 
@@ -222,7 +228,7 @@ export function endpointRoutes({
   /** What the endpoint would receive for an event (scope, transform, headers); nothing is sent or stored. */
   router.post('/:id/preview', async (req, res) => {
     const body = parseOr400(previewBodySchema, req.body ?? {});
-    res.json(await previewFor(store, await load(req.params.id), body));
+    res.json(await previewFor(store, await load(req.params.id), body, transforms, publicUrl));
   });
 
   /**

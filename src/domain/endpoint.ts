@@ -4,7 +4,7 @@ import { eventTypeSchema } from './catalog';
 import { filterSchema } from './filter';
 import { endpointIdSchema } from './ids';
 import { payloadScopeSchema } from './scope';
-import { transformSchema } from './transform';
+import { transformSchema } from './transformSchema';
 import { DEFAULT_SIGNING_SCHEME, secretProblem, SIGNING_SCHEMES } from './signing';
 
 /** The endpoint shape, as accepted by the API and kept in the store. One source of truth. */

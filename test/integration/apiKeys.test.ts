@@ -46,6 +46,8 @@ describe('API keys with roles', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      transforms: stack.transforms,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [
         { key: 'adm', role: 'admin' },

@@ -253,7 +253,7 @@ describe('flow control', function () {
       connection,
       namespace: 'default',
       taskQueue,
-      activities: createActivities({ store: stack.store, http, ...services }),
+      activities: createActivities({ store: stack.store, http, transforms: stack.transforms, references: stack.references, ...services }),
       // The event workflow calls its metrics sink: a worker without one logs an error for each call.
       sinks: deliverySinks(createMetrics()),
       workflowBundle: stack.workflowBundle,
