@@ -102,11 +102,12 @@ describe('metrics: GET /metrics after real traffic, API and worker in their own 
     if (kept) console.log(`metrics test: logs kept in ${kept}`);
   });
 
-  it('counts events accepted by type, deliveries finished by outcome, attempts by outcome class, first-attempt latency, and the gauges', async () => {
+  it('counts events accepted by type, deliveries finished by outcome (delivered, to the fallback, to review), attempts by outcome class, first-attempt latency, and the gauges', async () => {
     const tag = unique('metrics');
     const ok = await startReceiver();
     const failing = await startReceiver(() => 500);
-    receivers.push(ok, failing);
+    const refusing = await startReceiver(() => 400);
+    receivers.push(ok, failing, refusing);
     const endpoint = async (body: Record<string, unknown>) => {
       const res = await call(stack.apiUrl, 'POST', '/v1/endpoints', { id: unique('ep'), filter: { 'data.metadata.test': tag }, ...body }, admin);
       assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -114,6 +115,8 @@ describe('metrics: GET /metrics after real traffic, API and worker in their own 
     };
     await endpoint({ url: ok.url, eventTypes: ['disposition_updated'] });
     const reviewed = await endpoint({ url: failing.url, eventTypes: ['call_completed'], retry: fastRetry(2) });
+    // A 400 is not retried: straight to the fallback url, which takes it.
+    await endpoint({ url: refusing.url, fallbackUrl: ok.urlFor('/fallback'), eventTypes: ['call_completed'], retry: fastRetry(2) });
 
     const sent: string[] = [];
     for (let i = 0; i < N; i++) {
@@ -132,7 +135,7 @@ describe('metrics: GET /metrics after real traffic, API and worker in their own 
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.equal(again.body.duplicate, true);
 
-    await ok.waitFor(N, 60_000);
+    await ok.waitFor(N + M, 60_000);
     inReview = toReview.map((id) => deliveryId(id, reviewed));
     for (const id of toReview) {
       await eventually(
@@ -147,7 +150,8 @@ describe('metrics: GET /metrics after real traffic, API and worker in their own 
       const samples = await scrape(workerMetrics);
       const delivered = sampleValue(samples, 'callback_events_deliveries_finished_total', { outcome: 'delivered' });
       const inReview = sampleValue(samples, 'callback_events_deliveries_finished_total', { outcome: 'awaiting_review' });
-      return delivered === N && inReview === M ? samples : undefined;
+      const toFallback = sampleValue(samples, 'callback_events_deliveries_finished_total', { outcome: 'delivered_fallback' });
+      return delivered === N && inReview === M && toFallback === M ? samples : undefined;
     }, 30_000, 'the worker to count the finished deliveries');
     const finished = worker.filter((s) => s.name === 'callback_events_deliveries_finished_total');
     assert.deepEqual(
@@ -155,15 +159,17 @@ describe('metrics: GET /metrics after real traffic, API and worker in their own 
       [
         { outcome: 'awaiting_review', event_type: 'call_completed', tenant: 'default' },
         { outcome: 'delivered', event_type: 'disposition_updated', tenant: 'default' },
+        { outcome: 'delivered_fallback', event_type: 'call_completed', tenant: 'default' },
       ],
     );
     const attempts = worker.filter((s) => s.name === 'callback_events_attempt_duration_seconds_count');
     assert.deepEqual(
       Object.fromEntries(attempts.map((s) => [s.labels.outcome, s.value])),
-      { success: N, failed: 2 * M },
-      'N successes, and M deliveries failing twice each (fastRetry(2))',
+      { success: N + M, failed: 2 * M, rejected: M },
+      'N successes and M to fallback urls; M deliveries failing twice each (fastRetry(2)); M refused once',
     );
-    assert.equal(sampleValue(worker, 'callback_events_first_attempt_latency_seconds_count', { tenant: 'default' }), N + M);
+    // A first attempt per delivery: N, and 2 for each of the M call_completed events.
+    assert.equal(sampleValue(worker, 'callback_events_first_attempt_latency_seconds_count', { tenant: 'default' }), N + 2 * M);
     // Ingest is the API's: nothing of it in the worker's registry.
     assert.equal(sampleValue(worker, 'callback_events_events_accepted_total', { event_type: 'disposition_updated' }), undefined);
 
