@@ -273,6 +273,7 @@ describe('metrics: npm start\'s one process serves one registry, open without ke
   this.timeout(300_000);
   let stack: ProcessStack;
   let receiver: Receiver;
+  let failing: Receiver;
   let failed = false;
 
   before(async function () {
@@ -280,7 +281,13 @@ describe('metrics: npm start\'s one process serves one registry, open without ke
     const bundle = path.join(tmp('metrics-bundle'), 'workflow-bundle.js');
     await writeWorkflowBundle(bundle);
     receiver = await startReceiver();
-    stack = new ProcessStack({ settings: toolSettings(), ingestRps: 20, singleProcess: true, env: { CALLBACKS_WORKFLOW_BUNDLE: bundle } });
+    failing = await startReceiver(() => 503);
+    stack = new ProcessStack({
+      settings: toolSettings(),
+      ingestRps: 20,
+      singleProcess: true,
+      env: { CALLBACKS_WORKFLOW_BUNDLE: bundle, CALLBACKS_METRICS_CACHE_SECONDS: '0' },
+    });
     await stack.start();
   });
   afterEach(function () {
@@ -289,26 +296,43 @@ describe('metrics: npm start\'s one process serves one registry, open without ke
   after(async function () {
     this.timeout(60_000);
     await receiver?.close();
+    await failing?.close();
     if (!stack) return;
     for (const role of ['api', 'server'] as const) await stack.proc(role)?.stop().catch(() => undefined);
     stack.cleanup(failed);
   });
 
-  it('shows the API\'s and the worker\'s counts and the gauges on the API\'s /metrics', async () => {
+  it('shows the API\'s and the worker\'s counts and the gauges on the API\'s /metrics; a review that expires counts expired', async () => {
     const tag = unique('metrics-one');
-    const created = await call(stack.apiUrl, 'POST', '/v1/endpoints', { id: unique('ep'), url: receiver.url, filter: { 'data.metadata.test': tag } });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const sent = await call(stack.apiUrl, 'POST', '/v1/events', disposition(tag, 0));
-    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    for (const body of [
+      { url: receiver.url, eventTypes: ['disposition_updated'] },
+      // One attempt, then a review window of a second that no one acts in.
+      { url: failing.url, eventTypes: ['call_completed'], retry: fastRetry(1), reviewWindowMs: 1000 },
+    ]) {
+      const created = await call(stack.apiUrl, 'POST', '/v1/endpoints', { id: unique('ep'), filter: { 'data.metadata.test': tag }, ...body });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+    }
+    for (const event of [disposition(tag, 0), completed(tag, 0)]) {
+      const sent = await call(stack.apiUrl, 'POST', '/v1/events', event);
+      assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    }
     await receiver.waitFor(1, 60_000);
     const samples = await eventually(async () => {
       const got = await scrape(`${stack.apiUrl}/metrics`, {});
-      return sampleValue(got, 'callback_events_deliveries_finished_total', { outcome: 'delivered' }) === 1 ? got : undefined;
-    }, 30_000, 'the delivery to be counted');
+      const finished = (outcome: string) => sampleValue(got, 'callback_events_deliveries_finished_total', { outcome });
+      return finished('delivered') === 1 && finished('expired') === 1 ? got : undefined;
+    }, 60_000, 'the delivery and the expired review to be counted');
+    assert.equal(sampleValue(samples, 'callback_events_deliveries_finished_total', { outcome: 'awaiting_review' }), 1, 'in review before it expired');
     assert.equal(sampleValue(samples, 'callback_events_events_accepted_total', { event_type: 'disposition_updated' }), 1);
+    assert.equal(sampleValue(samples, 'callback_events_events_accepted_total', { event_type: 'call_completed' }), 1);
     assert.equal(sampleValue(samples, 'callback_events_attempt_duration_seconds_count', { outcome: 'success' }), 1);
-    assert.equal(sampleValue(samples, 'callback_events_first_attempt_latency_seconds_count', { tenant: 'default' }), 1);
-    assert.equal(sampleValue(samples, 'callback_events_deliveries_current', { status: 'awaiting_review' }), 0);
+    assert.equal(sampleValue(samples, 'callback_events_attempt_duration_seconds_count', { outcome: 'failed' }), 1);
+    assert.equal(sampleValue(samples, 'callback_events_first_attempt_latency_seconds_count', { tenant: 'default' }), 2);
+    // The expired delivery has left review; visibility shows it within a second or so.
+    await eventually(async () => {
+      const got = await scrape(`${stack.apiUrl}/metrics`, {});
+      return sampleValue(got, 'callback_events_deliveries_current', { status: 'awaiting_review' }) === 0;
+    }, 30_000, 'the awaiting_review gauge to read 0');
     assert.ok(samples.some((s) => s.name === 'process_resident_memory_bytes'), 'the process\'s own metrics');
   });
 });
