@@ -59,10 +59,7 @@ export function metricsAuth(keys: ApiKey[], token?: string): RequestHandler {
   const byKey = authenticate(keys);
   const admin = requireRole('admin');
   return (req, res, next) => {
-    if (keys.length === 0 && !tokenDigest) {
-      res.locals.caller = ANONYMOUS;
-      return next();
-    }
+    if (keys.length === 0 && !tokenDigest) return next();
     const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
     if (tokenDigest && match && timingSafeEqual(tokenDigest, digest(match[1].trim()))) return next();
     if (keys.length === 0) return next(new CallbackEventsError('unauthorized', 'Send the metrics token as "Authorization: Bearer <token>".'));
