@@ -1,5 +1,6 @@
 import type { DeliveryTarget, FailureClass } from '../../workflows/contract';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
+import type { Tenant, TenantKey, TenantPatch, TenantSettings } from '../domain/tenant';
 
 /**
  * What the service keeps outside Temporal. Kept small and async so a PostgreSQL
@@ -68,20 +69,57 @@ export interface FlowState {
   queued: number;
 }
 
+/** A tenant key found by its hash, with the (live) tenant it acts for. */
+export interface TenantKeyMatch extends TenantKey {
+  tenant: Tenant;
+}
+
+/**
+ * Where a `tenantId` parameter is optional below, leaving it out reaches every tenant's rows: that
+ * is for the worker, which acts on ids its workflows hold. The API never calls these directly: it
+ * gets a view bound to the caller's tenant (tenantStore.ts), which always passes one.
+ */
 export interface Store {
-  createEndpoint(input: { id: string; secret: string; settings: EndpointSettings }): Promise<EndpointWithSecret>;
-  getEndpoint(id: string): Promise<EndpointWithSecret | undefined>;
-  listEndpoints(): Promise<Endpoint[]>;
-  updateEndpoint(id: string, patch: EndpointPatch): Promise<Endpoint | undefined>;
+  /** `tenantId` absent: the `default` tenant. Endpoint ids are unique across tenants. */
+  createEndpoint(input: { id: string; secret: string; settings: EndpointSettings; tenantId?: string }): Promise<EndpointWithSecret>;
+  getEndpoint(id: string, tenantId?: string): Promise<EndpointWithSecret | undefined>;
+  listEndpoints(tenantId?: string): Promise<Endpoint[]>;
+  updateEndpoint(id: string, patch: EndpointPatch, tenantId?: string): Promise<Endpoint | undefined>;
   /** Disables an enabled endpoint with a reason; false when it was already disabled or is gone. */
   disableEndpoint(id: string, reason: string): Promise<boolean>;
-  deleteEndpoint(id: string): Promise<boolean>;
+  deleteEndpoint(id: string, tenantId?: string): Promise<boolean>;
+  /** The tenant an endpoint belongs to; undefined when it does not exist. */
+  tenantOfEndpoint(id: string): Promise<string | undefined>;
   /**
    * Replaces the signing secret. The replaced one keeps signing until `previousSecretExpiresAt`
    * (now + graceMs); graceMs 0 drops it at once. A secret already in its grace period is dropped.
    * Undefined when the endpoint does not exist.
    */
-  rotateSecret(id: string, input: { secret: string; graceMs: number }): Promise<{ secret: string; previousSecretExpiresAt: string } | undefined>;
+  rotateSecret(
+    id: string,
+    input: { secret: string; graceMs: number },
+    tenantId?: string,
+  ): Promise<{ secret: string; previousSecretExpiresAt: string } | undefined>;
+
+  /** A taken id is a `conflict`. */
+  createTenant(input: { id: string; settings: TenantSettings }): Promise<Tenant>;
+  /** Undefined for an unknown tenant and for one being deleted. */
+  getTenant(id: string): Promise<Tenant | undefined>;
+  listTenants(): Promise<Tenant[]>;
+  updateTenant(id: string, patch: TenantPatch): Promise<Tenant | undefined>;
+  /**
+   * The first step of deleting a tenant, at once: it is hidden (as if gone) and its keys stop
+   * working. False when there is no such tenant. `purgeTenant` removes the rest.
+   */
+  beginTenantDeletion(id: string): Promise<boolean>;
+  /** Removes a tenant being deleted: its endpoints (and their flow control), keys, attempt log and the tenant itself. */
+  purgeTenant(id: string): Promise<{ endpoints: number; attempts: number }>;
+  /** `hash`: the SHA-256 (hex) of the key; the key itself is never stored. */
+  createTenantKey(input: { id: string; tenantId: string; role: TenantKey['role']; label?: string; hash: string }): Promise<TenantKey>;
+  listTenantKeys(tenantId: string): Promise<TenantKey[]>;
+  deleteTenantKey(tenantId: string, keyId: string): Promise<boolean>;
+  /** The key with this hash, if its tenant is live. Read on every request, so a revocation holds at once. */
+  findTenantKey(hash: string): Promise<TenantKeyMatch | undefined>;
 
   /**
    * Notes the outcome of an attempt at an endpoint's own url. Answers since when every
@@ -89,11 +127,12 @@ export interface Store {
    */
   noteEndpointOutcome(id: string, ok: boolean, at: Date): Promise<{ failingSince?: Date }>;
 
+  /** Kept under the tenant of the delivery's endpoint. */
   recordAttempt(record: AttemptRecord): Promise<void>;
   /** Oldest first. */
-  listAttempts(deliveryId: string): Promise<AttemptRecord[]>;
+  listAttempts(deliveryId: string, tenantId?: string): Promise<AttemptRecord[]>;
   /** How many attempts each delivery has in the log. */
-  countAttempts(deliveryIds: string[]): Promise<Map<string, number>>;
+  countAttempts(deliveryIds: string[], tenantId?: string): Promise<Map<string, number>>;
   /** Deletes attempts that started before `before`; answers how many. */
   purgeAttempts(before: Date): Promise<number>;
 
@@ -107,9 +146,10 @@ export interface Store {
   releaseFlowSlot(endpointId: string, lease: FlowLease, signal: FlowSignal, maxConcurrency: number, now?: number): Promise<void>;
   flowState(endpointId: string, maxConcurrency: number, now?: number): Promise<FlowState>;
 
-  recordAudit(entry: AuditInput): Promise<AuditRecord>;
+  /** `tenantId` absent: the `default` tenant. */
+  recordAudit(entry: AuditInput, tenantId?: string): Promise<AuditRecord>;
   /** Newest first; `before` is the id of the last record of the previous page. */
-  listAudit(query: { limit: number; before?: number }): Promise<AuditRecord[]>;
+  listAudit(query: { limit: number; before?: number; tenantId?: string }): Promise<AuditRecord[]>;
 
   /** Throws when the store cannot answer. */
   ping(): Promise<void>;

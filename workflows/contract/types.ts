@@ -21,6 +21,8 @@ export interface CallbackEvent {
 
 export interface CallbackEventInput {
   event: CallbackEvent;
+  /** The tenant the event belongs to: it matches only this tenant's endpoints. Absent: `default`. */
+  tenantId?: string;
   /** Deliver to this endpoint alone, once, with no fallback or review (endpoint tests). */
   probe?: { endpointId: string };
   /**
@@ -137,6 +139,8 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export interface DeliveryJobInput {
   kind: DeliveryJobKind;
+  /** The tenant whose deliveries the job acts on. Absent: `default`. */
+  tenantId?: string;
   endpointId: string;
   statuses: DeliveryStatus[];
   /** ISO 8601 bounds on when the events arrived. */

@@ -61,6 +61,32 @@ export const MIGRATIONS: string[] = [
      expires_at  INTEGER NOT NULL
    );
    CREATE INDEX IF NOT EXISTS flow_waiters_endpoint ON flow_waiters (endpoint_id, expires_at);`,
+  // Tenants (docs/tenants.md): every endpoint, attempt and audit row belongs to one; the rows from
+  // before belong to `default`, which always exists. Tenant keys are kept as SHA-256 hashes only.
+  `CREATE TABLE tenants (
+     id          TEXT PRIMARY KEY,
+     settings    TEXT NOT NULL,
+     deleting    INTEGER NOT NULL DEFAULT 0,
+     created_at  TEXT NOT NULL,
+     updated_at  TEXT NOT NULL
+   );
+   INSERT INTO tenants (id, settings, created_at, updated_at)
+     VALUES ('default', '{"name":"Default"}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+   CREATE TABLE tenant_keys (
+     id         TEXT PRIMARY KEY,
+     tenant_id  TEXT NOT NULL,
+     role       TEXT NOT NULL,
+     label      TEXT,
+     hash       TEXT NOT NULL UNIQUE,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX tenant_keys_tenant ON tenant_keys (tenant_id, created_at);
+   ALTER TABLE endpoints ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   CREATE INDEX endpoints_tenant ON endpoints (tenant_id, created_at, id);
+   ALTER TABLE attempts ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   CREATE INDEX attempts_tenant ON attempts (tenant_id);
+   ALTER TABLE audit ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   CREATE INDEX audit_tenant ON audit (tenant_id, id);`,
 ];
 
 export function migrate(db: Database.Database): void {
