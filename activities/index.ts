@@ -1,6 +1,7 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import {
+  DEFAULT_TENANT_ID,
   FAILURE_TYPES,
   isOperational,
   type Activities,
@@ -36,6 +37,8 @@ export interface ActivityDeps {
   /** Starts events' workflows (operational events go through the same pipeline) and acts on deliveries. */
   events: EventGateway;
   deliveries: DeliveryListing;
+  /** Another tenant's events and deliveries (TemporalServices.forTenant); absent, only the default tenant's are reached. */
+  forTenant?: (tenantId: string) => { events: EventGateway; deliveries: DeliveryListing };
 }
 
 // Kept here too: tests and older imports take the body builder from the activities.
@@ -47,7 +50,14 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries }: ActivityDeps): Activities {
+export function createActivities({ store, http, events, deliveries, forTenant }: ActivityDeps): Activities {
+  /** The Temporal services of the tenant a workflow acts for. */
+  const tenantServices = (tenantId = DEFAULT_TENANT_ID) => {
+    if (tenantId === DEFAULT_TENANT_ID) return { events, deliveries };
+    if (!forTenant) throw new CallbackEventsError('invalid_config', `no Temporal services for tenant "${tenantId}" were wired into the activities`);
+    return forTenant(tenantId);
+  };
+
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
@@ -110,13 +120,14 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
      * Endpoints that take this event: subscribed to its type, and whose filter holds. Disabled
      * endpoints match too: their deliveries are held, not dropped.
      */
-    async matchEndpoints({ event, onlyEndpointId }: { event: CallbackEvent; onlyEndpointId?: string }): Promise<MatchedEndpoint[]> {
+    async matchEndpoints({ event, onlyEndpointId, tenantId = DEFAULT_TENANT_ID }: { event: CallbackEvent; onlyEndpointId?: string; tenantId?: string }): Promise<MatchedEndpoint[]> {
+      // Only the event's tenant's endpoints, whatever a filter says: the tenant is a hard boundary.
       if (onlyEndpointId) {
-        const endpoint = await store.getEndpoint(onlyEndpointId);
+        const endpoint = await store.getEndpoint(onlyEndpointId, tenantId);
         return endpoint ? [toMatch(endpoint)] : [];
       }
       const filterable = { id: event.id, type: event.type, timestamp: event.occurredAt, data: event.data };
-      return (await store.listEndpoints())
+      return (await store.listEndpoints(tenantId))
         .filter((e) => subscribes(e, event.type) && matchesFilter(e, filterable))
         .map(toMatch);
     },
@@ -228,19 +239,25 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
     },
 
     /** Starts an operational event's workflow; idempotent by the event id the workflow chose. */
-    async emitEvent(event: CallbackEvent): Promise<void> {
-      await events.start({ event });
+    async emitEvent(event: CallbackEvent, tenantId?: string): Promise<void> {
+      const endpointId = event.data.endpointId;
+      const owner = (typeof endpointId === 'string' ? await store.tenantOfEndpoint(endpointId) : undefined) ?? tenantId;
+      // About an endpoint that is gone, from a workflow that names no tenant: no tenant to tell.
+      if (owner === undefined && typeof endpointId === 'string') return;
+      await tenantServices(owner).events.start({ event });
     },
 
     /** One page of an endpoint's deliveries in one status, for a bulk job. */
     async findDeliveries({
       filter,
       cursor,
+      tenantId,
     }: {
-      filter: { endpointId: string; status: DeliveryStatus; since?: string; until?: string };
+      filter: { endpointId?: string; status: DeliveryStatus; since?: string; until?: string };
       cursor?: string;
+      tenantId?: string;
     }): Promise<{ ids: string[]; nextCursor?: string }> {
-      const page = await deliveries.list(
+      const page = await tenantServices(tenantId).deliveries.list(
         {
           endpointId: filter.endpointId,
           status: filter.status,
@@ -257,11 +274,14 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       kind,
       deliveryIds,
       reason,
+      tenantId,
     }: {
       kind: DeliveryJobKind;
       deliveryIds: string[];
       reason?: string;
+      tenantId?: string;
     }): Promise<{ done: number; failed: number }> {
+      const { events } = tenantServices(tenantId);
       const results = await Promise.allSettled(
         deliveryIds.map(async (id) => {
           const ids = parseDeliveryId(id);
@@ -273,6 +293,11 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       );
       const done = results.filter((r) => r.status === 'fulfilled').length;
       return { done, failed: results.length - done };
+    },
+
+    /** The last step of deleting a tenant: removes its endpoints, keys, attempt log and the tenant itself. */
+    async purgeTenant({ tenantId }: { tenantId: string }): Promise<{ endpoints: number; attempts: number }> {
+      return store.purgeTenant(tenantId);
     },
 
     /** Deletes attempt-log rows older than the retention period. */

@@ -1,9 +1,9 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../log';
-import type { Store } from '../store/store';
 import type { Caller } from './auth';
 import { parseOr400 } from './errors';
+import { scopeOf } from './tenantScope';
 
 /**
  * The audit log of management actions: endpoint create, update, delete and secret rotation;
@@ -19,16 +19,20 @@ export type AuditAction =
   | 'endpoint.secret.rotate'
   | 'endpoint.recover'
   | 'delivery.resend'
-  | 'delivery.discard';
+  | 'delivery.discard'
+  | 'tenant.create'
+  | 'tenant.update'
+  | 'tenant.delete'
+  | 'tenant.key.create'
+  | 'tenant.key.delete';
 
 interface AuditContext {
-  store: Store;
   log: Logger;
 }
 
-/** Makes `audit(res, …)` work in every route below it. */
-export function auditContext(store: Store, log: Logger): RequestHandler {
-  const context: AuditContext = { store, log };
+/** Makes `audit(res, …)` work in every route below it (and below tenantScope). */
+export function auditContext(log: Logger): RequestHandler {
+  const context: AuditContext = { log };
   return (_req, res, next) => {
     res.locals.audit = context;
     next();
@@ -44,7 +48,8 @@ export async function audit(res: Response, action: AuditAction, target: string, 
   const caller = res.locals.caller as Caller | undefined;
   if (!context) throw new Error('audit() needs auditContext() in front of the route');
   try {
-    await context.store.recordAudit({ at: new Date().toISOString(), keyId: caller?.keyId ?? 'anonymous', action, target, details });
+    // In the caller's tenant: each tenant's log holds its own actions only.
+    await scopeOf(res).store.recordAudit({ at: new Date().toISOString(), keyId: caller?.keyId ?? 'anonymous', action, target, details });
   } catch (err) {
     context.log.error('could not record an audit entry', { action, target, error: (err as Error).message });
   }
@@ -65,11 +70,11 @@ export const auditListQuerySchema = z.strictObject({
 });
 
 /** `GET /v1/audit?limit=&cursor=`: newest first. */
-export function auditRoutes({ store }: { store: Store }): Router {
+export function auditRoutes(): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     const q = parseOr400(auditListQuerySchema, req.query, 'query');
-    const rows = await store.listAudit({ limit: q.limit + 1, before: q.cursor === undefined ? undefined : Number(q.cursor) });
+    const rows = await scopeOf(res).store.listAudit({ limit: q.limit + 1, before: q.cursor === undefined ? undefined : Number(q.cursor) });
     const data = rows.slice(0, q.limit);
     res.json({ data, nextCursor: rows.length > q.limit ? String(data[data.length - 1].id) : null });
   });

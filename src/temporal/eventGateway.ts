@@ -21,6 +21,7 @@ import {
   type EventSnapshot,
   type JoinCoalescerInput,
   type JoinSequenceInput,
+  DEFAULT_TENANT_ID,
 } from '../../workflows/contract';
 import { workflowIdForEvent } from '../domain/ids';
 import { signalBatcher } from './batchGateway';
@@ -125,24 +126,31 @@ function raceAbort<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** `deadlineMs` bounds each call to Temporal (not `result`, which takes its own timeout). */
+/**
+ * `deadlineMs` bounds each call to Temporal (not `result`, which takes its own timeout). The
+ * gateway acts for one tenant: its events' workflow ids carry the tenant (tenantWorkflowId), so
+ * another tenant's event is, to it, an event that does not exist.
+ */
 export function createEventGateway(
   client: Client,
   taskQueue: string,
   deadlineMs = CALL_DEADLINE_MS,
-  { eagerStart = false }: { eagerStart?: boolean } = {},
+  { eagerStart = false, tenantId = DEFAULT_TENANT_ID }: { eagerStart?: boolean; tenantId?: string } = {},
 ): EventGateway {
   const withDeadline = deadlineCaller(client, deadlineMs);
-  const handle = (eventId: string) => client.workflow.getHandle(workflowIdForEvent(eventId));
+  const handle = (eventId: string) => client.workflow.getHandle(workflowIdForEvent(eventId, tenantId));
 
-  const startRun = (input: CallbackEventInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE') =>
-    withDeadline(() =>
+  const startRun = (given: CallbackEventInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE') => {
+    // The default tenant's input stays as it was, so its histories read as before.
+    const input: CallbackEventInput = tenantId === DEFAULT_TENANT_ID ? given : { ...given, tenantId };
+    return withDeadline(() =>
       client.workflow.start<typeof callbackEvent>('callbackEvent', {
         taskQueue,
-        workflowId: workflowIdForEvent(input.event.id),
+        workflowId: workflowIdForEvent(input.event.id, tenantId),
         args: [input],
         workflowIdReusePolicy: reuse,
         typedSearchAttributes: [
+          { key: searchAttributes.tenant, value: tenantId },
           { key: searchAttributes.eventType, value: input.event.type },
           { key: searchAttributes.callId, value: String(input.event.data.callId ?? '') },
           { key: searchAttributes.status, value: 'pending' },
@@ -155,6 +163,7 @@ export function createEventGateway(
         ...(isUrgent(input.event) ? { priority: { priorityKey: URGENT_PRIORITY_KEY } } : {}),
       }),
     );
+  };
 
   /** The delivery as the latest run knows it, and whether that run is still open. */
   async function current(eventId: string, endpointId: string): Promise<{ delivery: DeliverySnapshot; snapshot: EventSnapshot; open: boolean }> {
@@ -186,7 +195,7 @@ export function createEventGateway(
 
   return {
     async start(input) {
-      const workflowId = workflowIdForEvent(input.event.id);
+      const workflowId = workflowIdForEvent(input.event.id, tenantId);
       try {
         // A closed workflow's id is not reused either, so a replayed event is never delivered twice.
         await startRun(input, 'REJECT_DUPLICATE');

@@ -1,4 +1,4 @@
-import type { TemporalServices } from './services';
+import type { TemporalServices, TenantServices } from './services';
 import { temporalUnavailable } from './errors';
 
 /**
@@ -8,20 +8,26 @@ import { temporalUnavailable } from './errors';
  */
 export function lateServices(): { services: TemporalServices; ready(services: TemporalServices): void } {
   let current: TemporalServices | undefined;
-  const part = <K extends keyof TemporalServices>(key: K): TemporalServices[K] =>
-    new Proxy({} as TemporalServices[K], {
+  const part = <K extends keyof TenantServices>(key: K, tenantId?: string): TenantServices[K] =>
+    new Proxy({} as TenantServices[K], {
       get(_target, method) {
         // Not a thenable: awaiting a part must not look like a call.
         if (method === 'then') return undefined;
         return (...args: unknown[]) => {
           if (!current) return Promise.reject(temporalUnavailable());
-          const target = current[key] as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>;
+          const services = tenantId === undefined ? current : current.forTenant(tenantId);
+          const target = services[key] as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>;
           return target[method](...args);
         };
       },
     });
+  const forTenant = (tenantId: string): TenantServices => ({
+    events: part('events', tenantId),
+    deliveries: part('deliveries', tenantId),
+    jobs: part('jobs', tenantId),
+  });
   return {
-    services: { events: part('events'), deliveries: part('deliveries'), jobs: part('jobs') },
+    services: { events: part('events'), deliveries: part('deliveries'), jobs: part('jobs'), forTenant },
     ready(services) {
       current = services;
     },

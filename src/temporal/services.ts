@@ -2,12 +2,22 @@ import type { Client } from '@temporalio/client';
 import { createDeliveryListing, type DeliveryListing } from './deliveryListing';
 import { createEventGateway, type EventGateway } from './eventGateway';
 import { createJobs, type Jobs } from './jobs';
+import { DEFAULT_TENANT_ID } from '../../workflows/contract';
 
-/** Everything the API and the activities use to reach Temporal, wired once. */
-export interface TemporalServices {
+/** One tenant's doors into Temporal: its events, its deliveries, its jobs, and no other tenant's. */
+export interface TenantServices {
   events: EventGateway;
   deliveries: DeliveryListing;
   jobs: Jobs;
+}
+
+/**
+ * Everything the API and the activities use to reach Temporal, wired once: the `default` tenant's
+ * services, and `forTenant` for any tenant's (the API takes the caller's; activities the tenant
+ * their workflow runs for).
+ */
+export interface TemporalServices extends TenantServices {
+  forTenant(tenantId: string): TenantServices;
 }
 
 export function createTemporalServices(
@@ -20,9 +30,10 @@ export function createTemporalServices(
     eagerStart?: boolean;
   },
 ): TemporalServices {
-  return {
-    events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart }),
-    deliveries: createDeliveryListing(client, options.namespace),
-    jobs: createJobs(client, options.taskQueue),
-  };
+  const forTenant = (tenantId: string): TenantServices => ({
+    events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart, tenantId }),
+    deliveries: createDeliveryListing(client, options.namespace, tenantId),
+    jobs: createJobs(client, options.taskQueue, tenantId),
+  });
+  return { ...forTenant(DEFAULT_TENANT_ID), forTenant };
 }

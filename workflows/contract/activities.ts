@@ -30,12 +30,14 @@ export interface Activities {
   enqueueInBatch(input: { endpointId: string; item: BatchItem }): Promise<void>;
   /** One page of an endpoint's deliveries in one status, for a bulk job. */
   findDeliveries(input: {
-    filter: { endpointId: string; status: DeliveryStatus; since?: string; until?: string };
+    filter: { endpointId?: string; status: DeliveryStatus; since?: string; until?: string };
     cursor?: string;
     tenantId?: string;
   }): Promise<{ ids: string[]; nextCursor?: string }>;
   /** Applies a bulk job's action to a batch; a delivery that moved on meanwhile counts as failed. */
   actOnDeliveries(input: { kind: DeliveryJobKind; deliveryIds: string[]; reason?: string; tenantId?: string }): Promise<{ done: number; failed: number }>;
+  /** The last step of deleting a tenant: removes its endpoints, keys, attempt log and the tenant itself. */
+  purgeTenant(input: { tenantId: string }): Promise<{ endpoints: number; attempts: number }>;
   /** Deletes attempt-log rows older than the retention period. */
   purgeAttempts(input: { retentionDays: number }): Promise<number>;
 }
