@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { Webhook } from 'standardwebhooks';
 import { fastRetry, unique } from '../helpers/kit';
 import { startReceiver, type Receiver } from '../helpers/receiver';
@@ -81,6 +83,40 @@ for (const kind of STORE_KINDS) {
       }
       // A service key naming a tenant that does not exist.
       assert.equal((await t.api(SERVICE_ADMIN, 'GET', '/v1/endpoints', undefined, 'no-such-tenant')).status, 404);
+    });
+
+    it('answers the tenant routes as the OpenAPI document says', async () => {
+      const doc = (await t.api(SERVICE_ADMIN, 'GET', '/openapi.json')).body;
+      const ajv = new Ajv2020({ strict: false, allErrors: true });
+      addFormats(ajv);
+      const documented = (res: Awaited<ReturnType<TenantStack['api']>>, method: string, docPath: string) => {
+        const response = doc.paths[docPath]?.[method]?.responses[String(res.status)];
+        assert.ok(response, `${method} ${docPath} answered ${res.status}, which the document does not list`);
+        const schema = response.content?.['application/json']?.schema;
+        if (!schema) return res.body;
+        const validate = ajv.compile({ ...schema, components: doc.components });
+        assert.ok(validate(res.body), `${method} ${docPath} ${res.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body)}`);
+        return res.body;
+      };
+      const id = unique('doc');
+      documented(await t.api(SERVICE_ADMIN, 'POST', '/v1/tenants', { id, name: 'Doc', metadata: { a: 'b' }, limits: { ingestPerSecond: 10 } }), 'post', '/v1/tenants');
+      documented(await t.api(SERVICE_ADMIN, 'POST', '/v1/tenants', { id, name: 'Doc' }), 'post', '/v1/tenants');
+      documented(await t.api(SERVICE_ADMIN, 'GET', '/v1/tenants'), 'get', '/v1/tenants');
+      documented(await t.api(SERVICE_ADMIN, 'GET', `/v1/tenants/${id}`), 'get', '/v1/tenants/{id}');
+      documented(await t.api(SERVICE_ADMIN, 'PATCH', `/v1/tenants/${id}`, { weight: 3 }), 'patch', '/v1/tenants/{id}');
+      const key = documented(await t.api(SERVICE_ADMIN, 'POST', `/v1/tenants/${id}/keys`, { role: 'ingest' }), 'post', '/v1/tenants/{id}/keys');
+      documented(await t.api(key.key, 'GET', '/v1/tenants'), 'get', '/v1/tenants');
+      documented(await t.api(SERVICE_ADMIN, 'GET', `/v1/tenants/${id}/keys`), 'get', '/v1/tenants/{id}/keys');
+      documented(await t.api(SERVICE_ADMIN, 'DELETE', `/v1/tenants/${id}/keys/${key.id}`), 'delete', '/v1/tenants/{id}/keys/{keyId}');
+      documented(await t.api(SERVICE_ADMIN, 'GET', '/v1/endpoints', undefined, 'no-such-tenant'), 'get', '/v1/endpoints');
+      documented(await t.api(SERVICE_ADMIN, 'DELETE', '/v1/tenants/default'), 'delete', '/v1/tenants/{id}');
+      const job = documented(await t.api(SERVICE_ADMIN, 'DELETE', `/v1/tenants/${id}`), 'delete', '/v1/tenants/{id}');
+      const progress = await eventually(async () => {
+        const res = await t.api(SERVICE_ADMIN, 'GET', `/v1/jobs/${job.jobId}`);
+        return res.body?.status === 'completed' ? res : undefined;
+      }, 30_000, 'the deletion job');
+      documented(progress, 'get', '/v1/jobs/{id}');
+      documented(await t.api(SERVICE_ADMIN, 'GET', `/v1/tenants/${id}`), 'get', '/v1/tenants/{id}');
     });
 
     it('shows a key once, lists keys without their material, and revokes one at once on every API process', async () => {
