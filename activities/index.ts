@@ -38,7 +38,7 @@ export interface ActivityDeps {
   events: EventGateway;
   deliveries: DeliveryListing;
   /** Another tenant's events and deliveries (TemporalServices.forTenant); absent, only the default tenant's are reached. */
-  forTenant?: (tenantId: string) => { events: EventGateway; deliveries: DeliveryListing };
+  forTenant?: (tenantId: string, options?: { weight?: number }) => { events: EventGateway; deliveries: DeliveryListing };
 }
 
 // Kept here too: tests and older imports take the body builder from the activities.
@@ -52,10 +52,12 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
 
 export function createActivities({ store, http, events, deliveries, forTenant }: ActivityDeps): Activities {
   /** The Temporal services of the tenant a workflow acts for. */
-  const tenantServices = (tenantId = DEFAULT_TENANT_ID) => {
-    if (tenantId === DEFAULT_TENANT_ID) return { events, deliveries };
-    if (!forTenant) throw new CallbackEventsError('invalid_config', `no Temporal services for tenant "${tenantId}" were wired into the activities`);
-    return forTenant(tenantId);
+  const tenantServices = (tenantId = DEFAULT_TENANT_ID, weight?: number) => {
+    if (!forTenant) {
+      if (tenantId === DEFAULT_TENANT_ID) return { events, deliveries };
+      throw new CallbackEventsError('invalid_config', `no Temporal services for tenant "${tenantId}" were wired into the activities`);
+    }
+    return forTenant(tenantId, { weight });
   };
 
   // Filters are compiled once per endpoint version, not once per event.
@@ -244,7 +246,9 @@ export function createActivities({ store, http, events, deliveries, forTenant }:
       const owner = (typeof endpointId === 'string' ? await store.tenantOfEndpoint(endpointId) : undefined) ?? tenantId;
       // About an endpoint that is gone, from a workflow that names no tenant: no tenant to tell.
       if (owner === undefined && typeof endpointId === 'string') return;
-      await tenantServices(owner).events.start({ event });
+      // The tenant's weight as it is now, for the fairness of the new event's tasks.
+      const weight = owner === undefined ? undefined : (await store.getTenant(owner))?.weight;
+      await tenantServices(owner, weight).events.start({ event });
     },
 
     /** One page of an endpoint's deliveries in one status, for a bulk job. */

@@ -3,6 +3,7 @@ import type { Store } from '../store/store';
 import { forTenant, type TenantStore } from '../store/tenantStore';
 import type { TemporalServices, TenantServices } from '../temporal/services';
 import type { Caller } from './auth';
+import type { Tenant } from '../domain/tenant';
 
 /**
  * The one place the tenant boundary is drawn for the API: after authentication, each request gets
@@ -18,7 +19,8 @@ export interface TenantScope extends TenantServices {
 export function tenantScope(store: Store, services: TemporalServices): RequestHandler {
   return (_req, res, next) => {
     const { tenantId } = res.locals.caller as Caller;
-    res.locals.scope = { tenantId, store: forTenant(store, tenantId), ...services.forTenant(tenantId) } satisfies TenantScope;
+    const weight = (res.locals.tenant as Tenant | undefined)?.weight;
+    res.locals.scope = { tenantId, store: forTenant(store, tenantId), ...services.forTenant(tenantId, { weight }) } satisfies TenantScope;
     next();
   };
 }

@@ -69,6 +69,15 @@ export interface EventGateway {
   ping(): Promise<void>;
 }
 
+/**
+ * Task-queue fairness: a tenant's tasks are one fairness key, dispatched in turn with the other
+ * tenants' in proportion to their weights, so one tenant's backlog does not delay the others.
+ * Activities and child workflows inherit it.
+ */
+export function fairnessOf(tenantId: string, weight?: number): { fairnessKey: string; fairnessWeight?: number } {
+  return { fairnessKey: tenantId, ...(weight === undefined ? {} : { fairnessWeight: weight }) };
+}
+
 function summaryOf(event: CallbackEvent): string {
   const callId = typeof event.data.callId === 'string' ? event.data.callId : '?';
   return `${event.type} (call ${callId.slice(0, 12)})`;
@@ -135,7 +144,7 @@ export function createEventGateway(
   client: Client,
   taskQueue: string,
   deadlineMs = CALL_DEADLINE_MS,
-  { eagerStart = false, tenantId = DEFAULT_TENANT_ID }: { eagerStart?: boolean; tenantId?: string } = {},
+  { eagerStart = false, tenantId = DEFAULT_TENANT_ID, weight }: { eagerStart?: boolean; tenantId?: string; weight?: number } = {},
 ): EventGateway {
   const withDeadline = deadlineCaller(client, deadlineMs);
   const handle = (eventId: string) => client.workflow.getHandle(workflowIdForEvent(eventId, tenantId));
@@ -159,8 +168,12 @@ export function createEventGateway(
         // Eager start: Temporal hands the first workflow task straight back to this process's
         // worker in the start's answer, saving a trip through the task queue.
         ...(eagerStart ? { requestEagerStart: true } : {}),
-        // The priority lane: its tasks (and its activities', which inherit it) go first under a backlog.
-        ...(isUrgent(input.event) ? { priority: { priorityKey: URGENT_PRIORITY_KEY } } : {}),
+        // The priority lane: its tasks (and its activities', which inherit it) go first under a
+        // backlog. Within a lane, tasks are shared out fairly between tenants by their weights.
+        priority: {
+          ...(isUrgent(input.event) ? { priorityKey: URGENT_PRIORITY_KEY } : {}),
+          ...fairnessOf(tenantId, weight),
+        },
       }),
     );
   };

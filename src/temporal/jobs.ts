@@ -12,14 +12,14 @@ import {
   type TenantDeletionInput,
 } from '../../workflows/contract';
 import { newId } from '../domain/ids';
-import { deadlineCaller } from './eventGateway';
+import { deadlineCaller, fairnessOf } from './eventGateway';
 
 /**
  * Jobs, each a workflow named by its job id, for one tenant: bulk actions on an endpoint's
  * deliveries (`deliveryJob`) and tenant deletions (`tenantDeletion`). Job ids carry the tenant
  * (tenantWorkflowId), and another tenant's job id is answered as one that does not exist.
  */
-export function createJobs(client: Client, taskQueue: string, tenantId = DEFAULT_TENANT_ID) {
+export function createJobs(client: Client, taskQueue: string, tenantId = DEFAULT_TENANT_ID, weight?: number) {
   const withDeadline = deadlineCaller(client);
 
   async function startJob<W extends typeof deliveryJob | typeof tenantDeletion>(type: string, args: Parameters<W>, summary: string): Promise<string> {
@@ -30,6 +30,7 @@ export function createJobs(client: Client, taskQueue: string, tenantId = DEFAULT
         workflowId: jobId,
         args,
         staticSummary: summary,
+        priority: fairnessOf(tenantId, weight),
         typedSearchAttributes: [{ key: searchAttributes.tenant, value: tenantId }],
       } as Parameters<typeof client.workflow.start<W>>[1]),
     );

@@ -8,23 +8,23 @@ import { temporalUnavailable } from './errors';
  */
 export function lateServices(): { services: TemporalServices; ready(services: TemporalServices): void } {
   let current: TemporalServices | undefined;
-  const part = <K extends keyof TenantServices>(key: K, tenantId?: string): TenantServices[K] =>
+  const part = <K extends keyof TenantServices>(key: K, tenantId?: string, weight?: number): TenantServices[K] =>
     new Proxy({} as TenantServices[K], {
       get(_target, method) {
         // Not a thenable: awaiting a part must not look like a call.
         if (method === 'then') return undefined;
         return (...args: unknown[]) => {
           if (!current) return Promise.reject(temporalUnavailable());
-          const services = tenantId === undefined ? current : current.forTenant(tenantId);
+          const services = tenantId === undefined ? current : current.forTenant(tenantId, { weight });
           const target = services[key] as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>;
           return target[method](...args);
         };
       },
     });
-  const forTenant = (tenantId: string): TenantServices => ({
-    events: part('events', tenantId),
-    deliveries: part('deliveries', tenantId),
-    jobs: part('jobs', tenantId),
+  const forTenant = (tenantId: string, { weight }: { weight?: number } = {}): TenantServices => ({
+    events: part('events', tenantId, weight),
+    deliveries: part('deliveries', tenantId, weight),
+    jobs: part('jobs', tenantId, weight),
   });
   return {
     services: { events: part('events'), deliveries: part('deliveries'), jobs: part('jobs'), forTenant },

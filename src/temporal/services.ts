@@ -17,7 +17,8 @@ export interface TenantServices {
  * their workflow runs for).
  */
 export interface TemporalServices extends TenantServices {
-  forTenant(tenantId: string): TenantServices;
+  /** `weight`: the tenant's share of the task queue under load (its `weight`, default 1). */
+  forTenant(tenantId: string, options?: { weight?: number }): TenantServices;
 }
 
 export function createTemporalServices(
@@ -30,10 +31,10 @@ export function createTemporalServices(
     eagerStart?: boolean;
   },
 ): TemporalServices {
-  const forTenant = (tenantId: string): TenantServices => ({
-    events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart, tenantId }),
+  const forTenant = (tenantId: string, { weight }: { weight?: number } = {}): TenantServices => ({
+    events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart, tenantId, weight }),
     deliveries: createDeliveryListing(client, options.namespace, tenantId),
-    jobs: createJobs(client, options.taskQueue, tenantId),
+    jobs: createJobs(client, options.taskQueue, tenantId, weight),
   });
   return { ...forTenant(DEFAULT_TENANT_ID), forTenant };
 }
