@@ -193,6 +193,47 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(found, [`${clinic.id}~event-${eventId}`]);
     });
 
+    it('scopes operational events to the tenant of the endpoint they are about, and batches within the tenant', async () => {
+      const tag = unique('ops');
+      const clinic = await t.tenant('clinic');
+      const bank = await t.tenant('bank');
+      const failing = await receiver(500);
+      const batched = await receiver();
+      const failingEndpoint = await t.api(clinic.admin, 'POST', '/v1/endpoints', {
+        url: failing.url,
+        retry: fastRetry(1),
+        eventTypes: ['call_completed'],
+        filter: { 'data.metadata.test': tag },
+      });
+      assert.equal(failingEndpoint.status, 201);
+      const batch = await t.api(clinic.admin, 'POST', '/v1/endpoints', {
+        url: batched.url,
+        eventTypes: ['call_completed'],
+        batch: { maxSize: 2, maxWaitMs: 60_000 },
+        filter: { 'data.metadata.test': tag },
+      });
+      assert.equal(batch.status, 201);
+      // Every tenant's watcher of operational events about that endpoint id: only the clinic's may hear.
+      const watchers = await Promise.all(
+        [[clinic.admin, undefined], [bank.admin, undefined], [SERVICE_ADMIN, undefined]].map(async ([key]) => {
+          const r = await receiver();
+          const res = await t.api(key as string, 'POST', '/v1/endpoints', {
+            url: r.url,
+            eventTypes: ['delivery_exhausted'],
+            filter: { 'data.endpointId': failingEndpoint.body.id },
+          });
+          assert.equal(res.status, 201, JSON.stringify(res.body));
+          return r;
+        }),
+      );
+      for (const call of ['call-o1', 'call-o2']) assert.equal((await t.api(clinic.ingest, 'POST', '/v1/events', completed(call, tag))).status, 202);
+      const [exhausted] = await watchers[0].waitFor(2);
+      assert.equal(JSON.parse(exhausted.body).type, 'delivery_exhausted');
+      const [sent] = await batched.waitFor(1);
+      assert.equal(JSON.parse(sent.body).events.length, 2);
+      assert.deepEqual([watchers[1].requests.length, watchers[2].requests.length], [0, 0], 'another tenant heard of the clinic’s endpoint');
+    });
+
     it('limits a tenant’s ingest across all its keys with 429 and Retry-After, and leaves other tenants alone', async () => {
       const slow = await t.tenant('slow', { limits: { ingestPerSecond: 0.001 } });
       const other = await t.tenant('other');
