@@ -72,6 +72,8 @@ export function createApp({
   app.use(docsRoutes());
 
   const v1 = express.Router();
+  // A method the path does not take is a 405 whoever asks, before the tenant it names is looked up.
+  v1.use(methodNotAllowed(app));
   // Who calls, and for which tenant (a tenant key's own; a service key's X-Tenant-Id, else `default`).
   v1.use(authenticate(apiKeys, store));
   // Per key and per tenant, before the body is even read, so a runaway producer costs little and never reaches Temporal.

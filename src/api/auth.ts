@@ -71,7 +71,7 @@ export function authenticate(keys: ApiKey[], store?: Store): RequestHandler {
 
 /** The tenant a request acts for: a tenant key's own; for a service key, X-Tenant-Id (which must exist) or `default`. */
 async function tenantFor(header: string | undefined, keyTenant: string | undefined, store: Store | undefined): Promise<string> {
-  const named = header?.trim() || undefined;
+  const named = header?.trim();
   if (named !== undefined && !tenantIdSchema.safeParse(named).success) {
     throw new CallbackEventsError('invalid_request', 'Invalid X-Tenant-Id header: must be a tenant id (a slug).', {
       details: [{ path: 'X-Tenant-Id', message: 'must be a slug' }],

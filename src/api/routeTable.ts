@@ -65,9 +65,11 @@ export function methodNotAllowed(app: Express): RequestHandler {
   let table: { matcher: RegExp; methods: Set<string> }[] | undefined;
   return (req, _res, next) => {
     table ??= tableOf(mountedRoutes(app));
-    const allowed = new Set(table.filter((t) => t.matcher.test(req.path)).flatMap((t) => [...t.methods]));
+    // Inside a router (`/v1`), the path as the app sees it.
+    const fullPath = req.baseUrl + req.path;
+    const allowed = new Set(table.filter((t) => t.matcher.test(fullPath)).flatMap((t) => [...t.methods]));
     if (allowed.size === 0 || allowed.has(req.method)) return next();
     const allow = [...allowed].sort().join(', ');
-    next(new CallbackEventsError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${allow}.`, { headers: { allow } }));
+    next(new CallbackEventsError('method_not_allowed', `${req.method} is not allowed on ${fullPath}; use ${allow}.`, { headers: { allow } }));
   };
 }
