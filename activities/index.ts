@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import {
   DEFAULT_TENANT_ID,
@@ -22,14 +22,18 @@ import type { DeliveryListing } from '../src/temporal/deliveryListing';
 import type { EventGateway } from '../src/temporal/eventGateway';
 import { parseDeliveryId } from '../src/domain/ids';
 import { CallbackEventsError } from '../src/errors';
+import type { TransformRunner } from '../src/transforms/pool';
 import { compileFilter } from '../src/domain/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
 import { nextDelayMs, verdictOf } from '../src/domain/retryPolicy';
-import { eventBody, requestHeaders, TransformCache } from '../src/domain/outgoing';
+import { eventBody, requestHeaders } from '../src/domain/outgoing';
 import { hasCode } from '../src/errors';
 import type { FlowLease, Store } from '../src/store/store';
 import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
+import type { References } from '../src/domain/references';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
+import { createCallContextSteps } from './callContext';
+import { deliveryReferencer } from './references';
 
 export interface ActivityDeps {
   store: Store;
@@ -37,6 +41,10 @@ export interface ActivityDeps {
   /** Starts events' workflows (operational events go through the same pipeline) and acts on deliveries. */
   events: EventGateway;
   deliveries: DeliveryListing;
+  /** The process's transform threads (src/transforms/pool.ts): a runaway expression stops there. */
+  transforms: TransformRunner;
+  /** Mints the reference URLs approved endpoints get in place of links to call data. */
+  references: References;
   /** Another tenant's events and deliveries (TemporalServices.forTenant); absent, only the default tenant's are reached. */
   forTenant?: (tenantId: string, options?: { weight?: number }) => { events: EventGateway; deliveries: DeliveryListing };
 }
@@ -50,7 +58,7 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries, forTenant }: ActivityDeps): Activities {
+export function createActivities({ store, http, events, deliveries, transforms, references, forTenant }: ActivityDeps): Activities {
   /** The Temporal services of the tenant a workflow acts for. */
   const tenantServices = (tenantId = DEFAULT_TENANT_ID, weight?: number) => {
     if (!forTenant) {
@@ -66,12 +74,26 @@ export function createActivities({ store, http, events, deliveries, forTenant }:
     if (!endpoint.filter) return true;
     let entry = compiled.get(endpoint.id);
     if (entry?.version !== endpoint.updatedAt) {
-      entry = { version: endpoint.updatedAt, test: compileFilter(endpoint.filter) };
+      entry = { version: endpoint.updatedAt, test: compiledOrNothing(endpoint) };
       compiled.set(endpoint.id, entry);
     }
     return entry.test(event);
   }
-  const transforms = new TransformCache();
+  const callContext = createCallContextSteps(store);
+  /**
+   * A filter stored before its regex had to run on RE2 (a backreference, a lookaround) no longer
+   * compiles: it matches nothing until the endpoint is patched, and says so once per version,
+   * rather than failing the match of every endpoint's events.
+   */
+  function compiledOrNothing(endpoint: Endpoint): (event: unknown) => boolean {
+    try {
+      return compileFilter(endpoint.filter!);
+    } catch (err) {
+      if (!hasCode(err, 'invalid_filter')) throw err;
+      log.warn(`endpoint ${endpoint.id} matches nothing: its filter no longer compiles (${err.message}); patch its filter`);
+      return () => false;
+    }
+  }
 
   function toMatch(endpoint: Endpoint): MatchedEndpoint {
     return {
@@ -165,9 +187,13 @@ export function createActivities({ store, http, events, deliveries, forTenant }:
       const retry = resolveRetry(endpoint.retry);
       // A batch's `event` is the batch itself: its id is the webhook-id, and the body lists the events.
       // Batched endpoints take no transform (the API refuses the pair), so a batch body is never transformed.
+      // The call's context is read now, so what was captured since the event arrived goes with it.
+      // Call ids and referenced links are the endpoint's tenant's own.
+      const tenantId = (await store.tenantOfEndpoint(endpoint.id)) ?? DEFAULT_TENANT_ID;
+      const referencer = deliveryReferencer(store, references, endpoint, tenantId);
       const body = input.batch
-        ? batchBody(event.id, input.batch, endpoint.payloadScope)
-        : await eventBody(endpoint, event, { outOfOrder: input.outOfOrder }, transforms.of(endpoint)).catch((err: unknown) => {
+        ? await batchBody(event.id, await callContext.batchWithContext(input.batch, tenantId), endpoint, referencer)
+        : await eventBody(endpoint, await callContext.withContext(event, tenantId), transforms, referencer, { outOfOrder: input.outOfOrder }).catch((err: unknown) => {
             // Retrying would fail the same way: no request is sent; the delivery goes to review
             // until an operator fixes the expression and resends. The output never leaves here.
             if (hasCode(err, 'transform_failed', 'invalid_transform')) {
@@ -176,6 +202,7 @@ export function createActivities({ store, http, events, deliveries, forTenant }:
             throw err;
           });
       const lease = await acquireSlot(endpoint, deliveryId, attempt, activityAttempt);
+      const captures = callContext.captures(endpoint, event, target, input.batch);
       const startedAt = new Date();
       const outcome = await http
         .post({
@@ -183,6 +210,7 @@ export function createActivities({ store, http, events, deliveries, forTenant }:
           headers: requestHeaders(endpoint, event.id, body),
           body,
           timeoutMs: retry.attemptTimeoutMs,
+          keepWholeBody: captures,
         })
         .catch(async (err: unknown) => {
           await store.releaseFlowSlot(endpoint.id, lease, 'neutral', maxConcurrencyOf(endpoint));
@@ -209,7 +237,11 @@ export function createActivities({ store, http, events, deliveries, forTenant }:
       // Only the endpoint's own url speaks for its health; a fallback or one-off url does not.
       const ownUrl = target === 'primary' && url === undefined;
       const health = ownUrl ? await store.noteEndpointOutcome(endpoint.id, verdict === 'delivered', startedAt) : {};
-      if (verdict === 'delivered') return result;
+      if (verdict === 'delivered') {
+        // Before the activity completes: with ordering per call, the call's next event waits for this.
+        if (captures) await callContext.capture(endpoint, event, outcome.wholeBody, startedAt, tenantId);
+        return result;
+      }
 
       if (verdict === 'gone' && ownUrl) {
         result.disabledEndpoint = await disable(endpoint, 'the receiver answered 410 Gone');
@@ -307,6 +339,16 @@ export function createActivities({ store, http, events, deliveries, forTenant }:
     /** Deletes attempt-log rows older than the retention period. */
     async purgeAttempts({ retentionDays }: { retentionDays: number }): Promise<number> {
       return store.purgeAttempts(new Date(Date.now() - retentionDays * 86_400_000));
+    },
+
+    /** Deletes the context of calls whose last capture is older than the retention period (the attempt log's). */
+    async purgeCallContext({ retentionDays }: { retentionDays: number }): Promise<number> {
+      return store.purgeCallContext(new Date(Date.now() - retentionDays * 86_400_000));
+    },
+
+    /** Deletes referenced links whose references have all expired. */
+    async purgeReferencedLinks(): Promise<number> {
+      return store.purgeReferencedLinks(new Date());
     },
   };
 }

@@ -6,8 +6,10 @@ import type { UrlPolicy } from '../domain/urlPolicy';
 import { authenticate, requireRole, requireServiceAdmin } from './auth';
 import { codecRoutes, type CodecServerOptions } from './codecRoutes';
 import { auditContext, auditRoutes } from './audit';
+import { callRoutes } from './callRoutes';
 import { limitErrors, rateLimit, tenantRateLimit, verifyJsonDepth } from './limits';
 import type { ApiKey } from '../config';
+import type { TransformRunner } from '../transforms/pool';
 import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
 import { docsRoutes } from './docsRoutes';
@@ -17,6 +19,8 @@ import { jobRoutes } from './jobRoutes';
 import { methodNotAllowed } from './routeTable';
 import { tenantRoutes } from './tenantRoutes';
 import { tenantScope } from './tenantScope';
+import { referenceRoutes } from './referenceRoutes';
+import { REFERENCES_PATH, type References } from '../domain/references';
 
 export interface AppDeps {
   store: Store;
@@ -24,6 +28,10 @@ export interface AppDeps {
   policy: UrlPolicy;
   apiKeys: ApiKey[];
   log: Logger;
+  /** The process's transform threads, for the preview (src/transforms/pool.ts). */
+  transforms: TransformRunner;
+  /** Reference URLs: the public url the preview shows them under, and the keys that verify their tokens. */
+  references: References;
   /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
   recoverPerSecond?: number;
   /** The payload codec, served at `/codec` for the Temporal Web UI; absent: no codec server. */
@@ -40,6 +48,8 @@ export function createApp({
   policy,
   apiKeys,
   log,
+  transforms,
+  references,
   recoverPerSecond = 20,
   codec,
   maxEventBytes = 256 * 1024,
@@ -52,8 +62,11 @@ export function createApp({
 
   app.use((req, res, next) => {
     const started = performance.now();
+    // Read now: a router mounted on a prefix strips it from req.path while it handles the request,
+    // and a response can finish in there. A reference's token is a capability: it is not logged.
+    const path = req.path.toLowerCase().startsWith(`${REFERENCES_PATH}/`) ? `${REFERENCES_PATH}/…` : req.path;
     res.on('finish', () => {
-      log.debug('request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) });
+      log.debug('request', { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) });
     });
     next();
   });
@@ -70,6 +83,9 @@ export function createApp({
 
   // The OpenAPI document and its page, without a key (docsRoutes.ts says why).
   app.use(docsRoutes());
+
+  // Without a key too: the token is the capability. Its own rate limit, per client address.
+  app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));
 
   const v1 = express.Router();
   // A method the path does not take is a 405 whoever asks, before the tenant it names is looked up.
@@ -89,10 +105,11 @@ export function createApp({
   v1.get(/^\/events(\/.*)?$/, requireRole('admin'));
   v1.use('/tenants', requireServiceAdmin);
   v1.use('/tenants', tenantRoutes({ store, recoverPerSecond }));
-  v1.use('/endpoints', endpointRoutes({ policy, recoverPerSecond }));
+  v1.use('/endpoints', endpointRoutes({ policy, recoverPerSecond, transforms, publicUrl: references.publicUrl }));
   v1.use('/events', eventRoutes());
   v1.use('/event-types', eventTypeRoutes());
   v1.use('/deliveries', deliveryRoutes({ policy }));
+  v1.use('/calls', callRoutes());
   v1.use('/jobs', jobRoutes());
   v1.use('/audit', auditRoutes());
   app.use('/v1', v1);

@@ -4,11 +4,13 @@ import type { Logger } from '../log';
 import type { Caller } from './auth';
 import { parseOr400 } from './errors';
 import { scopeOf } from './tenantScope';
+import type { TenantStore } from '../store/tenantStore';
 
 /**
  * The audit log of management actions: endpoint create, update, delete and secret rotation;
- * resend; discard; recover. Each record names the API key that acted (its id, the first 8 hex
- * characters of its SHA-256), the action, its target and when. Details never hold secrets,
+ * resend; discard; recover; and of every reference URL fetched. Each record names the API key
+ * that acted (its id, the first 8 hex characters of its SHA-256; `reference` for a fetch, which
+ * has none), the action, its target and when. Details never hold secrets,
  * auth values or payloads.
  */
 
@@ -20,11 +22,15 @@ export type AuditAction =
   | 'endpoint.recover'
   | 'delivery.resend'
   | 'delivery.discard'
+  | 'reference.fetch'
   | 'tenant.create'
   | 'tenant.update'
   | 'tenant.delete'
   | 'tenant.key.create'
   | 'tenant.key.delete';
+
+/** The actor of a reference fetch: it has no API key, the token is the capability. */
+export const REFERENCE_ACTOR = 'reference';
 
 interface AuditContext {
   log: Logger;
@@ -44,12 +50,27 @@ export function auditContext(log: Logger): RequestHandler {
  * succeeded. The action has happened by then, so a failure to record is logged, not answered.
  */
 export async function audit(res: Response, action: AuditAction, target: string, details?: Record<string, unknown>): Promise<void> {
-  const context = res.locals.audit as AuditContext | undefined;
   const caller = res.locals.caller as Caller | undefined;
+  await auditAs(res, caller?.keyId ?? 'anonymous', action, target, details);
+}
+
+/**
+ * `audit` for an actor that is not an API key (REFERENCE_ACTOR), into `log`: the audit log of the
+ * tenant concerned, for a request that has no caller's tenant.
+ */
+export async function auditAs(
+  res: Response,
+  actor: string,
+  action: AuditAction,
+  target: string,
+  details?: Record<string, unknown>,
+  log?: Pick<TenantStore, 'recordAudit'>,
+): Promise<void> {
+  const context = res.locals.audit as AuditContext | undefined;
   if (!context) throw new Error('audit() needs auditContext() in front of the route');
   try {
-    // In the caller's tenant: each tenant's log holds its own actions only.
-    await scopeOf(res).store.recordAudit({ at: new Date().toISOString(), keyId: caller?.keyId ?? 'anonymous', action, target, details });
+    // In the caller's tenant (or the tenant `log` names): each tenant's log holds its own actions only.
+    await (log ?? scopeOf(res).store).recordAudit({ at: new Date().toISOString(), keyId: actor, action, target, details });
   } catch (err) {
     context.log.error('could not record an audit entry', { action, target, error: (err as Error).message });
   }

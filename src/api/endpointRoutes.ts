@@ -20,6 +20,8 @@ import { awaitTestAttempt, testWaitMs } from './endpointTest';
 import { previewBodySchema, previewFor } from './endpointPreview';
 import { assertTransformCompiles } from '../domain/transform';
 import { scopeOf } from './tenantScope';
+import { RESENDABLE_STATUSES } from '../../workflows/contract';
+import type { TransformRunner } from '../transforms/pool';
 
 /** Checks that need more than one field: url policy and sensitive-field approval. */
 function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): void {
@@ -40,6 +42,8 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
   // call in occurredAt order, which contradicts it; `batch` already folds a flurry into one request,
   // and the two waits would stack (windowMs, then maxWaitMs). Refused rather than given a meaning.
   if (settings.coalesce && settings.batch) details.push({ path: 'coalesce', message: 'cannot be combined with batch' });
+  // A batch's one answer speaks for the many calls in it: no value in it belongs to one call.
+  if (settings.capture && settings.batch) details.push({ path: 'capture', message: 'cannot be combined with batch' });
   if (settings.coalesce && settings.ordering === 'per_call') details.push({ path: 'coalesce', message: 'cannot be combined with ordering "per_call"' });
   if (details.length > 0) {
     throw new CallbackEventsError('invalid_request', `Invalid body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details });
@@ -72,13 +76,24 @@ export const recoverBodySchema = z.strictObject({
   since: z.iso.datetime({ offset: true }),
   until: z.iso.datetime({ offset: true }).optional(),
   statuses: z
-    .array(z.enum(['awaiting_review', 'expired', 'discarded', 'delivered', 'delivered_fallback']))
+    .array(z.enum(RESENDABLE_STATUSES))
     .min(1)
     .default(['awaiting_review', 'expired']),
 });
 
 /** Every route reads and writes through the caller's tenant scope (tenantScope.ts), never the whole store. */
-export function endpointRoutes({ policy, recoverPerSecond }: { policy: UrlPolicy; recoverPerSecond: number }): Router {
+export function endpointRoutes({
+  policy,
+  recoverPerSecond,
+  transforms,
+  publicUrl,
+}: {
+  policy: UrlPolicy;
+  recoverPerSecond: number;
+  transforms: TransformRunner;
+  /** Where reference URLs point; the preview shows them. */
+  publicUrl: string;
+}): Router {
   const router = Router();
 
   /** Operational events about endpoints, through the same pipeline as call events, in the endpoint's tenant. */
@@ -213,7 +228,7 @@ export function endpointRoutes({ policy, recoverPerSecond }: { policy: UrlPolicy
   /** What the endpoint would receive for an event (scope, transform, headers); nothing is sent or stored. */
   router.post('/:id/preview', async (req, res) => {
     const body = parseOr400(previewBodySchema, req.body ?? {});
-    res.json(await previewFor(await load(res, req.params.id), body));
+    res.json(await previewFor(scopeOf(res).store, await load(res, req.params.id), body, transforms, publicUrl));
   });
 
   /**

@@ -4,10 +4,12 @@ import { endpointCreateSchema, endpointPatchSchema } from '../domain/endpoint';
 import { deliveryIdSchema, endpointIdSchema, eventIdSchema } from '../domain/ids';
 import { VERSION } from '../version';
 import { auditListQuerySchema } from './audit';
+import { callParamsSchema } from './callRoutes';
 import { codecBodySchema } from './codecRoutes';
 import { deliveryListQuerySchema, discardBodySchema, resendBodySchema } from './deliveryRoutes';
 import { recoverBodySchema, rotateBodySchema, testBodySchema } from './endpointRoutes';
 import { previewBodySchema } from './endpointPreview';
+import { referenceParamsSchema } from './referenceRoutes';
 import { documentedEventBodySchema } from './eventBody';
 import { MAX_HEADER_BYTES } from './limits';
 import * as responses from './responseSchemas';
@@ -235,6 +237,13 @@ function build() {
         ...temporalDown,
       }, { operationId: 'discardDelivery', requestParams: { path: deliveryId }, requestBody: { required: false, ...json(discardBodySchema) } }),
     },
+    '/v1/calls/{callId}': {
+      get: op('calls', 'Read a call: the context captured from endpoints’ answers, and its events with their statuses', {
+        '200': ok('The call; its events oldest first.', responses.callSchema),
+        '404': problem('The service holds neither context nor events for this call (`not_found`).'),
+        ...temporalDown,
+      }, { operationId: 'getCall', requestParams: { path: callParamsSchema } }),
+    },
     '/v1/jobs/{id}': {
       get: op('deliveries', 'Read a bulk job’s progress', {
         '200': ok('The job.', responses.jobProgressSchema),
@@ -311,6 +320,26 @@ function build() {
       get: open('This document as a page', {
         '200': { description: 'An HTML page that renders /openapi.json.', content: { 'text/html': { schema: z.string() } } },
       }),
+    },
+    '/v1/references/{token}': {
+      get: {
+        ...open('Follow a reference URL (no API key: the token is the capability); every fetch is audited', {
+          '302': {
+            description: 'The token is valid and its endpoint still holds the approval: a redirect to the stored link.',
+            headers: z.object({
+              location: z.url().meta({ description: 'The link the reference stands for.' }),
+              'cache-control': z.literal('no-store'),
+              'referrer-policy': z.literal('no-referrer'),
+            }),
+          },
+          '404': problem('An altered, forged or unknown token; an endpoint that no longer holds the approval or was deleted; a link no longer kept. One answer for all (`not_found`).'),
+          '410': problem('The token is genuine but has expired (`reference_expired`).'),
+          '429': { ...problem('Too many fetches from this address (`rate_limited`).'), headers: retryAfter },
+        }),
+        tags: ['references'],
+        operationId: 'followReference',
+        requestParams: { path: referenceParamsSchema },
+      },
     },
     '/codec/encode': { post: codecOp('Encode') },
     '/codec/decode': { post: codecOp('Decode') },

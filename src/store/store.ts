@@ -1,4 +1,5 @@
 import type { DeliveryTarget, FailureClass } from '../../workflows/contract';
+import type { CallContext } from '../domain/capture';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
 import type { Tenant, TenantKey, TenantPatch, TenantSettings } from '../domain/tenant';
 
@@ -19,6 +20,17 @@ export interface AttemptRecord {
   failure?: FailureClass;
   /** The first 4 KiB of the response body. */
   responseBody?: string;
+}
+
+/** A link to stored call data that a reference redirects to, and until when it is kept. */
+export interface ReferencedLink {
+  eventId: string;
+  /** The field's dot path in the event's `data`, e.g. `recordingUrl`. */
+  field: string;
+  url: string;
+  keepUntil: Date;
+  /** The tenant of the endpoint the reference was minted for; absent: `default`. */
+  tenantId?: string;
 }
 
 /** A management action, who made it (the API key id) and when. Never holds secrets or payloads. */
@@ -112,7 +124,10 @@ export interface Store {
    * working. False when there is no such tenant. `purgeTenant` removes the rest.
    */
   beginTenantDeletion(id: string): Promise<boolean>;
-  /** Removes a tenant being deleted: its endpoints (and their flow control), keys, attempt log and the tenant itself. */
+  /**
+   * Removes a tenant being deleted: its endpoints (and their flow control), keys, attempt log,
+   * call context, referenced links, and the tenant itself.
+   */
   purgeTenant(id: string): Promise<{ endpoints: number; attempts: number }>;
   /** `hash`: the SHA-256 (hex) of the key; the key itself is never stored. */
   createTenantKey(input: { id: string; tenantId: string; role: TenantKey['role']; label?: string; hash: string }): Promise<TenantKey>;
@@ -137,6 +152,17 @@ export interface Store {
   purgeAttempts(before: Date): Promise<number>;
 
   /**
+   * Keeps values captured from an endpoint's answer against a call (docs/case-ids.md). A name
+   * captured again is overwritten, with `at` as its update time; a new name is kept only while the
+   * call holds fewer than MAX_CAPTURE_NAMES.
+   */
+  saveCallContext(callId: string, values: CallContext, at: Date, tenantId?: string): Promise<void>;
+  /** The call's captured values; `{}` when there are none (never captured, or purged). Call ids are per tenant; absent: `default`. */
+  getCallContext(callId: string, tenantId?: string): Promise<CallContext>;
+  /** Deletes the whole context of every call whose last capture was before `before`; answers how many values. */
+  purgeCallContext(before: Date): Promise<number>;
+
+  /**
    * Flow control, one transaction each. `acquireFlowSlot` takes a token and a concurrency slot
    * together, or neither and answers how long to wait; `waiterId` (the delivery id) is counted as
    * queued until it acquires or its wait lapses. `now` (epoch ms) is for tests.
@@ -145,6 +171,18 @@ export interface Store {
   /** Gives a slot back and applies the attempt's signal to the effective concurrency (AIMD). */
   releaseFlowSlot(endpointId: string, lease: FlowLease, signal: FlowSignal, maxConcurrency: number, now?: number): Promise<void>;
   flowState(endpointId: string, maxConcurrency: number, now?: number): Promise<FlowState>;
+
+  /**
+   * Reference URLs (docs/data-protection.md): the link a reference redirects to, sealed with the
+   * master key and bound to its event and field. One row per tenant, event and field, shared by
+   * every endpoint of the tenant that got a reference to it; keeping it again only moves
+   * `keepUntil` later. `tenantId` absent: the `default` tenant.
+   */
+  keepReferencedLink(link: ReferencedLink): Promise<void>;
+  /** The link, or undefined when there is none or it is past its `keepUntil`. `now` is for tests. */
+  referencedLink(eventId: string, field: string, now?: Date, tenantId?: string): Promise<string | undefined>;
+  /** Deletes links past their `keepUntil`; answers how many. */
+  purgeReferencedLinks(now: Date): Promise<number>;
 
   /** `tenantId` absent: the `default` tenant. */
   recordAudit(entry: AuditInput, tenantId?: string): Promise<AuditRecord>;

@@ -1,3 +1,4 @@
+import type { CallContext } from '../domain/capture';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
 import type { AttemptRecord, AuditInput, AuditRecord, FlowState, Store } from './store';
 
@@ -20,6 +21,9 @@ export interface TenantStore {
   countAttempts(deliveryIds: string[]): Promise<Map<string, number>>;
   recordAudit(entry: AuditInput): Promise<AuditRecord>;
   listAudit(query: { limit: number; before?: number }): Promise<AuditRecord[]>;
+  getCallContext(callId: string): Promise<CallContext>;
+  /** A link kept for this tenant's references (another tenant's, under the same event id, is not). */
+  referencedLink(eventId: string, field: string): Promise<string | undefined>;
 }
 
 export function forTenant(store: Store, tenantId: string): TenantStore {
@@ -38,5 +42,7 @@ export function forTenant(store: Store, tenantId: string): TenantStore {
     countAttempts: (ids) => store.countAttempts(ids, tenantId),
     recordAudit: (entry) => store.recordAudit(entry, tenantId),
     listAudit: (query) => store.listAudit({ ...query, tenantId }),
+    getCallContext: (callId) => store.getCallContext(callId, tenantId),
+    referencedLink: (eventId, field) => store.referencedLink(eventId, field, undefined, tenantId),
   };
 }

@@ -27,7 +27,7 @@ export interface DeliveryListItem {
   createdAt: string;
 }
 
-const EVENT_WORKFLOW_PREFIX = 'event-';
+export const EVENT_WORKFLOW_PREFIX = 'event-';
 
 /**
  * Only the tenant's workflows. The default tenant's also include those started before tenants

@@ -7,7 +7,7 @@ import type { callbackEvent } from '../../workflows';
 import {
   discardSignal,
   eventQuery,
-  FINAL_STATUSES,
+  RESENDABLE_STATUSES,
   isUrgent,
   releaseSignal,
   resendSignal,
@@ -235,7 +235,7 @@ export function createEventGateway(
     async resend(eventId, endpointId, url) {
       return retryingRaces(async () => {
         const { delivery, snapshot, open } = await current(eventId, endpointId);
-        const resendable = delivery.status === 'awaiting_review' || FINAL_STATUSES.includes(delivery.status);
+        const resendable = RESENDABLE_STATUSES.includes(delivery.status);
         if (!resendable) {
           throw deliveryStateConflict(
             delivery.status,

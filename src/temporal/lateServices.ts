@@ -24,10 +24,11 @@ export function lateServices(): { services: TemporalServices; ready(services: Te
   const forTenant = (tenantId: string, { weight }: { weight?: number } = {}): TenantServices => ({
     events: part('events', tenantId, weight),
     deliveries: part('deliveries', tenantId, weight),
+    calls: part('calls', tenantId, weight),
     jobs: part('jobs', tenantId, weight),
   });
   return {
-    services: { events: part('events'), deliveries: part('deliveries'), jobs: part('jobs'), forTenant },
+    services: { events: part('events'), deliveries: part('deliveries'), calls: part('calls'), jobs: part('jobs'), forTenant },
     ready(services) {
       current = services;
     },

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { createCallEvents, type CallEvents } from './callEvents';
 import { createDeliveryListing, type DeliveryListing } from './deliveryListing';
 import { createEventGateway, type EventGateway } from './eventGateway';
 import { createJobs, type Jobs } from './jobs';
@@ -8,6 +9,8 @@ import { DEFAULT_TENANT_ID } from '../../workflows/contract';
 export interface TenantServices {
   events: EventGateway;
   deliveries: DeliveryListing;
+  /** The events of a call, for `GET /v1/calls/:callId`. */
+  calls: CallEvents;
   jobs: Jobs;
 }
 
@@ -34,6 +37,7 @@ export function createTemporalServices(
   const forTenant = (tenantId: string, { weight }: { weight?: number } = {}): TenantServices => ({
     events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart, tenantId, weight }),
     deliveries: createDeliveryListing(client, options.namespace, tenantId),
+    calls: createCallEvents(client, options.namespace, tenantId),
     jobs: createJobs(client, options.taskQueue, tenantId, weight),
   });
   return { ...forTenant(DEFAULT_TENANT_ID), forTenant };

@@ -49,7 +49,7 @@ export async function startTenantStack(kind: StoreKind): Promise<TenantStack> {
     connection,
     namespace: 'default',
     taskQueue,
-    activities: createActivities({ store, http, ...services }),
+    activities: createActivities({ store, http, transforms: stack.transforms, references: stack.references, ...services }),
     workflowBundle: stack.workflowBundle,
     dataConverter: payloadDataConverter(stack.codec),
   });
@@ -58,6 +58,8 @@ export async function startTenantStack(kind: StoreKind): Promise<TenantStack> {
     createApp({
       store: s,
       services,
+      transforms: stack.transforms,
+      references: stack.references,
       recoverPerSecond: 5,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [

@@ -29,6 +29,8 @@ describe('audit log of management actions', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      transforms: stack.transforms,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [
         { key: KEYS.alice, role: 'admin' },

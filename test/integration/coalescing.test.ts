@@ -167,6 +167,33 @@ describe('coalescing', function () {
     await waitForStatus(first, 'delivered');
   });
 
+  it('recovers coalesced deliveries in bulk: a recover job with statuses ["coalesced"] sends each replaced event', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint({ url: r.url, retry: fastRetry(3), coalesce: { per: 'call', windowMs: 1_500 } });
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const callId = unique('call');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await send(dispositionUpdated(callId, `step-${i}`))).id);
+    await waitForDelivery(deliveryOf(ids[2], ep.id), 'delivered');
+    for (const id of ids.slice(0, 2)) await waitForDelivery(deliveryOf(id, ep.id), 'coalesced');
+    await eventually(async () => {
+      const list = await api('GET', `/v1/deliveries?endpointId=${ep.id}&status=coalesced`);
+      return list.body.data.length === 2;
+    }, 15_000, 'the coalesced deliveries to be listed');
+
+    const started = await api('POST', `/v1/endpoints/${ep.id}/recover`, { since, statuses: ['coalesced'] });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const job = await eventually(async () => {
+      const p = await api('GET', `/v1/jobs/${started.body.jobId}`);
+      return p.body.status === 'completed' ? p.body : undefined;
+    }, 30_000, 'the recover job');
+    assert.deepEqual({ total: job.total, done: job.done, failed: job.failed }, { total: 2, done: 2, failed: 0 });
+    for (const id of ids.slice(0, 2)) await waitForDelivery(deliveryOf(id, ep.id), 'delivered');
+    await r.waitFor(3, 20_000);
+    assert.deepEqual(r.requests.map(idOf).sort(), [...ids].sort());
+    for (const q of r.requests) new Webhook(ep.secret).verify(q.body, q.headers as Record<string, string>);
+  });
+
   it('refuses coalesce with batch or ordering, at create and at PATCH', async () => {
     const r = await receiver();
     const coalesce = { per: 'call', windowMs: 1_000 };

@@ -34,7 +34,7 @@ describe('fairness between tenants', function () {
       connection,
       namespace: 'default',
       taskQueue,
-      activities: createActivities({ store: stack.store, http, ...services }),
+      activities: createActivities({ store: stack.store, http, transforms: stack.transforms, references: stack.references, ...services }),
       workflowBundle: stack.workflowBundle,
       dataConverter: payloadDataConverter(stack.codec),
       maxConcurrentWorkflowTaskExecutions: 2,

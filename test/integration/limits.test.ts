@@ -36,6 +36,8 @@ describe('request limits', function () {
     const app: express.Express = createApp({
       store: stack.store,
       services: stack.services,
+      transforms: stack.transforms,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [],
       log,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../helpers/ports';
-import { startDevServerProcess, type Proc } from '../helpers/processes';
+import { killTree, startDevServerProcess, type Proc } from '../helpers/processes';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { startService, type ServiceProcess } from '../helpers/service';
 import { toolSettings } from '../helpers/settings';
@@ -68,7 +68,7 @@ describe('processes that come and go: Temporal down at start, and dying under lo
     receiver = await startReceiver();
   });
   afterEach(async () => {
-    for (const p of procs.splice(0).reverse()) await p.stop('SIGKILL');
+    for (const p of procs.splice(0).reverse()) await killTree(p);
   });
   after(async () => receiver?.close());
 

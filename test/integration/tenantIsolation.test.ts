@@ -18,6 +18,7 @@ import { SERVICE_ADMIN, startTenantStack, type TenantStack } from '../helpers/te
 
 /** The other tenant's resources, by the kind of id a route takes. */
 interface Theirs {
+  callId: string;
   endpointId: string;
   eventId: string;
   deliveryId: string;
@@ -83,6 +84,9 @@ const CASES: Record<string, Case> = {
   'POST /v1/deliveries/:id/resend': { kind: 'lookup', path: (x) => `/v1/deliveries/${x.deliveryId}/resend` },
   'POST /v1/deliveries/:id/discard': { kind: 'lookup', path: (x) => `/v1/deliveries/${x.deliveryId}/discard` },
   'GET /v1/jobs/:id': { kind: 'lookup', path: (x) => `/v1/jobs/${x.jobId}` },
+  'GET /v1/calls/:callId': { kind: 'lookup', path: (x) => `/v1/calls/${x.callId}` },
+  // No key: the token names its endpoint, and reaches only that endpoint's tenant's links (tenants.test.ts).
+  'GET /v1/references/:token': { kind: 'shared', why: 'a capability bound to its endpoint’s tenant' },
   'GET /v1/audit': { kind: 'listing', path: '/v1/audit?limit=100', ids: (x) => [x.endpointId, x.deliveryId] },
 };
 
@@ -94,6 +98,8 @@ function routesOfTheApp(stack: TenantStack): string[] {
   const app: express.Express = createApp({
     store: stack.store,
     services: stack.services,
+    transforms: stack.stack.transforms,
+    references: stack.stack.references,
     policy: { allowHttp: true, allowPrivateTargets: true },
     apiKeys: [],
     log: createLogger('error', 'routes'),
@@ -135,16 +141,17 @@ for (const kind of STORE_KINDS) {
       });
       assert.equal(endpoint.status, 201);
       const eventId = unique('evt');
+      const callId = unique('call');
       const sent = await t.api(owner.ingest, 'POST', '/v1/events', {
         id: eventId,
         type: 'call_completed',
         data: {
-          callId: 'call-iso', startedAt: '2026-11-29T09:58:00Z', endedAt: '2026-11-29T10:00:00Z', durationMs: 1000,
+          callId, startedAt: '2026-11-29T09:58:00Z', endedAt: '2026-11-29T10:00:00Z', durationMs: 1000,
           endedReason: 'caller_hangup', disposition: 'qualified', metadata: { test: tag },
         },
       });
       assert.equal(sent.status, 202, JSON.stringify(sent.body));
-      const theirs: Theirs = { endpointId: endpoint.body.id, eventId, deliveryId: `${eventId}~${endpoint.body.id}`, jobId: '' };
+      const theirs: Theirs = { callId, endpointId: endpoint.body.id, eventId, deliveryId: `${eventId}~${endpoint.body.id}`, jobId: '' };
       await eventually(async () => (await t.api(owner.admin, 'GET', `/v1/deliveries/${theirs.deliveryId}`)).body?.status === 'awaiting_review', 30_000, 'awaiting review');
       const job = await t.api(owner.admin, 'POST', `/v1/endpoints/${theirs.endpointId}/recover`, { since: '2020-01-01T00:00:00Z', statuses: ['delivered'] });
       assert.equal(job.status, 202);

@@ -234,6 +234,48 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual([watchers[1].requests.length, watchers[2].requests.length], [0, 0], 'another tenant heard of the clinic’s endpoint');
     });
 
+    it('keeps each tenant’s referenced links and call ids apart, even under the same event id and call id', async () => {
+      const tag = unique('refs');
+      const eventId = unique('evt');
+      const callId = unique('call');
+      const got: Record<string, { link: string; reference: string; audit: string }> = {};
+      const tenants = [await t.tenant('clinic'), await t.tenant('bank')];
+      for (const tenant of tenants) {
+        const hook = await receiver();
+        const endpoint = await t.api(tenant.admin, 'POST', '/v1/endpoints', {
+          url: hook.url,
+          payloadScope: { sensitive: true },
+          filter: { 'data.metadata.test': tag },
+        });
+        assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+        const link = `https://recordings.example/${tenant.id}.wav`;
+        const sent = await t.api(tenant.ingest, 'POST', '/v1/events', {
+          id: eventId,
+          type: 'recording_ready',
+          data: { callId, recordingId: 'rec-1', format: 'wav', durationMs: 1000, url: link, metadata: { test: tag } },
+        });
+        assert.equal(sent.status, 202, JSON.stringify(sent.body));
+        const [request] = await hook.waitFor(1);
+        const body = new Webhook(endpoint.body.secret).verify(request.body, request.headers as Record<string, string>) as { data: { url: string } };
+        got[tenant.id] = { link, reference: body.data.url, audit: tenant.admin };
+      }
+      for (const tenant of tenants) {
+        // The reference, followed on this stack's API: each redirects to its own tenant's link.
+        const res = await fetch(t.base + new URL(got[tenant.id].reference).pathname, { redirect: 'manual' });
+        assert.equal(res.status, 302);
+        assert.equal(res.headers.get('location'), got[tenant.id].link);
+        const audit = await t.api(tenant.admin, 'GET', '/v1/audit?limit=100');
+        assert.equal(audit.body.data.filter((r: { action: string }) => r.action === 'reference.fetch').length, 1, 'the fetch is in its tenant’s log only');
+        // The call, by the same id in both: each tenant sees its own event.
+        const seen = await eventually(async () => {
+          const call = await t.api(tenant.admin, 'GET', `/v1/calls/${callId}`);
+          return call.status === 200 && call.body.events.length > 0 ? call.body : undefined;
+        }, 30_000, 'the call listed');
+        assert.deepEqual(seen.events.map((e: { id: string }) => e.id), [eventId]);
+      }
+      assert.equal((await t.api(SERVICE_ADMIN, 'GET', `/v1/calls/${callId}`)).status, 404, 'the default tenant has no such call');
+    });
+
     it('limits a tenant’s ingest across all its keys with 429 and Retry-After, and leaves other tenants alone', async () => {
       const slow = await t.tenant('slow', { limits: { ingestPerSecond: 0.001 } });
       const other = await t.tenant('other');

@@ -100,15 +100,28 @@ for (const kind of STORE_KINDS) {
       await clinic.recordAudit({ at: new Date().toISOString(), keyId: 'key_c', action: 'endpoint.create', target: 'ep-clinic' });
       assert.deepEqual((await clinic.listAudit({ limit: 10 })).map((r) => r.target), ['ep-clinic']);
       assert.deepEqual(await home.listAudit({ limit: 10 }), []);
+
+      // Call ids and event ids are each tenant's own: the same ids hold different values.
+      await store.saveCallContext('call-1', { caseId: 'C-CLINIC' }, new Date(), 'clinic');
+      await store.saveCallContext('call-1', { caseId: 'C-HOME' }, new Date());
+      assert.deepEqual(await clinic.getCallContext('call-1'), { caseId: 'C-CLINIC' });
+      assert.deepEqual(await home.getCallContext('call-1'), { caseId: 'C-HOME' });
+      const keepUntil = new Date(Date.now() + 60_000);
+      await store.keepReferencedLink({ eventId: 'evt_1', field: 'url', url: 'https://a.example/clinic', keepUntil, tenantId: 'clinic' });
+      await store.keepReferencedLink({ eventId: 'evt_1', field: 'url', url: 'https://a.example/home', keepUntil });
+      assert.equal(await clinic.referencedLink('evt_1', 'url'), 'https://a.example/clinic');
+      assert.equal(await home.referencedLink('evt_1', 'url'), 'https://a.example/home');
     });
 
-    it('deletes a tenant: hidden and its keys revoked at once, then its endpoints, attempts and keys removed', async () => {
+    it('deletes a tenant: hidden and its keys revoked at once, then its endpoints, attempts, keys, call context and links removed', async () => {
       await store.createTenant({ id: 'insurer', settings: { name: 'Insurer' } });
       const insurer = forTenant(store, 'insurer');
       await insurer.createEndpoint({ id: 'ep-ins', secret: SECRET, settings: { url } });
       await forTenant(store, 'default').createEndpoint({ id: 'ep-stays', secret: SECRET, settings: { url } });
       await store.createTenantKey({ id: 'key_i', tenantId: 'insurer', role: 'admin', hash: hashOf('cbk_ins') });
       await store.recordAttempt({ deliveryId: 'evt_2~ep-ins', attempt: 1, target: 'primary', url, startedAt: new Date().toISOString(), durationMs: 5 });
+      await store.saveCallContext('call-2', { caseId: 'C-INS' }, new Date(), 'insurer');
+      await store.keepReferencedLink({ eventId: 'evt_2', field: 'url', url, keepUntil: new Date(Date.now() + 60_000), tenantId: 'insurer' });
 
       assert.equal(await store.beginTenantDeletion('default-nope'), false);
       assert.equal(await store.beginTenantDeletion('insurer'), true);
@@ -121,6 +134,8 @@ for (const kind of STORE_KINDS) {
       assert.equal(await store.getEndpoint('ep-ins'), undefined);
       assert.equal((await store.getEndpoint('ep-stays'))?.id, 'ep-stays');
       assert.deepEqual(await store.listTenantKeys('insurer'), []);
+      assert.deepEqual(await store.getCallContext('call-2', 'insurer'), {});
+      assert.equal(await store.referencedLink('evt_2', 'url', undefined, 'insurer'), undefined);
       // The id is free again.
       assert.equal((await store.createTenant({ id: 'insurer', settings: { name: 'Insurer 2' } })).name, 'Insurer 2');
     });
@@ -136,6 +151,8 @@ for (const kind of STORE_KINDS) {
           assert.equal((await home.getEndpoint('ep-old'))?.url, url);
           assert.deepEqual((await home.listAttempts('evt_0~ep-old')).length, 1);
           assert.deepEqual((await home.listAudit({ limit: 10 })).map((r) => r.target), ['ep-old']);
+          assert.deepEqual(await home.getCallContext('call-old'), { caseId: 'CASE-1' });
+          assert.deepEqual(await forTenant(store, 'bank').getCallContext('call-old'), {});
           await store.createTenant({ id: 'bank', settings: { name: 'Bank' } });
           assert.deepEqual(await forTenant(store, 'bank').listEndpoints(), []);
           assert.deepEqual(await forTenant(store, 'bank').listAudit({ limit: 10 }), []);
@@ -154,6 +171,7 @@ const oldRows = (secret: string) => [
   `INSERT INTO endpoints (id, secret, settings, created_at, updated_at) VALUES ('ep-old', '${secret}', '{"url":"${url}"}', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')`,
   `INSERT INTO attempts (delivery_id, attempt, target, url, started_at, duration_ms) VALUES ('evt_0~ep-old', 1, 'primary', '${url}', '2025-01-01T00:00:00.000Z', 5)`,
   `INSERT INTO audit (at, key_id, action, target) VALUES ('2025-01-01T00:00:00.000Z', 'k', 'endpoint.create', 'ep-old')`,
+  `INSERT INTO call_context (call_id, name, value, updated_at) VALUES ('call-old', 'caseId', '"CASE-1"', '2025-01-01T00:00:00.000Z')`,
 ];
 
 /** A database at the last schema version before tenants, with an endpoint, an attempt and an audit record in it. */

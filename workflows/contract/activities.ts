@@ -40,4 +40,8 @@ export interface Activities {
   purgeTenant(input: { tenantId: string }): Promise<{ endpoints: number; attempts: number }>;
   /** Deletes attempt-log rows older than the retention period. */
   purgeAttempts(input: { retentionDays: number }): Promise<number>;
+  /** Deletes the context of calls whose last capture is older than the retention period. */
+  purgeCallContext(input: { retentionDays: number }): Promise<number>;
+  /** Deletes referenced links whose references have all expired (docs/data-protection.md). */
+  purgeReferencedLinks(): Promise<number>;
 }

@@ -33,3 +33,6 @@ export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 /** States a delivery does not leave by itself; a resend starts it over. */
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'delivered_fallback', 'discarded', 'expired', 'coalesced'];
+
+/** States a resend (one delivery, or a recover job over many) may start over. */
+export const RESENDABLE_STATUSES: readonly DeliveryStatus[] = ['awaiting_review', ...FINAL_STATUSES];

@@ -6,6 +6,8 @@ import { createPgEndpoints } from './endpoints';
 import { createPgAttempts } from './attempts';
 import { createPgAudit } from './audit';
 import { createPgFlow } from './flow';
+import { createPgCallContext } from './callContext';
+import { createPgReferences } from './references';
 import { createPgTenants } from './tenants';
 
 export { PG_MIGRATIONS } from './migrations';
@@ -38,6 +40,8 @@ export async function openPostgresStore(options: PostgresOptions, secrets: Secre
     ...createPgEndpoints(pool, keyring),
     ...createPgAttempts(pool),
     ...createPgAudit(pool),
+    ...createPgCallContext(pool),
+    ...createPgReferences(pool, keyring),
     ...createPgTenants(pool),
     ...createPgFlow(pool),
     async ping() {

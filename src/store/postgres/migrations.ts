@@ -62,8 +62,28 @@ export const PG_MIGRATIONS: string[] = [
      expires_at  BIGINT NOT NULL
    );
    CREATE INDEX flow_waiters_endpoint ON flow_waiters (endpoint_id, expires_at);`,
-  // Tenants (docs/tenants.md): every endpoint, attempt and audit row belongs to one; the rows from
-  // before belong to `default`, which always exists. Tenant keys are kept as SHA-256 hashes only.
+  // Call context (store/postgres/callContext.ts): values captured from endpoints' answers, per call;
+  // `value` is JSON text (a string, number or boolean).
+  `CREATE TABLE call_context (
+     call_id    TEXT NOT NULL,
+     name       TEXT NOT NULL,
+     value      TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (call_id, name)
+   );`,
+  // Reference URLs (store/postgres/references.ts): the links references redirect to, sealed.
+  `CREATE TABLE referenced_links (
+     event_id   TEXT NOT NULL,
+     field      TEXT NOT NULL,
+     sealed_url TEXT NOT NULL,
+     keep_until BIGINT NOT NULL,
+     PRIMARY KEY (event_id, field)
+   );
+   CREATE INDEX referenced_links_keep_until ON referenced_links (keep_until);`,
+  // Tenants (docs/tenants.md): every endpoint, attempt, audit, call context and referenced link row
+  // belongs to one; the rows from before belong to `default`, which always exists. Tenant keys are
+  // kept as SHA-256 hashes only. Call ids and event ids are a tenant's own, so the tenant joins
+  // those tables' keys.
   `CREATE TABLE tenants (
      id          TEXT PRIMARY KEY,
      settings    TEXT NOT NULL,
@@ -88,7 +108,13 @@ export const PG_MIGRATIONS: string[] = [
    ALTER TABLE attempts ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
    CREATE INDEX attempts_tenant ON attempts (tenant_id);
    ALTER TABLE audit ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
-   CREATE INDEX audit_tenant ON audit (tenant_id, id);`,
+   CREATE INDEX audit_tenant ON audit (tenant_id, id);
+   ALTER TABLE call_context ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   ALTER TABLE call_context DROP CONSTRAINT call_context_pkey;
+   ALTER TABLE call_context ADD PRIMARY KEY (tenant_id, call_id, name);
+   ALTER TABLE referenced_links ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   ALTER TABLE referenced_links DROP CONSTRAINT referenced_links_pkey;
+   ALTER TABLE referenced_links ADD PRIMARY KEY (tenant_id, event_id, field);`,
 ];
 
 /** Any constant will do, as long as it is ours alone: the advisory lock every migrating process waits on. */

@@ -59,6 +59,8 @@ export function createPgTenants(pool: Pool): TenantMethods {
         const { rows } = await client.query<{ id: string }>('DELETE FROM endpoints WHERE tenant_id = $1 RETURNING id', [id]);
         for (const row of rows) await forgetFlow(client, row.id);
         const attempts = (await client.query('DELETE FROM attempts WHERE tenant_id = $1', [id])).rowCount ?? 0;
+        await client.query('DELETE FROM call_context WHERE tenant_id = $1', [id]);
+        await client.query('DELETE FROM referenced_links WHERE tenant_id = $1', [id]);
         await client.query('DELETE FROM tenant_keys WHERE tenant_id = $1', [id]);
         await client.query('DELETE FROM tenants WHERE id = $1 AND deleting', [id]);
         return { endpoints: rows.length, attempts };

@@ -10,6 +10,8 @@ import { createSqliteEndpoints } from './endpoints';
 import { createSqliteAttempts } from './attempts';
 import { createSqliteAudit } from './audit';
 import { createSqliteFlow } from './flow';
+import { createSqliteCallContext } from './callContext';
+import { createSqliteReferences } from './references';
 import { createSqliteTenants } from './tenants';
 
 export { MIGRATIONS } from './migrations';
@@ -41,6 +43,8 @@ export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store
     ...createSqliteEndpoints(db, keyring, forget),
     ...createSqliteAttempts(db),
     ...createSqliteAudit(db),
+    ...createSqliteCallContext(db),
+    ...createSqliteReferences(db, keyring),
     ...createSqliteTenants(db, forget),
     ...flow,
     async ping() {

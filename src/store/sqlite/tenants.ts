@@ -16,6 +16,8 @@ export function createSqliteTenants(db: Database.Database, onDelete: (endpointId
     endpointIds: db.prepare('SELECT id FROM endpoints WHERE tenant_id = ?').pluck(),
     dropEndpoints: db.prepare('DELETE FROM endpoints WHERE tenant_id = ?'),
     dropAttempts: db.prepare('DELETE FROM attempts WHERE tenant_id = ?'),
+    dropCallContext: db.prepare('DELETE FROM call_context WHERE tenant_id = ?'),
+    dropLinks: db.prepare('DELETE FROM referenced_links WHERE tenant_id = ?'),
     dropTenant: db.prepare('DELETE FROM tenants WHERE id = ? AND deleting = 1'),
     insertKey: db.prepare(
       'INSERT INTO tenant_keys (id, tenant_id, role, label, hash, created_at) VALUES (@id, @tenantId, @role, @label, @hash, @now)',
@@ -47,6 +49,8 @@ export function createSqliteTenants(db: Database.Database, onDelete: (endpointId
     const endpointIds = stmt.endpointIds.all(id) as string[];
     const endpoints = stmt.dropEndpoints.run(id).changes;
     const attempts = stmt.dropAttempts.run(id).changes;
+    stmt.dropCallContext.run(id);
+    stmt.dropLinks.run(id);
     stmt.dropKeys.run(id);
     stmt.dropTenant.run(id);
     return { endpointIds, endpoints, attempts };
