@@ -16,7 +16,7 @@ import { docsRoutes } from './docsRoutes';
 import { errorHandler, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
 import { jobRoutes } from './jobRoutes';
-import { methodNotAllowed } from './routeTable';
+import { methodNotAllowed, routeExists } from './routeTable';
 import { tenantRoutes } from './tenantRoutes';
 import { tenantScope } from './tenantScope';
 import { referenceRoutes } from './referenceRoutes';
@@ -88,15 +88,13 @@ export function createApp({
   app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));
 
   const v1 = express.Router();
-  // A method the path does not take is a 405 whoever asks, before the tenant it names is looked up.
-  v1.use(methodNotAllowed(app));
   // Who calls, and for which tenant (a tenant key's own; a service key's X-Tenant-Id, else `default`).
   v1.use(authenticate(apiKeys, store));
   // Per key and per tenant, before the body is even read, so a runaway producer costs little and never reaches Temporal.
   v1.post('/events', rateLimit(ingestRps), tenantRateLimit());
   v1.use(express.json({ limit: maxEventBytes, strict: true, type: () => true, verify: verifyJsonDepth() }));
   // The tenant boundary, drawn once: every route below reaches only the caller's tenant's data.
-  v1.use(tenantScope(store, services));
+  v1.use(tenantScope(store, services, routeExists(app)));
   v1.use(auditContext(log));
   // Ingest keys may post events and nothing else.
   v1.post('/events', requireRole('ingest'));

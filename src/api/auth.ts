@@ -58,7 +58,7 @@ export function authenticate(keys: ApiKey[], store?: Store): RequestHandler {
         caller = ANONYMOUS;
       }
       if (!caller) throw given === undefined ? noKey() : new CallbackEventsError('unauthorized', 'The API key is not valid.');
-      const tenantId = await tenantFor(req.get(TENANT_HEADER), keyTenant, store);
+      const tenantId = tenantFor(req.get(TENANT_HEADER), keyTenant, store);
       res.locals.caller = { ...caller, tenantId } satisfies Caller;
       // Its settings (limits) as they are now: read per request, so an edit holds at once everywhere.
       res.locals.tenant = found?.tenant ?? (await store?.getTenant(tenantId));
@@ -69,8 +69,11 @@ export function authenticate(keys: ApiKey[], store?: Store): RequestHandler {
   };
 }
 
-/** The tenant a request acts for: a tenant key's own; for a service key, X-Tenant-Id (which must exist) or `default`. */
-async function tenantFor(header: string | undefined, keyTenant: string | undefined, store: Store | undefined): Promise<string> {
+/**
+ * The tenant a request acts for: a tenant key's own; for a service key, X-Tenant-Id or `default`
+ * (without a store, the codec server's case: always `default`).
+ */
+function tenantFor(header: string | undefined, keyTenant: string | undefined, store: Store | undefined): string {
   const named = header?.trim();
   if (named !== undefined && !tenantIdSchema.safeParse(named).success) {
     throw new CallbackEventsError('invalid_request', 'Invalid X-Tenant-Id header: must be a tenant id (a slug).', {
@@ -83,9 +86,8 @@ async function tenantFor(header: string | undefined, keyTenant: string | undefin
     }
     return keyTenant;
   }
-  if (named === undefined || !store) return DEFAULT_TENANT_ID;
-  if (!(await store.getTenant(named))) throw new CallbackEventsError('not_found', `Tenant "${named}" does not exist.`);
-  return named;
+  // Whether it exists is tenantScope's to say, once the request is known to reach a route.
+  return named === undefined || !store ? DEFAULT_TENANT_ID : named;
 }
 
 /** An `ingest` key may only post events; everything else needs `admin`. */

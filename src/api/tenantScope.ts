@@ -1,4 +1,5 @@
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import { CallbackEventsError } from '../errors';
 import type { Store } from '../store/store';
 import { forTenant, type TenantStore } from '../store/tenantStore';
 import type { TemporalServices, TenantServices } from '../temporal/services';
@@ -16,10 +17,20 @@ export interface TenantScope extends TenantServices {
   store: TenantStore;
 }
 
-export function tenantScope(store: Store, services: TemporalServices): RequestHandler {
-  return (_req, res, next) => {
+/**
+ * `isRoute`: whether a request reaches a route. A tenant that does not exist (named by a service
+ * key's X-Tenant-Id; a tenant key's own always does) is a 404 there; a request to no route goes on
+ * to the 404 or 405 it would get anyway.
+ */
+export function tenantScope(store: Store, services: TemporalServices, isRoute: (req: Request) => boolean): RequestHandler {
+  return (req, res, next) => {
     const { tenantId } = res.locals.caller as Caller;
-    const weight = (res.locals.tenant as Tenant | undefined)?.weight;
+    const tenant = res.locals.tenant as Tenant | undefined;
+    if (!tenant) {
+      if (isRoute(req)) return next(new CallbackEventsError('not_found', `Tenant "${tenantId}" does not exist.`));
+      return next();
+    }
+    const weight = tenant.weight;
     res.locals.scope = { tenantId, store: forTenant(store, tenantId), ...services.forTenant(tenantId, { weight }) } satisfies TenantScope;
     next();
   };
