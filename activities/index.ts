@@ -34,6 +34,7 @@ import type { References } from '../src/domain/references';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 import { createCallContextSteps } from './callContext';
 import { deliveryReferencer } from './references';
+import { activityTenants, type TenantServicesFactory } from './tenants';
 
 export interface ActivityDeps {
   store: Store;
@@ -46,7 +47,7 @@ export interface ActivityDeps {
   /** Mints the reference URLs approved endpoints get in place of links to call data. */
   references: References;
   /** Another tenant's events and deliveries (TemporalServices.forTenant); absent, only the default tenant's are reached. */
-  forTenant?: (tenantId: string, options?: { weight?: number }) => { events: EventGateway; deliveries: DeliveryListing };
+  forTenant?: TenantServicesFactory;
 }
 
 // Kept here too: tests and older imports take the body builder from the activities.
@@ -59,14 +60,9 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
 }
 
 export function createActivities({ store, http, events, deliveries, transforms, references, forTenant }: ActivityDeps): Activities {
-  /** The Temporal services of the tenant a workflow acts for. */
-  const tenantServices = (tenantId = DEFAULT_TENANT_ID, weight?: number) => {
-    if (!forTenant) {
-      if (tenantId === DEFAULT_TENANT_ID) return { events, deliveries };
-      throw new CallbackEventsError('invalid_config', `no Temporal services for tenant "${tenantId}" were wired into the activities`);
-    }
-    return forTenant(tenantId, { weight });
-  };
+  const tenants = activityTenants(store, { events, deliveries, forTenant });
+  /** The gateway of the endpoint's tenant: the workflows it signal-with-starts carry that tenant. */
+  const endpointEvents = async (endpointId: string) => (await tenants.ofEndpoint(endpointId, DEFAULT_TENANT_ID))!.events;
 
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
@@ -138,7 +134,7 @@ export function createActivities({ store, http, events, deliveries, transforms, 
   }
 
   return {
-    ...createBatchActivities({ events }),
+    ...createBatchActivities({ tenants }),
 
     /**
      * Endpoints that take this event: subscribed to its type, and whose filter holds. Disabled
@@ -264,23 +260,20 @@ export function createActivities({ store, http, events, deliveries, transforms, 
 
     /** Ordering per call: joins the call's sequencer by signal-with-start (workflows/callSequencer.ts). */
     async joinSequence(input: JoinSequenceInput): Promise<{ sequencerId: string }> {
-      return events.joinSequence(input);
+      return (await endpointEvents(input.endpointId)).joinSequence(input);
     },
 
     /** Coalescing: joins the (endpoint, call, type) coalescer by signal-with-start (workflows/coalescer.ts). */
     async joinCoalescer(input: JoinCoalescerInput): Promise<{ coalescerId: string }> {
-      return events.joinCoalescer(input);
+      return (await endpointEvents(input.endpointId)).joinCoalescer(input);
     },
 
     /** Starts an operational event's workflow; idempotent by the event id the workflow chose. */
     async emitEvent(event: CallbackEvent, tenantId?: string): Promise<void> {
       const endpointId = event.data.endpointId;
-      const owner = (typeof endpointId === 'string' ? await store.tenantOfEndpoint(endpointId) : undefined) ?? tenantId;
+      const services = typeof endpointId === 'string' ? await tenants.ofEndpoint(endpointId, tenantId) : tenants.of(tenantId);
       // About an endpoint that is gone, from a workflow that names no tenant: no tenant to tell.
-      if (owner === undefined && typeof endpointId === 'string') return;
-      // The tenant's weight as it is now, for the fairness of the new event's tasks.
-      const weight = owner === undefined ? undefined : (await store.getTenant(owner))?.weight;
-      await tenantServices(owner, weight).events.start({ event });
+      await services?.events.start({ event });
     },
 
     /** One page of an endpoint's deliveries in one status, for a bulk job. */
@@ -293,7 +286,7 @@ export function createActivities({ store, http, events, deliveries, transforms, 
       cursor?: string;
       tenantId?: string;
     }): Promise<{ ids: string[]; nextCursor?: string }> {
-      const page = await tenantServices(tenantId).deliveries.list(
+      const page = await tenants.of(tenantId).deliveries.list(
         {
           endpointId: filter.endpointId,
           status: filter.status,
@@ -317,7 +310,7 @@ export function createActivities({ store, http, events, deliveries, transforms, 
       reason?: string;
       tenantId?: string;
     }): Promise<{ done: number; failed: number }> {
-      const { events } = tenantServices(tenantId);
+      const { events } = tenants.of(tenantId);
       const results = await Promise.allSettled(
         deliveryIds.map(async (id) => {
           const ids = parseDeliveryId(id);

@@ -148,6 +148,8 @@ export function createEventGateway(
 ): EventGateway {
   const withDeadline = deadlineCaller(client, deadlineMs);
   const handle = (eventId: string) => client.workflow.getHandle(workflowIdForEvent(eventId, tenantId));
+  /** What the workflows this gateway signal-with-starts for an endpoint (batcher, sequencer, coalescer) carry. */
+  const tenant = { tenantId, fairness: fairnessOf(tenantId, weight) };
 
   const startRun = (given: CallbackEventInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE') => {
     // The default tenant's input stays as it was, so its histories read as before.
@@ -267,15 +269,15 @@ export function createEventGateway(
     },
 
     async enqueueInBatch(endpointId, item) {
-      await signalBatcher(client, taskQueue, withDeadline, endpointId, item);
+      await signalBatcher(client, taskQueue, withDeadline, endpointId, item, tenant);
     },
 
     async joinSequence(input) {
-      return withDeadline(() => joinSequence(client, taskQueue, input));
+      return withDeadline(() => joinSequence(client, taskQueue, input, {}, tenant));
     },
 
     async joinCoalescer(input) {
-      return withDeadline(() => joinCoalescer(client, taskQueue, input));
+      return withDeadline(() => joinCoalescer(client, taskQueue, input, tenant));
     },
 
     async ping() {

@@ -231,6 +231,10 @@ for (const kind of STORE_KINDS) {
       assert.equal(JSON.parse(exhausted.body).type, 'delivery_exhausted');
       const [sent] = await batched.waitFor(1);
       assert.equal(JSON.parse(sent.body).events.length, 2);
+      // The endpoint's batcher is the clinic's too, for the UI's searches and for fairness.
+      const batchers: string[] = [];
+      for await (const w of t.stack.client.workflow.list({ query: `WorkflowType = 'batcher' AND CallbackTenant = '${clinic.id}'` })) batchers.push(w.workflowId);
+      assert.deepEqual(batchers, [`batcher-${batch.body.id}`]);
       assert.deepEqual([watchers[1].requests.length, watchers[2].requests.length], [0, 0], 'another tenant heard of the clinic’s endpoint');
     });
 
