@@ -29,6 +29,8 @@ export interface TenantStack {
   secondApi: string;
   store: Store;
   services: TemporalServices;
+  /** The task queue of this stack's worker. */
+  taskQueue: string;
   /** JSON over HTTP with a bearer key, and X-Tenant-Id when given. */
   api(key: string, method: string, path: string, body?: unknown, tenant?: string, base?: string): ReturnType<typeof call>;
   /** A tenant made with the service admin key, and a key of each role for it. */
@@ -82,6 +84,7 @@ export async function startTenantStack(kind: StoreKind): Promise<TenantStack> {
     secondApi: second.base,
     store,
     services,
+    taskQueue,
     api,
     async tenant(prefix, settings = {}) {
       const created = await api(SERVICE_ADMIN, 'POST', '/v1/tenants', { id: unique(prefix), name: prefix, ...settings });

@@ -7,6 +7,7 @@ import { startReceiver, type Receiver } from '../helpers/receiver';
 import { eventually } from '../helpers/stack';
 import { STORE_KINDS } from '../helpers/storeKinds';
 import { SERVICE_ADMIN, SERVICE_INGEST, startTenantStack, type TenantStack } from '../helpers/tenantStack';
+import { searchAttributes } from '../../workflows/contract';
 
 /**
  * Tenants over real HTTP, a real Temporal server and real receivers, on each store: the tenant
@@ -278,6 +279,30 @@ for (const kind of STORE_KINDS) {
         assert.deepEqual(seen.events.map((e: { id: string }) => e.id), [eventId]);
       }
       assert.equal((await t.api(SERVICE_ADMIN, 'GET', `/v1/calls/${callId}`)).status, 404, 'the default tenant has no such call');
+    });
+
+    it('lists an event workflow from before tenants (no CallbackTenant) as the default tenant’s, and to no other', async () => {
+      const tag = unique('legacy');
+      const hook = await receiver();
+      const endpoint = await t.api(SERVICE_ADMIN, 'POST', '/v1/endpoints', { url: hook.url, filter: { 'data.metadata.test': tag } });
+      assert.equal(endpoint.status, 201);
+      const eventId = unique('evt');
+      // As the service started events before tenants: no tenant in the input, no CallbackTenant.
+      await t.stack.client.workflow.start('callbackEvent', {
+        taskQueue: t.taskQueue,
+        workflowId: `event-${eventId}`,
+        args: [{ event: { id: eventId, ...completed('call-legacy', tag) } }],
+        typedSearchAttributes: [{ key: searchAttributes.eventType, value: 'call_completed' }],
+      });
+      await hook.waitFor(1);
+      const deliveryId = `${eventId}~${endpoint.body.id}`;
+      await eventually(async () => {
+        const res = await t.api(SERVICE_ADMIN, 'GET', `/v1/deliveries?endpointId=${endpoint.body.id}`);
+        return res.body?.data?.some((d: { id: string; status: string }) => d.id === deliveryId && d.status === 'delivered');
+      }, 30_000, 'the legacy delivery listed for default');
+      const other = await t.tenant('other');
+      const theirs = await t.api(other.admin, 'GET', `/v1/deliveries?endpointId=${endpoint.body.id}`);
+      assert.deepEqual(theirs.body.data, []);
     });
 
     it('limits a tenant’s ingest across all its keys with 429 and Retry-After, and leaves other tenants alone', async () => {
