@@ -35,7 +35,8 @@ const noKey = () => new CallbackEventsError('unauthorized', 'Send the API key as
 
 /**
  * `store` absent: the service's keys only (the codec server, which serves every tenant's payloads).
- * With it, tenant keys too, and the tenant named by X-Tenant-Id must exist.
+ * With it, tenant keys too; `res.locals.tenant` is then the tenant acted for, or undefined when
+ * X-Tenant-Id names none (tenantScope answers that 404).
  */
 export function authenticate(keys: ApiKey[], store?: Store): RequestHandler {
   const known = keys.map((k) => ({ digest: digest(k.key), caller: { keyId: keyIdOf(k.key), role: k.role, service: true } }));
