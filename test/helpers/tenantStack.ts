@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createApp } from '../../src/api/app';
 import { createWebhookClient } from '../../src/http/webhookClient';
-import { createLogger } from '../../src/log';
 import type { Store } from '../../src/store/store';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
 import { unique } from './kit';
 import { listen } from './listen';
-import { call, sharedStack, TEST_MASTER_KEY, type Stack } from './stack';
+import { apiOn, call, sharedStack, TEST_MASTER_KEY, type Stack } from './stack';
 import { storePlace, type StoreKind } from './storeKinds';
 
 /**
@@ -57,20 +55,17 @@ export async function startTenantStack(kind: StoreKind): Promise<TenantStack> {
   });
   const running = worker.run();
   const appFor = (s: Store) =>
-    createApp({
-      store: s,
-      services,
-      transforms: stack.transforms,
-      references: stack.references,
-      recoverPerSecond: 5,
-      policy: { allowHttp: true, allowPrivateTargets: true },
-      apiKeys: [
-        { key: SERVICE_ADMIN, role: 'admin' },
-        { key: SERVICE_INGEST, role: 'ingest' },
-      ],
-      log: createLogger('error', 'tenant-test'),
-      codec: { codec: stack.codec },
-    });
+    apiOn(
+      { store: s, services, transforms: stack.transforms, references: stack.references },
+      {
+        recoverPerSecond: 5,
+        apiKeys: [
+          { key: SERVICE_ADMIN, role: 'admin' },
+          { key: SERVICE_INGEST, role: 'ingest' },
+        ],
+        codec: { codec: stack.codec },
+      },
+    );
   const first = await listen(appFor(store));
   const second = await listen(appFor(otherStore));
 

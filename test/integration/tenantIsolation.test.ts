@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import express from 'express';
-import { createApp } from '../../src/api/app';
 import { mountedRoutes } from '../../src/api/routeTable';
-import { createLogger } from '../../src/log';
 import { fastRetry, unique } from '../helpers/kit';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { eventually } from '../helpers/stack';
+import { apiOn, eventually } from '../helpers/stack';
 import { STORE_KINDS } from '../helpers/storeKinds';
 import { SERVICE_ADMIN, startTenantStack, type TenantStack } from '../helpers/tenantStack';
 
@@ -95,16 +92,10 @@ const idsIn = (body: { data?: { id?: unknown; target?: unknown }[] }) => (body.d
 
 /** The routes of an app built as the service builds it. */
 function routesOfTheApp(stack: TenantStack): string[] {
-  const app: express.Express = createApp({
-    store: stack.store,
-    services: stack.services,
-    transforms: stack.stack.transforms,
-    references: stack.stack.references,
-    policy: { allowHttp: true, allowPrivateTargets: true },
-    apiKeys: [],
-    log: createLogger('error', 'routes'),
-    codec: { codec: stack.stack.codec },
-  });
+  const app = apiOn(
+    { store: stack.store, services: stack.services, transforms: stack.stack.transforms, references: stack.stack.references },
+    { codec: { codec: stack.stack.codec } },
+  );
   return mountedRoutes(app).map((r) => `${r.method} ${r.path}`);
 }
 
