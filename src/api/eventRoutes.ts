@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import { catalog, parseEventData } from '../domain/catalog';
-import type { EventGateway } from '../temporal/eventGateway';
 import { eventIdSchema, newId } from '../domain/ids';
 import { eventBodySchema } from './eventBody';
 import { CallbackEventsError } from '../errors';
 import { notFound, parseOr400 } from './errors';
+import { scopeOf } from './tenantScope';
 import type { IngestMetrics } from '../metrics/ingest';
 
-export function eventRoutes({ events, metrics }: { events: EventGateway; metrics?: IngestMetrics }): Router {
+export function eventRoutes({ metrics }: { metrics?: IngestMetrics } = {}): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
@@ -27,13 +27,14 @@ export function eventRoutes({ events, metrics }: { events: EventGateway; metrics
       data: parsed.data as Record<string, unknown>,
     };
     // Answered only once Temporal has the workflow: a 2xx means the event is durable.
-    const { workflowId, duplicate } = await events.start({ event });
-    metrics?.accepted(event, duplicate);
+    const scope = scopeOf(res);
+    const { workflowId, duplicate } = await scope.events.start({ event });
+    metrics?.accepted(event.type, scope.tenantId, duplicate);
     res.status(duplicate ? 200 : 202).json({ id, workflowId, duplicate });
   });
 
   router.get('/:id', async (req, res) => {
-    const snapshot = await events.snapshot(req.params.id);
+    const snapshot = await scopeOf(res).events.snapshot(req.params.id);
     if (!snapshot) throw notFound('Event', req.params.id);
     res.json({
       id: snapshot.id,

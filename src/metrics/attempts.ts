@@ -1,4 +1,4 @@
-import { tenantOf, type CallbackEvent, type FailureClass } from '../../workflows/contract';
+import { tenantOf, type FailureClass } from '../../workflows/contract';
 import type { Verdict } from '../domain/retryPolicy';
 import type { PostOutcome } from '../http/webhookClient';
 import type { ServiceMetrics } from './registry';
@@ -20,7 +20,7 @@ export function attemptOutcome(outcome: Pick<PostOutcome, 'failure'>, verdict: V
 export interface AttemptMetrics {
   attempt(outcome: Pick<PostOutcome, 'failure' | 'durationMs'>, verdict: Verdict): void;
   /** `acceptedAt` and `endedAt` in ms since the epoch. */
-  firstAttempt(event: CallbackEvent, acceptedAt: number, endedAt: number): void;
+  firstAttempt(tenantId: string, acceptedAt: number, endedAt: number): void;
 }
 
 export function attemptMetrics(metrics: ServiceMetrics): AttemptMetrics {
@@ -28,9 +28,9 @@ export function attemptMetrics(metrics: ServiceMetrics): AttemptMetrics {
     attempt(outcome, verdict) {
       metrics.attemptDuration.observe({ outcome: attemptOutcome(outcome, verdict) }, outcome.durationMs / 1000);
     },
-    firstAttempt(event, acceptedAt, endedAt) {
+    firstAttempt(tenantId, acceptedAt, endedAt) {
       // Clocks of the Temporal server and this worker may differ by a little: never below zero.
-      metrics.firstAttemptLatency.observe({ tenant: tenantOf(event) }, Math.max(0, endedAt - acceptedAt) / 1000);
+      metrics.firstAttemptLatency.observe({ tenant: tenantOf(tenantId) }, Math.max(0, endedAt - acceptedAt) / 1000);
     },
   };
 }

@@ -1,19 +1,19 @@
 import type { RequestHandler } from 'express';
-import { tenantOf, type CallbackEvent } from '../../workflows/contract';
+import { tenantOf } from '../../workflows/contract';
 import type { ServiceMetrics } from './registry';
 
 /** What the API counts of event posts: accepted and duplicate events, and refusals for load. */
 export interface IngestMetrics {
-  /** Once Temporal answered the start: new (202) or a duplicate (200). */
-  accepted(event: CallbackEvent, duplicate: boolean): void;
+  /** Once Temporal answered the start: new (202) or a duplicate (200), for the caller's tenant. */
+  accepted(eventType: string, tenantId: string, duplicate: boolean): void;
   /** Mounted on POST /v1/events ahead of the rate limit: counts the 429s and 503s it answers. */
   refusals: RequestHandler;
 }
 
 export function ingestMetrics(metrics: ServiceMetrics): IngestMetrics {
   return {
-    accepted(event, duplicate) {
-      (duplicate ? metrics.eventsDuplicate : metrics.eventsAccepted).inc({ event_type: event.type, tenant: tenantOf(event) });
+    accepted(eventType, tenantId, duplicate) {
+      (duplicate ? metrics.eventsDuplicate : metrics.eventsAccepted).inc({ event_type: eventType, tenant: tenantOf(tenantId) });
     },
     refusals(_req, res, next) {
       res.on('finish', () => {

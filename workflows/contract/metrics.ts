@@ -1,6 +1,6 @@
 import type { Sinks } from '@temporalio/workflow';
 import type { DeliveryStatus } from './statuses';
-import type { CallbackEvent } from './types';
+import { DEFAULT_TENANT_ID } from './tenants';
 
 /**
  * What the workflows tell the worker's metrics (src/metrics/), through the SDK's workflow sinks:
@@ -8,13 +8,9 @@ import type { CallbackEvent } from './types';
  * replays, so a counter counts each change once.
  */
 
-/** Until events carry a tenant, every event is the default tenant's. */
-export const DEFAULT_TENANT = 'default';
-
-/** The tenant label of an event's metrics: the one place that reads it. */
-export function tenantOf(event: CallbackEvent): string {
-  const tenant = (event as { tenant?: unknown }).tenant;
-  return typeof tenant === 'string' && tenant !== '' ? tenant : DEFAULT_TENANT;
+/** The tenant label of an event's metrics: the one place that reads it (an event naming none is `default`'s). */
+export function tenantOf(tenantId: string | undefined): string {
+  return tenantId ?? DEFAULT_TENANT_ID;
 }
 
 /** The statuses in which a delivery has finished its course: counted each time a delivery reaches one. */
