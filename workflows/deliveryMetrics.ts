@@ -6,9 +6,9 @@ import { isFinishedOutcome, tenantOf, type CallbackEvent, type DeliveryStatus, t
  * outcome, the `metrics` sink counts it. Samples (endpoint tests) are no real deliveries and are
  * not counted.
  */
-export function deliveryMetrics(event: CallbackEvent, sample: boolean) {
+export function deliveryMetrics(event: CallbackEvent, tenantId: string | undefined, sample: boolean) {
   const { metrics } = proxySinks<MetricsSinks>();
-  const labels = { eventType: event.type, tenant: tenantOf(event) };
+  const labels = { eventType: event.type, tenant: tenantOf(tenantId) };
   return {
     statusChanged(before: DeliveryStatus, after: DeliveryStatus): void {
       if (sample || before === after || !isFinishedOutcome(after)) return;
