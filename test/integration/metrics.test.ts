@@ -204,6 +204,28 @@ describe('metrics: GET /metrics after real traffic, API and worker in their own 
     assert.equal(sampleValue(api, 'callback_events_ingest_refused_total', { status: '429' }), refused);
   });
 
+  it('labels an event of another tenant with its tenant, at ingest and in the worker', async () => {
+    const tenant = unique('acme').toLowerCase();
+    const created = await call(stack.apiUrl, 'POST', '/v1/tenants', { id: tenant, name: 'Acme' }, admin);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const forTenant = { ...admin, 'x-tenant-id': tenant };
+    const ok = await startReceiver();
+    receivers.push(ok);
+    const ep = await call(stack.apiUrl, 'POST', '/v1/endpoints', { id: unique('ep'), url: ok.url, eventTypes: ['disposition_updated'] }, forTenant);
+    assert.equal(ep.status, 201, JSON.stringify(ep.body));
+    const sent = await call(stack.apiUrl, 'POST', '/v1/events', disposition(tenant, 0), forTenant);
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    await ok.waitFor(1, 60_000);
+    const worker = await eventually(async () => {
+      const samples = await scrape(workerMetrics);
+      return sampleValue(samples, 'callback_events_deliveries_finished_total', { outcome: 'delivered', tenant }) === 1 ? samples : undefined;
+    }, 30_000, 'the tenant\'s delivery to be counted');
+    assert.equal(sampleValue(worker, 'callback_events_first_attempt_latency_seconds_count', { tenant }), 1);
+    const api = await scrape(`${stack.apiUrl}/metrics`);
+    assert.equal(sampleValue(api, 'callback_events_events_accepted_total', { event_type: 'disposition_updated', tenant }), 1);
+    assert.equal(sampleValue(api, 'callback_events_events_accepted_total', { event_type: 'disposition_updated', tenant: 'default' }), N, 'the default tenant\'s count is unchanged');
+  });
+
   it('asks for an admin key or the metrics token on the API and on the worker, in the error shape', async () => {
     for (const url of [`${stack.apiUrl}/metrics`, workerMetrics]) {
       const none = await call(url, 'GET', '');
