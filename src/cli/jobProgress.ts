@@ -1,0 +1,69 @@
+import { SingleBar, Presets } from 'cli-progress';
+import type { z } from 'zod';
+import type { jobProgressSchema } from '../api/responseSchemas';
+import type { Context } from './context';
+
+/**
+ * Follows a bulk job (recover, an enable's release, a tenant's deletion) until it completes, by
+ * polling GET /v1/jobs/:id: a progress bar on a terminal, one plain line per change otherwise
+ * (logs, CI, tests). Progress goes to stderr, so stdout keeps only the result (--json stays JSON).
+ */
+
+export type JobProgress = z.infer<typeof jobProgressSchema>;
+
+/** Often enough for a bar to move smoothly, rarely enough not to load the service. */
+const POLL_MS = 500;
+
+interface Reporter {
+  update(job: JobProgress): void;
+  stop(): void;
+}
+
+function barReporter(): Reporter {
+  const bar = new SingleBar(
+    { format: '{kind} {endpoint} [{bar}] {value}/{total} | failed {failed}', stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(job) {
+      const payload = { kind: job.kind, endpoint: job.endpointId, failed: job.failed };
+      // The bar shows how many the job has acted on; each one ends done or failed.
+      if (!started) {
+        bar.start(job.total, job.done + job.failed, payload);
+        started = true;
+      } else {
+        // The job counts its deliveries as it pages through them: the total may grow.
+        bar.setTotal(job.total);
+        bar.update(job.done + job.failed, payload);
+      }
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+function lineReporter(): Reporter {
+  let last = '';
+  return {
+    update(job) {
+      const line = `${job.kind} ${job.endpointId}: ${job.done}/${job.total} done, ${job.failed} failed (${job.status})`;
+      if (line !== last) process.stderr.write(`${line}\n`);
+      last = line;
+    },
+    stop: () => undefined,
+  };
+}
+
+export async function followJob(ctx: Context, jobId: string): Promise<JobProgress> {
+  const reporter = process.stderr.isTTY ? barReporter() : lineReporter();
+  try {
+    for (;;) {
+      const job = await ctx.api.request<JobProgress>('GET', `/v1/jobs/${encodeURIComponent(jobId)}`);
+      reporter.update(job);
+      if (job.status === 'completed') return job;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    reporter.stop();
+  }
+}
