@@ -10,7 +10,8 @@ export const DEFAULT_URL = 'http://127.0.0.1:3000';
 
 /** The global flags, as commander hands them over. */
 export interface GlobalFlags {
-  url?: string;
+  /** Not `--url`: that is an endpoint's url in `endpoints create|update`. */
+  apiUrl?: string;
   apiKey?: string;
   tenant?: string;
   json?: boolean;
@@ -35,7 +36,7 @@ const cliConfigSchema = z.object({
 export type CliConfig = z.infer<typeof cliConfigSchema>;
 
 /** Names the source of each value in error messages, so a bad flag is not blamed on the environment. */
-const SOURCES = { url: ['--url', 'CALLBACKS_URL'], apiKey: ['--api-key', 'CALLBACKS_API_KEY'] } as const;
+const SOURCES = { url: ['--api-url', 'CALLBACKS_URL', 'apiUrl'], apiKey: ['--api-key', 'CALLBACKS_API_KEY', 'apiKey'] } as const;
 
 export class CliConfigError extends Error {}
 
@@ -43,7 +44,7 @@ export function loadCliConfig(env: Record<string, string | undefined>, flags: Gl
   // An empty variable means "not set", as the service reads it (src/config.ts).
   const fromEnv = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
   const given = {
-    url: flags.url ?? fromEnv('CALLBACKS_URL') ?? DEFAULT_URL,
+    url: flags.apiUrl ?? fromEnv('CALLBACKS_URL') ?? DEFAULT_URL,
     apiKey: flags.apiKey ?? fromEnv('CALLBACKS_API_KEY'),
     tenant: flags.tenant,
     json: flags.json === true,
@@ -54,7 +55,7 @@ export function loadCliConfig(env: Record<string, string | undefined>, flags: Gl
     const field = String(issue.path[0]) as keyof typeof given;
     const source =
       field === 'url' || field === 'apiKey'
-        ? flags[field] !== undefined ? SOURCES[field][0] : SOURCES[field][1]
+        ? flags[SOURCES[field][2]] !== undefined ? SOURCES[field][0] : SOURCES[field][1]
         : `--${field}`;
     return `${source}: ${issue.message}`;
   });

@@ -22,7 +22,7 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
   const program = new Command('callbacks')
     .description('Endpoints, events, deliveries and recoveries of a callback-events service')
     .version(VERSION)
-    .option('--url <url>', `the service (default: CALLBACKS_URL, else ${DEFAULT_URL})`)
+    .option('--api-url <url>', `the service (default: CALLBACKS_URL, else ${DEFAULT_URL})`)
     .option('--api-key <key>', 'the API key (default: CALLBACKS_API_KEY; prefer the variable: flags show in ps and shell history)')
     .option('--tenant <id>', 'act as this tenant (sends X-Tenant-Id)')
     .option('--json', 'print the API\'s JSON instead of tables; errors as JSON on stderr');
