@@ -57,10 +57,10 @@ function settingsFrom(o: SettingFlags): Partial<CreateBody> {
 }
 
 /** An endpoint for a person: its settings, with credentials named but never shown. */
-function describeEndpoint(e: EndpointView): string {
+function endpointFields(e: EndpointView): [string, unknown][] {
   const shown = new Set(['id', 'url', 'signing', 'disabled', 'disabledReason', 'eventTypes', 'description', 'filter', 'flow', 'auth', 'headers', 'createdAt', 'updatedAt']);
   const rest = Object.entries(e).filter(([key]) => !shown.has(key));
-  return fields([
+  return [
     ['id', e.id],
     ['url', e.url],
     ['status', e.disabled ? `disabled${e.disabledReason ? ` (${e.disabledReason})` : ''}` : 'enabled'],
@@ -75,10 +75,8 @@ function describeEndpoint(e: EndpointView): string {
     ['flow', e.flow ? `concurrency ${e.flow.concurrency}, rate ${e.flow.rate ?? 'unlimited'}, queued ${e.flow.queued}, in flight ${e.flow.inFlight}` : undefined],
     ['created', e.createdAt],
     ['updated', e.updatedAt],
-  ]);
+  ];
 }
-
-const SECRET_NOTE = 'the secret is shown this once; GET /v1/endpoints/:id/secret reads it again';
 
 export function endpointsCommand(context: ContextSource): Command {
   const endpoints = new Command('endpoints').description('the endpoints deliveries go to');
@@ -108,13 +106,13 @@ export function endpointsCommand(context: ContextSource): Command {
       const { api, out, config } = context();
       const endpoint = await api.request<z.infer<typeof endpointWithFlowSchema>>('GET', `/v1/endpoints/${encodeURIComponent(id)}`);
       if (config.json) return out.json(endpoint);
-      out.line(describeEndpoint(endpoint));
+      out.line(fields(endpointFields(endpoint)));
     });
 
   withSettingFlags(
     endpoints
       .command('create')
-      .description('a new endpoint; prints its signing secret, this once')
+      .description('a new endpoint; prints it with its signing secret')
       .option('--id <id>', 'a slug of your own (default: a generated ep-… id)')
       .addOption(new Option('--signing <scheme>', 'how deliveries are signed, fixed at creation').choices(['hmac-sha256', 'ed25519'])),
   ).action(async (o: SettingFlags & { id?: string; signing?: CreateBody['signing'] }) => {
@@ -123,9 +121,7 @@ export function endpointsCommand(context: ContextSource): Command {
     const created = await api.request<z.infer<typeof createdEndpointSchema>>('POST', '/v1/endpoints', { body });
     if (config.json) return out.json(created);
     const { secret, publicKey, ...endpoint } = created;
-    out.line(describeEndpoint(endpoint));
-    out.line(fields([['secret', secret], ['public key', publicKey]]));
-    out.line(`(${SECRET_NOTE})`);
+    out.line(fields([...endpointFields(endpoint), ['secret', secret], ['public key', publicKey]]));
   });
 
   withSettingFlags(
@@ -141,7 +137,7 @@ export function endpointsCommand(context: ContextSource): Command {
     const body = { ...bodyFrom(o), ...settingsFrom(o), ...(disabled === undefined ? {} : { disabled }) } as PatchBody;
     const updated = await api.request<z.infer<typeof endpointSchema>>('PATCH', `/v1/endpoints/${encodeURIComponent(id)}`, { body });
     if (config.json) return out.json(updated);
-    out.line(describeEndpoint(updated));
+    out.line(fields(endpointFields(updated)));
   });
 
   endpoints
