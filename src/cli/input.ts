@@ -60,7 +60,8 @@ export function pair(text: string, previous: Record<string, string> = {}): Recor
 /** A whole number at least `min`. */
 export function integer(min: number) {
   return (text: string): number => {
-    const n = Number(text);
+    // Number('') is 0: the digits are checked first.
+    const n = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number of at least ${min}, got "${text}"`);
     return n;
   };
