@@ -5,9 +5,9 @@ import { CliConfigError } from './config';
  * Exit codes, one meaning each, so a script can branch on them (docs/cli.md):
  * 0 done; 1 the API answered an error, or what was asked did not happen (a test not delivered, a
  * job with failures); 2 a usage error (commander's, or a flag the CLI could not read); 3 no
- * answer from the service.
+ * answer from the service; 130 interrupted (Ctrl-C) while following a job, which runs on.
  */
-export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, interrupted: 130 } as const;
 
 /** A command line the CLI cannot act on: a bad flag value, an unreadable file. */
 export class UsageError extends Error {}

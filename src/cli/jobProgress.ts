@@ -2,6 +2,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { z } from 'zod';
 import type { jobProgressSchema } from '../api/responseSchemas';
 import type { Context } from './context';
+import { EXIT } from './exit';
 
 /**
  * Follows a bulk job (recover, an enable's release, a tenant's deletion) until it completes, by
@@ -56,6 +57,13 @@ function lineReporter(): Reporter {
 
 export async function followJob(ctx: Context, jobId: string): Promise<JobProgress> {
   const reporter = process.stderr.isTTY ? barReporter() : lineReporter();
+  // Ctrl-C stops the following, not the job: give the cursor back and say where the job is.
+  const interrupted = () => {
+    reporter.stop();
+    process.stderr.write(`stopped following ${jobId}; the job runs on (GET /v1/jobs/${jobId})\n`);
+    process.exit(EXIT.interrupted);
+  };
+  process.once('SIGINT', interrupted);
   try {
     for (;;) {
       const job = await ctx.api.request<JobProgress>('GET', `/v1/jobs/${encodeURIComponent(jobId)}`);
@@ -64,6 +72,7 @@ export async function followJob(ctx: Context, jobId: string): Promise<JobProgres
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   } finally {
+    process.off('SIGINT', interrupted);
     reporter.stop();
   }
 }
