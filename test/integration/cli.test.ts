@@ -85,9 +85,14 @@ describe('the callbacks CLI against the running service', function () {
 
   it('manages an endpoint: create, list, get --json, update, test with a signed request, rotate, delete', async () => {
     const r = await kit.receiver();
-    const { id, secret, run } = await createWithCli(r.url, ['--types', 'call_completed', '--description', 'CRM sandbox']);
+    const credentials = { auth: { type: 'bearer', token: 'tok-cli-credential' }, headers: { 'x-crm-key': 'hdr-cli-credential' } };
+    const { id, secret, run } = await createWithCli(r.url, ['--types', 'call_completed', '--description', 'CRM sandbox', '--data', JSON.stringify(credentials)]);
     assert.match(run.stdout, new RegExp(`^id:\\s+${id}$`, 'm'));
     assert.match(run.stdout, /^event types:\s+call_completed$/m);
+    // Credentials are named, never shown, in what the CLI prints for people.
+    assert.match(run.stdout, /^auth:\s+bearer$/m);
+    assert.match(run.stdout, /^headers:\s+x-crm-key$/m);
+    assert.equal(/cli-credential/.test(run.stdout + run.stderr), false, run.stdout);
 
     const list = await ok(['endpoints', 'list']);
     assert.match(list.stdout, /^ID\s+STATUS\s+TYPES\s+URL$/m);
@@ -114,6 +119,7 @@ describe('the callbacks CLI against the running service', function () {
     assert.match(tested.stdout, /^status code:\s+200$/m);
     const [first] = await r.waitFor(1);
     const sample = verify(secret, first);
+    assert.equal(first.headers.authorization, 'Bearer tok-cli-credential');
     assert.equal(sample.type, 'endpoint_test');
     assert.equal(sample.test, true);
 
