@@ -60,7 +60,7 @@ export async function followJob(ctx: Context, jobId: string): Promise<JobProgres
   // Ctrl-C stops the following, not the job: give the cursor back and say where the job is.
   const interrupted = () => {
     reporter.stop();
-    process.stderr.write(`stopped following ${jobId}; the job runs on (GET /v1/jobs/${jobId})\n`);
+    process.stderr.write(`stopped following ${jobId}; the job runs on (callbacks jobs get ${jobId} --follow)\n`);
     process.exit(EXIT.interrupted);
   };
   process.once('SIGINT', interrupted);

@@ -8,6 +8,7 @@ import { deliveriesCommand } from './deliveries';
 import { endpointsCommand } from './endpoints';
 import { eventsCommand } from './events';
 import { EXIT, report } from './exit';
+import { jobsCommand } from './jobs';
 import { stdoutOutput } from './output';
 import { recoverCommand } from './recover';
 import { keysCommand, tenantsCommand } from './tenants';
@@ -41,6 +42,7 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
   program.addCommand(eventsCommand(contextSource));
   program.addCommand(deliveriesCommand(contextSource));
   program.addCommand(recoverCommand(contextSource));
+  program.addCommand(jobsCommand(contextSource));
   program.addCommand(tenantsCommand(contextSource));
   program.addCommand(keysCommand(contextSource));
 

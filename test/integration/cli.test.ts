@@ -265,8 +265,12 @@ describe('the callbacks CLI against the running service', function () {
     const resent = r.requests.filter((q) => q.status === 200);
     assert.deepEqual(resent.map((q) => verify(secret, q).id).sort(), [...events].sort());
 
-    const job = JSON.parse((await ok(['recover', endpointId, '--since', '1h', '--statuses', 'expired', '--json'])).stdout);
-    assert.deepEqual({ kind: job.kind, status: job.status, total: job.total }, { kind: 'recover', status: 'completed', total: 0 });
+    // Started without following, then followed by its id.
+    const started = JSON.parse((await ok(['recover', endpointId, '--since', '1h', '--statuses', 'expired', '--no-follow', '--json'])).stdout);
+    assert.match(started.jobId, /^job-/);
+    const job = JSON.parse((await ok(['jobs', 'get', started.jobId, '--follow', '--json'])).stdout);
+    assert.deepEqual(job, { id: started.jobId, kind: 'recover', endpointId, status: 'completed', total: 0, done: 0, failed: 0 });
+    assert.match((await ok(['jobs', 'get', started.jobId])).stdout, /^progress:\s+0\/0 done, 0 failed$/m);
   });
 
   describe('errors', () => {
