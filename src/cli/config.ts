@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { processEnvironment } from '../config';
 
 /**
  * The CLI's whole configuration: the service's url, the API key, the tenant and the output mode,
  * read once at start from the environment (CALLBACKS_URL, CALLBACKS_API_KEY) and the global flags,
- * which win. Nothing else in the CLI looks at the environment; commands get this object.
+ * which win. Nothing else in the CLI looks at the environment; commands get this object. The
+ * environment comes from processEnvironment(), the project's one reader of it
+ * (test/unit/configReadOnce.test.ts).
  */
 
 export const DEFAULT_URL = 'http://127.0.0.1:3000';
@@ -40,7 +43,7 @@ const SOURCES = { url: ['--api-url', 'CALLBACKS_URL', 'apiUrl'], apiKey: ['--api
 
 export class CliConfigError extends Error {}
 
-export function loadCliConfig(env: Record<string, string | undefined>, flags: GlobalFlags): CliConfig {
+export function loadCliConfig(flags: GlobalFlags, env: Record<string, string | undefined> = processEnvironment()): CliConfig {
   // An empty variable means "not set", as the service reads it (src/config.ts).
   const fromEnv = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
   const given = {

@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { processEnvironment } from '../config';
 import { VERSION } from '../version';
 import { createApiClient } from './apiClient';
 import { DEFAULT_URL, loadCliConfig, type GlobalFlags } from './config';
@@ -18,7 +17,7 @@ import { keysCommand, tenantsCommand } from './tenants';
  * bin/callbacks.cjs. Exit codes: src/cli/exit.ts.
  */
 
-export function buildProgram(env: Record<string, string | undefined>): Command {
+export function buildProgram(): Command {
   let context: Context | undefined;
   const program = new Command('callbacks')
     .description('Endpoints, events, deliveries and recoveries of a callback-events service')
@@ -30,7 +29,7 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
 
   // Once, before any command runs: the config is read and checked here and nowhere else.
   program.hook('preAction', (_program, action) => {
-    const config = loadCliConfig(env, action.optsWithGlobals<GlobalFlags>());
+    const config = loadCliConfig(action.optsWithGlobals<GlobalFlags>());
     context = { config, api: createApiClient(config), out: stdoutOutput };
   });
   const contextSource = () => {
@@ -56,9 +55,8 @@ export function buildProgram(env: Record<string, string | undefined>): Command {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const env = processEnvironment();
   try {
-    await buildProgram(env).parseAsync(argv);
+    await buildProgram().parseAsync(argv);
     return EXIT.ok;
   } catch (err) {
     // Commander has printed its message already; help and --version end it with exit code 0.
