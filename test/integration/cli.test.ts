@@ -187,6 +187,10 @@ describe('the callbacks CLI against the running service', function () {
     assert.equal(body.data.metadata.leadId, 'L-204871', 'the example\'s own metadata is kept');
     assert.equal('summary' in body.data, false, 'scoped: the endpoint is not approved for the summary');
 
+    const unknown = await cli(['events', 'simulate', '--type', 'call_exploded']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /^error: usage: unknown event type "call_exploded"; one of: call_started, call_completed, /);
+
     const reserved = await cli(['events', 'simulate', '--type', 'delivery_exhausted']);
     assert.equal(reserved.code, 1);
     assert.match(reserved.stderr, /^error: invalid_request: Invalid body: type: "delivery_exhausted" is reserved for events the service makes itself\n$/);
@@ -198,6 +202,12 @@ describe('the callbacks CLI against the running service', function () {
     const events = [];
     for (let i = 0; i < 2; i++) events.push((await kit.send(kit.completedCall(unique('call')))).id);
     const [toResend, toDiscard] = events.map((e) => `${e}~${endpointId}`);
+    // A test send the receiver refuses: the API answers, but nothing was delivered, so exit 1.
+    const refused = await cli(['endpoints', 'test', endpointId]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stdout, /^delivered:\s+no$/m);
+    assert.match(refused.stdout, /^status code:\s+500$/m);
+    assert.match(refused.stderr, /^error: not_delivered: .+\n$/);
     for (const id of [toResend, toDiscard]) await kit.waitForDelivery(id, 'awaiting_review');
 
     const listArgs = ['deliveries', 'list', '--endpoint', endpointId, '--status', 'awaiting_review'];
