@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import {
   FAILURE_TYPES,
@@ -21,14 +21,16 @@ import type { DeliveryListing } from '../src/temporal/deliveryListing';
 import type { EventGateway } from '../src/temporal/eventGateway';
 import { parseDeliveryId } from '../src/domain/ids';
 import { CallbackEventsError } from '../src/errors';
+import type { TransformRunner } from '../src/transforms/pool';
 import { compileFilter } from '../src/domain/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
 import { nextDelayMs, verdictOf } from '../src/domain/retryPolicy';
-import { eventBody, requestHeaders, TransformCache } from '../src/domain/outgoing';
+import { eventBody, requestHeaders } from '../src/domain/outgoing';
 import { hasCode } from '../src/errors';
 import type { FlowLease, Store } from '../src/store/store';
 import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
+import { createCallContextSteps } from './callContext';
 
 export interface ActivityDeps {
   store: Store;
@@ -36,6 +38,8 @@ export interface ActivityDeps {
   /** Starts events' workflows (operational events go through the same pipeline) and acts on deliveries. */
   events: EventGateway;
   deliveries: DeliveryListing;
+  /** The process's transform threads (src/transforms/pool.ts): a runaway expression stops there. */
+  transforms: TransformRunner;
 }
 
 // Kept here too: tests and older imports take the body builder from the activities.
@@ -47,19 +51,33 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries }: ActivityDeps): Activities {
+export function createActivities({ store, http, events, deliveries, transforms }: ActivityDeps): Activities {
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
     if (!endpoint.filter) return true;
     let entry = compiled.get(endpoint.id);
     if (entry?.version !== endpoint.updatedAt) {
-      entry = { version: endpoint.updatedAt, test: compileFilter(endpoint.filter) };
+      entry = { version: endpoint.updatedAt, test: compiledOrNothing(endpoint) };
       compiled.set(endpoint.id, entry);
     }
     return entry.test(event);
   }
-  const transforms = new TransformCache();
+  const callContext = createCallContextSteps(store);
+  /**
+   * A filter stored before its regex had to run on RE2 (a backreference, a lookaround) no longer
+   * compiles: it matches nothing until the endpoint is patched, and says so once per version,
+   * rather than failing the match of every endpoint's events.
+   */
+  function compiledOrNothing(endpoint: Endpoint): (event: unknown) => boolean {
+    try {
+      return compileFilter(endpoint.filter!);
+    } catch (err) {
+      if (!hasCode(err, 'invalid_filter')) throw err;
+      log.warn(`endpoint ${endpoint.id} matches nothing: its filter no longer compiles (${err.message}); patch its filter`);
+      return () => false;
+    }
+  }
 
   function toMatch(endpoint: Endpoint): MatchedEndpoint {
     return {
@@ -152,9 +170,10 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       const retry = resolveRetry(endpoint.retry);
       // A batch's `event` is the batch itself: its id is the webhook-id, and the body lists the events.
       // Batched endpoints take no transform (the API refuses the pair), so a batch body is never transformed.
+      // The call's context is read now, so what was captured since the event arrived goes with it.
       const body = input.batch
-        ? batchBody(event.id, input.batch, endpoint.payloadScope)
-        : await eventBody(endpoint, event, { outOfOrder: input.outOfOrder }, transforms.of(endpoint)).catch((err: unknown) => {
+        ? batchBody(event.id, await callContext.batchWithContext(input.batch), endpoint.payloadScope)
+        : await eventBody(endpoint, await callContext.withContext(event), transforms, { outOfOrder: input.outOfOrder }).catch((err: unknown) => {
             // Retrying would fail the same way: no request is sent; the delivery goes to review
             // until an operator fixes the expression and resends. The output never leaves here.
             if (hasCode(err, 'transform_failed', 'invalid_transform')) {
@@ -163,6 +182,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
             throw err;
           });
       const lease = await acquireSlot(endpoint, deliveryId, attempt, activityAttempt);
+      const captures = callContext.captures(endpoint, event, target, input.batch);
       const startedAt = new Date();
       const outcome = await http
         .post({
@@ -170,6 +190,7 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
           headers: requestHeaders(endpoint, event.id, body),
           body,
           timeoutMs: retry.attemptTimeoutMs,
+          keepWholeBody: captures,
         })
         .catch(async (err: unknown) => {
           await store.releaseFlowSlot(endpoint.id, lease, 'neutral', maxConcurrencyOf(endpoint));
@@ -196,7 +217,11 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
       // Only the endpoint's own url speaks for its health; a fallback or one-off url does not.
       const ownUrl = target === 'primary' && url === undefined;
       const health = ownUrl ? await store.noteEndpointOutcome(endpoint.id, verdict === 'delivered', startedAt) : {};
-      if (verdict === 'delivered') return result;
+      if (verdict === 'delivered') {
+        // Before the activity completes: with ordering per call, the call's next event waits for this.
+        if (captures) await callContext.capture(endpoint, event, outcome.wholeBody, startedAt);
+        return result;
+      }
 
       if (verdict === 'gone' && ownUrl) {
         result.disabledEndpoint = await disable(endpoint, 'the receiver answered 410 Gone');
@@ -278,6 +303,11 @@ export function createActivities({ store, http, events, deliveries }: ActivityDe
     /** Deletes attempt-log rows older than the retention period. */
     async purgeAttempts({ retentionDays }: { retentionDays: number }): Promise<number> {
       return store.purgeAttempts(new Date(Date.now() - retentionDays * 86_400_000));
+    },
+
+    /** Deletes the context of calls whose last capture is older than the retention period (the attempt log's). */
+    async purgeCallContext({ retentionDays }: { retentionDays: number }): Promise<number> {
+      return store.purgeCallContext(new Date(Date.now() - retentionDays * 86_400_000));
     },
   };
 }

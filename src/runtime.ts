@@ -6,6 +6,7 @@ import type { Config } from './config';
 import { resolveKeys, type ServiceKeys } from './crypto/keys';
 import { createTemporalServices } from './temporal/services';
 import { createWebhookClient, type WebhookClient } from './http/webhookClient';
+import { createTransformPool } from './transforms/pool';
 import { createLogger, type Logger } from './log';
 import { openStore } from './store/openStore';
 import type { Store } from './store/store';
@@ -84,6 +85,9 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
     // keys.master (resolved above) is the key for secrets at rest; DATABASE_URL picks PostgreSQL.
     const store: Store = await openStore(config, keys.master);
     cleanups.push(() => store.close());
+    // One pool for the process, whichever roles it runs; closed after the API and the worker stop.
+    const transforms = createTransformPool();
+    cleanups.push(() => transforms.close());
 
     // The API answers before Temporal does: /healthz "unavailable", calls to Temporal 503.
     const late = lateServices();
@@ -98,6 +102,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets, allowedCidrs: config.allowedCidrs },
         apiKeys: config.apiKeys,
         log,
+        transforms,
         codec: { codec: payloadCodec, origins: devServer?.uiUrl ? uiOrigins(devServer.uiUrl) : undefined },
       });
       const api = await serveApi(app, config.host, config.port);
@@ -140,6 +145,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         taskQueue: config.temporal.taskQueue,
         store,
         http: httpClient,
+        transforms,
         ...services,
         dataConverter,
         connection: connection instanceof NativeConnection ? connection : undefined,

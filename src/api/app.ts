@@ -6,8 +6,10 @@ import type { UrlPolicy } from '../domain/urlPolicy';
 import { authenticate, requireRole } from './auth';
 import { codecRoutes, type CodecServerOptions } from './codecRoutes';
 import { auditContext, auditRoutes } from './audit';
+import { callRoutes } from './callRoutes';
 import { limitErrors, rateLimit, verifyJsonDepth } from './limits';
 import type { ApiKey } from '../config';
+import type { TransformRunner } from '../transforms/pool';
 import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
 import { docsRoutes } from './docsRoutes';
@@ -22,6 +24,8 @@ export interface AppDeps {
   policy: UrlPolicy;
   apiKeys: ApiKey[];
   log: Logger;
+  /** The process's transform threads, for the preview (src/transforms/pool.ts). */
+  transforms: TransformRunner;
   /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
   recoverPerSecond?: number;
   /** The payload codec, served at `/codec` for the Temporal Web UI; absent: no codec server. */
@@ -38,6 +42,7 @@ export function createApp({
   policy,
   apiKeys,
   log,
+  transforms,
   recoverPerSecond = 20,
   codec,
   maxEventBytes = 256 * 1024,
@@ -80,10 +85,11 @@ export function createApp({
   // The pattern must take the whole first segment: a `use` path that stops inside a segment never matches.
   v1.use(/^\/(?!events\/?$)[^/]*/i, requireRole('admin'));
   v1.get(/^\/events(\/.*)?$/, requireRole('admin'));
-  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond }));
+  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond, transforms }));
   v1.use('/events', eventRoutes({ events }));
   v1.use('/event-types', eventTypeRoutes());
   v1.use('/deliveries', deliveryRoutes({ store, events, deliveries: services.deliveries, policy }));
+  v1.use('/calls', callRoutes({ store, calls: services.calls }));
   v1.use('/jobs', jobRoutes({ jobs: services.jobs }));
   v1.use('/audit', auditRoutes({ store }));
   app.use('/v1', v1);

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { tokenOf, type DeliveryListing } from '../temporal/deliveryListing';
 import type { EventGateway } from '../temporal/eventGateway';
-import { endpointIdSchema, parseDeliveryId } from '../domain/ids';
+import { callIdSchema, endpointIdSchema, parseDeliveryId } from '../domain/ids';
 import type { Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../domain/urlPolicy';
 import { eventTypeSchema } from '../domain/catalog';
@@ -17,8 +17,7 @@ export const deliveryListQuerySchema = z.strictObject({
   status: deliveryStatusSchema.optional(),
   endpointId: endpointIdSchema.optional(),
   eventType: eventTypeSchema.optional(),
-  // Quotes would end the visibility query's string literal.
-  callId: z.string().min(1).max(200).regex(/^[^'"\\]*$/, 'must not contain quotes or backslashes').optional(),
+  callId: callIdSchema.optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   cursor: z.string().max(4096).refine((c) => tokenOf(c) !== undefined, 'must be a cursor from a previous page').optional(),

@@ -2,13 +2,16 @@ import { z } from 'zod';
 import { eventTypeSchema, parseEventData } from '../domain/catalog';
 import type { Endpoint } from '../domain/endpoint';
 import { newId } from '../domain/ids';
-import { eventBody, previewHeaders } from '../domain/outgoing';
+import { contextCallOf, eventBody, previewHeaders, withCallContext } from '../domain/outgoing';
 import { CallbackEventsError } from '../errors';
+import type { Store } from '../store/store';
+import type { TransformRunner } from '../transforms/pool';
 
 /**
  * `POST /v1/endpoints/:id/preview`: exactly what the endpoint would receive for an event, built
- * by the code the delivery activity sends with (src/domain/outgoing.ts). Nothing is sent or
- * stored, and the signature is not computed (the timestamp is the time of sending).
+ * by the code the delivery activity sends with (src/domain/outgoing.ts), with the call's context
+ * as it is now. Nothing is sent or stored, and the signature is not computed (the timestamp is the
+ * time of sending).
  */
 
 export const previewBodySchema = z.strictObject({
@@ -19,7 +22,12 @@ export const previewBodySchema = z.strictObject({
 
 export type PreviewBody = z.infer<typeof previewBodySchema>;
 
-export async function previewFor(endpoint: Endpoint, body: PreviewBody): Promise<{ body: unknown; headers: Record<string, string> }> {
+export async function previewFor(
+  store: Pick<Store, 'getCallContext'>,
+  endpoint: Endpoint,
+  body: PreviewBody,
+  transforms: TransformRunner,
+): Promise<{ body: unknown; headers: Record<string, string> }> {
   const parsed = parseEventData(body.type, body.data);
   if (!parsed.success) {
     throw new CallbackEventsError('invalid_request', `Invalid body: ${parsed.error.message}`, { details: parsed.error.details });
@@ -30,7 +38,9 @@ export async function previewFor(endpoint: Endpoint, body: PreviewBody): Promise
     occurredAt: body.occurredAt ?? new Date().toISOString(),
     data: parsed.data as Record<string, unknown>,
   };
+  const callId = contextCallOf(event);
+  const delivered = callId === undefined ? event : withCallContext(event, await store.getCallContext(callId));
   // A transform failure is `transform_failed`, answered 422 with jsonata's message.
-  const text = await eventBody(endpoint, event);
+  const text = await eventBody(endpoint, delivered, transforms);
   return { body: JSON.parse(text) as unknown, headers: previewHeaders(endpoint, event.id) };
 }

@@ -22,6 +22,7 @@ import { awaitTestAttempt, testWaitMs } from './endpointTest';
 import { previewBodySchema, previewFor } from './endpointPreview';
 import { assertTransformCompiles } from '../domain/transform';
 import { RESENDABLE_STATUSES } from '../../workflows/contract';
+import type { TransformRunner } from '../transforms/pool';
 
 /** Checks that need more than one field: url policy and sensitive-field approval. */
 function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): void {
@@ -42,6 +43,8 @@ function assertUsable(settings: Partial<EndpointSettings>, policy: UrlPolicy): v
   // call in occurredAt order, which contradicts it; `batch` already folds a flurry into one request,
   // and the two waits would stack (windowMs, then maxWaitMs). Refused rather than given a meaning.
   if (settings.coalesce && settings.batch) details.push({ path: 'coalesce', message: 'cannot be combined with batch' });
+  // A batch's one answer speaks for the many calls in it: no value in it belongs to one call.
+  if (settings.capture && settings.batch) details.push({ path: 'capture', message: 'cannot be combined with batch' });
   if (settings.coalesce && settings.ordering === 'per_call') details.push({ path: 'coalesce', message: 'cannot be combined with ordering "per_call"' });
   if (details.length > 0) {
     throw new CallbackEventsError('invalid_request', `Invalid body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details });
@@ -84,11 +87,13 @@ export function endpointRoutes({
   services: { events, jobs },
   policy,
   recoverPerSecond,
+  transforms,
 }: {
   store: Store;
   services: TemporalServices;
   policy: UrlPolicy;
   recoverPerSecond: number;
+  transforms: TransformRunner;
 }): Router {
   const router = Router();
 
@@ -220,7 +225,7 @@ export function endpointRoutes({
   /** What the endpoint would receive for an event (scope, transform, headers); nothing is sent or stored. */
   router.post('/:id/preview', async (req, res) => {
     const body = parseOr400(previewBodySchema, req.body ?? {});
-    res.json(await previewFor(await load(req.params.id), body));
+    res.json(await previewFor(store, await load(req.params.id), body, transforms));
   });
 
   /**

@@ -4,6 +4,7 @@ import { endpointCreateSchema, endpointPatchSchema } from '../domain/endpoint';
 import { deliveryIdSchema, endpointIdSchema, eventIdSchema } from '../domain/ids';
 import { VERSION } from '../version';
 import { auditListQuerySchema } from './audit';
+import { callParamsSchema } from './callRoutes';
 import { codecBodySchema } from './codecRoutes';
 import { deliveryListQuerySchema, discardBodySchema, resendBodySchema } from './deliveryRoutes';
 import { recoverBodySchema, rotateBodySchema, testBodySchema } from './endpointRoutes';
@@ -212,6 +213,13 @@ function build() {
         '409': problem('The delivery is not awaiting review or held.'),
         ...temporalDown,
       }, { operationId: 'discardDelivery', requestParams: { path: deliveryId }, requestBody: { required: false, ...json(discardBodySchema) } }),
+    },
+    '/v1/calls/{callId}': {
+      get: op('calls', 'Read a call: the context captured from endpoints’ answers, and its events with their statuses', {
+        '200': ok('The call; its events oldest first.', responses.callSchema),
+        '404': problem('The service holds neither context nor events for this call (`not_found`).'),
+        ...temporalDown,
+      }, { operationId: 'getCall', requestParams: { path: callParamsSchema } }),
     },
     '/v1/jobs/{id}': {
       get: op('deliveries', 'Read a bulk job’s progress', {

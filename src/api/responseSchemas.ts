@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { MAX_CAPTURED_CHARS } from '../domain/capture';
 import { eventTypeSchema } from '../domain/catalog';
 import { endpointSettingsShape, signingSchema } from '../domain/endpoint';
 import { deliveryIdSchema, endpointIdSchema } from '../domain/ids';
+import type { CallEvent } from '../temporal/callEvents';
 import type { AttemptRecord, AuditRecord } from '../store/store';
 import {
   DELIVERY_JOB_KINDS,
@@ -180,6 +182,14 @@ export const deliverySchema = z.strictObject({
   attempts: z.array(attemptSchema),
 });
 
+/** `GET /v1/calls/:callId`: the call's captured context and its events, oldest first. */
+export const callSchema = z.strictObject({
+  callId: z.string(),
+  /** Values captured from endpoints' answers; what the call's later events carry as `data.context`. */
+  context: z.record(z.string(), z.union([z.string().max(MAX_CAPTURED_CHARS), z.number(), z.boolean()])),
+  events: z.array(z.strictObject({ id: z.string(), type: z.string(), status: z.enum(EVENT_STATUSES) })),
+});
+
 export const deliveryActionSchema = z.strictObject({
   id: z.string(),
   action: z.enum(['resend', 'discard']),
@@ -233,5 +243,6 @@ const typesFit: [
   Fits<JobProgress, z.input<typeof jobProgressSchema>>,
   Fits<Omit<AttemptRecord, 'deliveryId'>, z.input<typeof attemptSchema>>,
   Fits<AuditRecord, z.input<typeof auditListSchema>['data'][number]>,
-] = [true, true, true, true, true];
+  Fits<CallEvent, z.input<typeof callSchema>['events'][number]>,
+] = [true, true, true, true, true, true];
 void typesFit;

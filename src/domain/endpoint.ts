@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { captureSchema } from './capture';
 import { eventTypeSchema } from './catalog';
 import { filterSchema } from './filter';
 import { endpointIdSchema } from './ids';
 import { payloadScopeSchema } from './scope';
-import { transformSchema } from './transform';
+import { transformSchema } from './transformSchema';
 import { DEFAULT_SIGNING_SCHEME, secretProblem, SIGNING_SCHEMES } from './signing';
 
 /** The endpoint shape, as accepted by the API and kept in the store. One source of truth. */
@@ -124,6 +125,8 @@ export const endpointSettingsShape = {
   transform: transformSchema.optional(),
   /** `{ per: "call", windowMs }`: a flurry of one type for one call delivers only its latest event (not with `batch` or `ordering`). */
   coalesce: coalesceSettingsSchema.optional(),
+  /** `{ name: JSON pointer }`: values read from a 2xx answer, carried by the call's later events as `data.context` (docs/case-ids.md). */
+  capture: captureSchema.optional(),
 };
 
 /** How deliveries are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). Fixed at creation. */
@@ -165,6 +168,7 @@ export const endpointPatchSchema = z.strictObject({
   orderingWindowMs: endpointSettingsShape.orderingWindowMs.nullable(),
   transform: endpointSettingsShape.transform.nullable(),
   coalesce: endpointSettingsShape.coalesce.nullable(),
+  capture: endpointSettingsShape.capture.nullable(),
 });
 
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;

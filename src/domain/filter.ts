@@ -19,11 +19,13 @@
  *     This is the "everything except" form; use the field form for "present and not ...".
  *
  * Validation and compilation are one pass (`analyze`), so whatever the schema accepts is
- * exactly what `compileFilter` can build; regexes are compiled there, never per event.
+ * exactly what `compileFilter` can build; regexes are compiled there, never per event, on RE2
+ * (src/domain/regex.ts): linear time in the input, so a filter cannot stall the worker.
  */
 import { z } from 'zod';
 import { getPath, hasPath, type Json } from '../paths';
 import { CallbackEventsError } from '../errors';
+import { compileLinearRegex, REGEX_FLAGS, type LinearRegex } from './regex';
 
 export type Comparable = number | string;
 
@@ -39,7 +41,7 @@ export interface FieldOperators {
   $lte?: Comparable;
   $exists?: boolean;
   $regex?: string;
-  /** Flags for `$regex`, from `imsu`. `g`/`y` are excluded because they make `test` stateful. */
+  /** Flags for `$regex`, from `imsu` (`g`/`y` would make `test` stateful; RE2 has neither anyway). */
   $options?: string;
   $not?: FieldOperators;
 }
@@ -60,8 +62,8 @@ export const MAX_FILTER_DEPTH = 8;
 /** Bounds the size of a value compared with `$eq`/`$in`, and the recursion that walks it. */
 export const MAX_VALUE_DEPTH = 32;
 /**
- * JS regexes backtrack; without RE2 we can only bound the damage. Short patterns and a cap on
- * the tested string keep pathological cases small; strings over the cap do not match.
+ * RE2 runs in time linear in the input (times the pattern's size); these caps keep that product
+ * small on every event. Strings over the input cap do not match.
  */
 export const MAX_REGEX_LENGTH = 256;
 export const MAX_REGEX_INPUT_LENGTH = 8192;
@@ -285,7 +287,7 @@ class Analyzer {
     };
   }
 
-  private regex(pattern: unknown, options: unknown, path: Path): RegExp | undefined {
+  private regex(pattern: unknown, options: unknown, path: Path): LinearRegex | undefined {
     if (typeof pattern !== 'string') {
       this.fail([...path, '$regex'], 'must be a string');
       return undefined;
@@ -294,16 +296,16 @@ class Analyzer {
       this.fail([...path, '$regex'], `must be at most ${MAX_REGEX_LENGTH} characters`);
       return undefined;
     }
-    if (options !== undefined && (typeof options !== 'string' || !/^[imsu]*$/.test(options))) {
-      this.fail([...path, '$options'], 'must be a string of flags from "imsu"');
+    if (options !== undefined && (typeof options !== 'string' || [...options].some((flag) => !REGEX_FLAGS.includes(flag)))) {
+      this.fail([...path, '$options'], `must be a string of flags from "${REGEX_FLAGS}"`);
       return undefined;
     }
-    try {
-      return new RegExp(pattern, options ?? '');
-    } catch (error) {
-      this.fail([...path, '$regex'], `is not a valid regular expression: ${(error as Error).message}`);
+    const compiled = compileLinearRegex(pattern, options ?? '');
+    if ('problem' in compiled) {
+      this.fail([...path, '$regex'], compiled.problem);
       return undefined;
     }
+    return compiled.regex;
   }
 }
 
@@ -325,7 +327,7 @@ export const filterSchema = z
   })
   .meta({
     type: 'object',
-    description: 'Mongo-style conditions on dot paths of the delivered body ($eq $ne $in $nin $gt $gte $lt $lte $exists $regex $and $or $not).',
+    description: 'Mongo-style conditions on dot paths of the delivered body ($eq $ne $in $nin $gt $gte $lt $lte $exists $regex $and $or $not). $regex runs on RE2: no backreferences, no lookaround.',
   });
 
 /**

@@ -16,6 +16,17 @@ export const eventIdSchema = z
   .string()
   .regex(new RegExp(`^${EVENT_ID}$`), 'must be 1-200 characters of letters, digits and . _ : -');
 
+/**
+ * A call's id, as a filter: it goes into a visibility query's string literal, which a quote would
+ * end and a control character (NUL) makes Temporal refuse, an error its client retries until the
+ * deadline and that reads as Temporal being down.
+ */
+export const callIdSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^'"\\\u0000-\u001f\u007f]*$/, 'must not contain quotes, backslashes or control characters');
+
 /** `<eventId>~<endpointId>`: one event's delivery to one endpoint (what `parseDeliveryId` splits). */
 export const deliveryIdSchema = z.string().regex(new RegExp(`^${EVENT_ID}~${ENDPOINT_ID}$`), 'must be <eventId>~<endpointId>');
 

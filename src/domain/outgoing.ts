@@ -1,9 +1,10 @@
-import type { CallbackEvent } from '../../workflows/contract';
+import { isOperational, type CallbackEvent } from '../../workflows/contract';
+import type { CallContext } from './capture';
 import type { EventType } from './catalog';
 import type { Endpoint, EndpointWithSecret } from './endpoint';
 import { scopeData } from './scope';
 import { signatureHeaders } from './signing';
-import { compileTransform, type CompiledTransform } from './transform';
+import type { TransformRunner } from '../transforms/pool';
 import { USER_AGENT } from '../version';
 
 /**
@@ -32,33 +33,37 @@ function webhookEnvelope(event: CallbackEvent, data: Record<string, unknown>, fl
   };
 }
 
-/** Compiled transforms, once per endpoint version rather than once per delivery. */
-export class TransformCache {
-  private readonly compiled = new Map<string, { version: string; transform: CompiledTransform }>();
+/**
+ * The call whose context an event carries and feeds: a call event's `callId`. A test sample (whose
+ * call is the catalog's) and the service's operational events have none.
+ */
+export function contextCallOf(event: CallbackEvent): string | undefined {
+  if (event.test || isOperational(event.type)) return undefined;
+  return typeof event.data.callId === 'string' ? event.data.callId : undefined;
+}
 
-  of(endpoint: Endpoint): CompiledTransform | undefined {
-    if (!endpoint.transform) return undefined;
-    let entry = this.compiled.get(endpoint.id);
-    if (entry?.version !== endpoint.updatedAt) {
-      entry = { version: endpoint.updatedAt, transform: compileTransform(endpoint.transform) };
-      this.compiled.set(endpoint.id, entry);
-    }
-    return entry.transform;
-  }
+/**
+ * The event with its call's captured values as `data.context` (docs/case-ids.md), when there are
+ * any. Added before scoping, so an endpoint's `payloadScope` can drop `context` like any field.
+ */
+export function withCallContext(event: CallbackEvent, context: CallContext): CallbackEvent {
+  if (Object.keys(context).length === 0) return event;
+  return { ...event, data: { ...event.data, context } };
 }
 
 /**
  * The body for one event: scoped first, so a transform only ever sees fields the endpoint is
- * approved for; then transformed, when the endpoint has a transform. Throws `transform_failed`.
+ * approved for; then transformed, in a transform thread, when the endpoint has a transform.
+ * Throws `transform_failed`.
  */
 export async function eventBody(
   endpoint: Endpoint,
   event: CallbackEvent,
+  transforms: TransformRunner,
   flags: { outOfOrder?: true } = {},
-  transform: CompiledTransform | undefined = endpoint.transform ? compileTransform(endpoint.transform) : undefined,
 ): Promise<string> {
   const envelope = webhookEnvelope(event, scopeData(event.type as EventType, event.data, endpoint.payloadScope), flags);
-  return transform ? transform.run(envelope) : JSON.stringify(envelope);
+  return endpoint.transform ? transforms.run(endpoint.transform, envelope) : JSON.stringify(envelope);
 }
 
 /** The static headers, then the auth header: what the endpoint receives besides the signature. */

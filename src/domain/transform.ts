@@ -1,24 +1,26 @@
 import jsonata from 'jsonata';
-import { z } from 'zod';
 import { CallbackEventsError } from '../errors';
+import type { TransformSettings } from './transformSchema';
+
+export type { TransformSettings } from './transformSchema';
 
 /**
  * Endpoint transforms (docs/api.md, "Transforms"): a JSONata expression evaluated on the body that
  * would be sent (`{ id, type, timestamp, data }`, already scoped for the endpoint), whose result is
- * the body that is sent and signed instead. Pure rules, no I/O: the API compiles to validate, the
- * delivery activity and the preview route evaluate.
+ * the body that is sent and signed instead. Pure rules, no I/O: the API compiles to validate; a
+ * transform thread (src/transforms/thread.ts) evaluates, for the delivery activity and the preview.
  */
 
 export const TRANSFORM_TIME_LIMIT_MS = 100;
+/**
+ * Where a transform is stopped whatever it is doing: its thread is terminated
+ * (src/transforms/pool.ts). The grace over TRANSFORM_TIME_LIMIT_MS lets jsonata's own check,
+ * between steps, answer first with its clearer message.
+ */
+export const TRANSFORM_HARD_LIMIT_MS = TRANSFORM_TIME_LIMIT_MS + 50;
 export const TRANSFORM_OUTPUT_LIMIT_BYTES = 256 * 1024;
 /** Deep enough for any mapping; shallow enough that runaway recursion stops long before Node's stack does. */
 const STACK_LIMIT = 200;
-
-export const transformSchema = z.strictObject({
-  jsonata: z.string().min(1).max(20_000),
-});
-
-export type TransformSettings = z.infer<typeof transformSchema>;
 
 export interface CompiledTransform {
   /** The body to send, as JSON text; throws `transform_failed` with what went wrong. */

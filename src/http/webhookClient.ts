@@ -16,6 +16,8 @@ export interface PostRequest {
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
+  /** Also answer the whole body of a 2xx (`wholeBody`), for capture; it is never logged. */
+  keepWholeBody?: boolean;
 }
 
 export interface PostOutcome {
@@ -27,6 +29,8 @@ export interface PostOutcome {
   message: string;
   /** The first RESPONSE_KEEP_BYTES of the response body. */
   responseBody?: string;
+  /** A 2xx's whole body, when asked for and no longer than RESPONSE_READ_LIMIT; for capture only. */
+  wholeBody?: string;
   retryAfter?: string;
 }
 
@@ -60,18 +64,26 @@ function classify(err: unknown): { failure: FailureClass; message: string } {
   return { failure: 'connect', message: `connection failed (${code || e.name || 'error'})` };
 }
 
-async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+/** The kept start of a body, and the whole of it when asked for and it ended within the read limit. */
+async function readLimited(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  keepWhole: boolean,
+): Promise<{ kept: string; whole?: string }> {
   const chunks: Buffer[] = [];
   let read = 0;
+  let cut = false;
   for await (const chunk of body) {
-    if (read < RESPONSE_KEEP_BYTES) chunks.push(chunk);
+    if (keepWhole || read < RESPONSE_KEEP_BYTES) chunks.push(chunk);
     read += chunk.length;
     if (read >= RESPONSE_READ_LIMIT) {
+      cut = true;
       body.destroy();
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, RESPONSE_KEEP_BYTES).toString('utf8');
+  const all = Buffer.concat(chunks);
+  // A body cut at the limit would parse as nothing useful, or worse as part of what was meant.
+  return { kept: all.subarray(0, RESPONSE_KEEP_BYTES).toString('utf8'), whole: keepWhole && !cut ? all.toString('utf8') : undefined };
 }
 
 /** Without a policy the client is as strict as production: https only, public addresses only. */
@@ -85,7 +97,7 @@ export function createWebhookClient(options: { connections?: number; policy?: Ou
     connect: { lookup: guardedLookup(policy) },
   });
   return {
-    async post({ url, headers, body, timeoutMs }) {
+    async post({ url, headers, body, timeoutMs, keepWholeBody = false }) {
       const started = performance.now();
       // A literal IP never reaches the lookup (net connects to it directly): judge it here.
       const refused = urlShapeProblem(url, policy);
@@ -102,9 +114,9 @@ export function createWebhookClient(options: { connections?: number; policy?: Ou
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });
-        const responseBody = await readLimited(res.body);
         const statusCode = res.statusCode;
         const ok = statusCode >= 200 && statusCode < 300;
+        const { kept: responseBody, whole } = await readLimited(res.body, keepWholeBody && ok);
         const retryAfter = res.headers['retry-after'];
         return {
           ok,
@@ -113,6 +125,7 @@ export function createWebhookClient(options: { connections?: number; policy?: Ou
           failure: ok ? undefined : 'http',
           message: ok ? `HTTP ${statusCode}` : `the receiver answered HTTP ${statusCode}`,
           responseBody,
+          ...(whole === undefined ? {} : { wholeBody: whole }),
           retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
         };
       } catch (err) {

@@ -1,4 +1,5 @@
 import type { DeliveryTarget, FailureClass } from '../../workflows/contract';
+import type { CallContext } from '../domain/capture';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
 
 /**
@@ -96,6 +97,17 @@ export interface Store {
   countAttempts(deliveryIds: string[]): Promise<Map<string, number>>;
   /** Deletes attempts that started before `before`; answers how many. */
   purgeAttempts(before: Date): Promise<number>;
+
+  /**
+   * Keeps values captured from an endpoint's answer against a call (docs/case-ids.md). A name
+   * captured again is overwritten, with `at` as its update time; a new name is kept only while the
+   * call holds fewer than MAX_CAPTURE_NAMES.
+   */
+  saveCallContext(callId: string, values: CallContext, at: Date): Promise<void>;
+  /** The call's captured values; `{}` when there are none (never captured, or purged). */
+  getCallContext(callId: string): Promise<CallContext>;
+  /** Deletes the whole context of every call whose last capture was before `before`; answers how many values. */
+  purgeCallContext(before: Date): Promise<number>;
 
   /**
    * Flow control, one transaction each. `acquireFlowSlot` takes a token and a concurrency slot

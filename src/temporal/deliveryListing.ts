@@ -27,7 +27,7 @@ export interface DeliveryListItem {
   createdAt: string;
 }
 
-const EVENT_WORKFLOW_PREFIX = 'event-';
+export const EVENT_WORKFLOW_PREFIX = 'event-';
 
 /** Values reach the query already validated (slugs, enums, ISO dates); quotes are refused upstream. */
 export function visibilityQuery(f: DeliveryFilter): string {

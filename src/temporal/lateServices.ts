@@ -21,7 +21,7 @@ export function lateServices(): { services: TemporalServices; ready(services: Te
       },
     });
   return {
-    services: { events: part('events'), deliveries: part('deliveries'), jobs: part('jobs') },
+    services: { events: part('events'), deliveries: part('deliveries'), calls: part('calls'), jobs: part('jobs') },
     ready(services) {
       current = services;
     },

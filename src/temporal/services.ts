@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { createCallEvents, type CallEvents } from './callEvents';
 import { createDeliveryListing, type DeliveryListing } from './deliveryListing';
 import { createEventGateway, type EventGateway } from './eventGateway';
 import { createJobs, type Jobs } from './jobs';
@@ -7,6 +8,8 @@ import { createJobs, type Jobs } from './jobs';
 export interface TemporalServices {
   events: EventGateway;
   deliveries: DeliveryListing;
+  /** The events of a call, for `GET /v1/calls/:callId`. */
+  calls: CallEvents;
   jobs: Jobs;
 }
 
@@ -23,6 +26,7 @@ export function createTemporalServices(
   return {
     events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart }),
     deliveries: createDeliveryListing(client, options.namespace),
+    calls: createCallEvents(client, options.namespace),
     jobs: createJobs(client, options.taskQueue),
   };
 }

@@ -12,6 +12,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { createTransformPool } from '../../src/transforms/pool';
 import { loadConfig, processEnvironment } from '../../src/config';
 import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
@@ -30,7 +31,8 @@ async function main(): Promise<void> {
   const dataConverter = payloadDataConverter(createPayloadCodec(config.payloadKeys));
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default', dataConverter });
-  const activities = createActivities({ store, http, ...createTemporalServices(client, { taskQueue, namespace: 'default' }) });
+  const transforms = createTransformPool();
+  const activities = createActivities({ store, http, transforms, ...createTemporalServices(client, { taskQueue, namespace: 'default' }) });
 
   let delivered = 0;
   const deliver: typeof activities.deliver = async (input) => {
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ delivered })}\n`);
   await workerConnection.close();
   await connection.close();
+  await transforms.close();
   await http.close();
   await store.close();
 }

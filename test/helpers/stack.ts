@@ -14,6 +14,7 @@ import { startDevServer, type DevServer } from '../../src/temporal/devServer';
 import { createPayloadCodec, payloadDataConverter, type EncryptionCodec } from '../../src/temporal/payloadCodec';
 import { freePort } from './ports';
 import { installWorkerRuntime } from '../../src/temporal/worker';
+import type { TransformRunner } from '../../src/transforms/pool';
 import { toolSettings } from './settings';
 import { startWorkerSide, TEST_PAYLOAD_KEY, workflowBundle } from './workerSide';
 
@@ -30,6 +31,8 @@ export interface Stack {
   client: Client;
   events: EventGateway;
   services: TemporalServices;
+  /** The worker side's transform threads, which the API's preview uses too. */
+  transforms: TransformRunner;
   taskQueue: string;
   dataDir: string;
   temporalAddress: string;
@@ -80,7 +83,7 @@ async function start(): Promise<Stack> {
     dataConverter,
   });
   cleanups.push(() => side.stop());
-  const { store, services } = side;
+  const { store, services, transforms } = side;
   const { events } = services;
   const bundle = await workflowBundle();
 
@@ -91,6 +94,7 @@ async function start(): Promise<Stack> {
     policy: { allowHttp: true, allowPrivateTargets: true },
     apiKeys: [],
     log: createLogger('error', 'test'),
+    transforms,
     codec: { codec },
   });
   const server = createApiServer(app);
@@ -106,6 +110,7 @@ async function start(): Promise<Stack> {
     client,
     events,
     services,
+    transforms,
     taskQueue: TASK_QUEUE,
     dataDir,
     temporalAddress: devServer.address,

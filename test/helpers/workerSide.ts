@@ -6,13 +6,15 @@ import { createWebhookClient, type WebhookClient } from '../../src/http/webhookC
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { createWorker } from '../../src/temporal/worker';
+import { createTransformPool, type TransformRunner } from '../../src/transforms/pool';
 import { bundleWorkflows } from '../../src/temporal/workflowBundle';
 
 /**
  * The service's worker side in the test's own process, wired as src/runtime.ts wires it: the
  * store, the outbound client, the Temporal services and a running worker. Shared by the stack on
  * a dev server (stack.ts) and the one on the time-skipping test server (timeSkipping.ts); what
- * differs between them is the Temporal server and its connections, passed in. The SDK's runtime
+ * differs between them is the Temporal server and its connections, passed in. Its transform pool
+ * serves the test's API too, as one process's pool serves both roles in `npm start`. The SDK's runtime
  * must be installed (installWorkerRuntime) before the first connection is made.
  */
 
@@ -33,7 +35,8 @@ export interface WorkerSide {
   store: Store;
   http: WebhookClient;
   services: TemporalServices;
-  /** Stops the worker, then closes the outbound client and the store. */
+  transforms: TransformRunner;
+  /** Stops the worker, then closes the transform pool, the outbound client and the store. */
   stop(): Promise<void>;
 }
 
@@ -50,7 +53,9 @@ export async function startWorkerSide(o: {
   const store = openSqliteStore(o.dataDir, { masterKeys: [TEST_MASTER_KEY] });
   // Receivers in tests are plain http on loopback.
   const http = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
+  const transforms = createTransformPool();
   const close = async () => {
+    await transforms.close();
     await http.close();
     await store.close();
   };
@@ -63,6 +68,7 @@ export async function startWorkerSide(o: {
       taskQueue: o.taskQueue,
       store,
       http,
+      transforms,
       ...services,
       workflowBundle: await workflowBundle(),
       dataConverter: o.dataConverter,
@@ -72,6 +78,7 @@ export async function startWorkerSide(o: {
       store,
       http,
       services,
+      transforms,
       async stop() {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;

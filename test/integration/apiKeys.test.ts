@@ -46,6 +46,7 @@ describe('API keys with roles', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      transforms: stack.transforms,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [
         { key: 'adm', role: 'admin' },
@@ -108,6 +109,7 @@ describe('API keys with roles', function () {
         ['POST', `/v1/endpoints/${endpointId}/secret/rotate`, {}],
         ['POST', `/v1/endpoints/${endpointId}/recover`, { since: '2026-01-01T00:00:00Z' }],
         ['GET', '/v1/jobs/job-x'],
+        ['GET', '/v1/calls/call-x'],
         ['POST', '/v1/events/x', {}],
         ['GET', `/v1/events/${posted.body.id}`],
         ['GET', '/v1/event-types'],

@@ -29,6 +29,7 @@ describe('audit log of management actions', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      transforms: stack.transforms,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [
         { key: KEYS.alice, role: 'admin' },

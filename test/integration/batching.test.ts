@@ -260,7 +260,8 @@ describe('batching', function () {
 
   it('shows a batch waiting under its endpoint rate limit as throttled, on each of its events', async () => {
     const r = await receiver();
-    const ep = await createEndpoint({ url: r.url, retry: fastRetry(3), batch: { maxSize: 2, maxWaitMs: 100 }, rateLimit: { perSecond: 0.5, burst: 1 } });
+    // Batches fill by size (2); the wait is long only so a slow machine posting the events cannot split one.
+    const ep = await createEndpoint({ url: r.url, retry: fastRetry(3), batch: { maxSize: 2, maxWaitMs: 2_000 }, rateLimit: { perSecond: 0.5, burst: 1 } });
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push((await send(completedCall(unique('call')))).id);
     // One request every two seconds: the later batches wait, and their events say so.

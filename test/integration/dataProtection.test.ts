@@ -268,6 +268,7 @@ describe('data protection', function () {
           createApp({
             store: kit.stack.store,
             services: kit.stack.services,
+            transforms: kit.stack.transforms,
             policy: { allowHttp: true, allowPrivateTargets: true },
             apiKeys: [],
             log: createLogger('error', 'codec-test'),
@@ -286,6 +287,7 @@ describe('data protection', function () {
           createApp({
             store: kit.stack.store,
             services: kit.stack.services,
+            transforms: kit.stack.transforms,
             policy: { allowHttp: true, allowPrivateTargets: true },
             apiKeys: [{ key: 'k1', role: 'admin' }, { key: 'i1', role: 'ingest' }],
             log: createLogger('error', 'codec-test'),

@@ -36,6 +36,7 @@ describe('request limits', function () {
     const app: express.Express = createApp({
       store: stack.store,
       services: stack.services,
+      transforms: stack.transforms,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [],
       log,

@@ -5,7 +5,7 @@ import { createApp } from '../../src/api/app';
 import { mountedRoutes } from '../../src/api/routeTable';
 import { createLogger } from '../../src/log';
 import { listen } from '../helpers/listen';
-import { call, sharedStack, type Stack } from '../helpers/stack';
+import { call, eventually, sharedStack, type Stack } from '../helpers/stack';
 
 /**
  * The OpenAPI document against the app it describes: every mounted route is documented (a new
@@ -78,6 +78,7 @@ describe('OpenAPI document', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      transforms: stack.transforms,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [],
       log: createLogger('error', 'test'),
@@ -107,7 +108,7 @@ describe('OpenAPI document', function () {
     }
   });
 
-  it('describes real answers: 201, 200, 400, 404 and 405 of endpoints, 202 of an event, the catalog and health', async () => {
+  it('describes real answers: 201, 200, 400, 404 and 405 of endpoints, 202 of an event, a call, the catalog and health', async () => {
     const id = `openapi-${process.pid}-${Date.now().toString(36)}`;
     const created = await call(stack.api, 'POST', '/v1/endpoints', {
       id,
@@ -138,11 +139,18 @@ describe('OpenAPI document', function () {
 
     const event = await call(stack.api, 'POST', '/v1/events', {
       type: 'call_started',
-      data: { callId: 'c-1', direction: 'inbound', from: '+15550100', to: '+15550199', startedAt: '2026-11-29T09:58:00Z', metadata: { test: id } },
+      data: { callId: `c-${id}`, direction: 'inbound', from: '+15550100', to: '+15550199', startedAt: '2026-11-29T09:58:00Z', metadata: { test: id } },
     });
     assert.equal(event.status, 202);
     assertDocumented('post', '/v1/events', event);
     assertDocumented('get', '/v1/events/{id}', await call(stack.api, 'GET', `/v1/events/${event.body.id}`));
+    // Visibility lists the event moments after it starts.
+    const callView = await eventually(async () => {
+      const res = await call(stack.api, 'GET', `/v1/calls/c-${id}`);
+      return res.status === 200 ? res : undefined;
+    }, 20_000, 'the call to be listed');
+    assertDocumented('get', '/v1/calls/{callId}', callView);
+    assertDocumented('get', '/v1/calls/{callId}', await call(stack.api, 'GET', `/v1/calls/no-such-call-${id}`));
     const badKey = await call(stack.api, 'POST', '/v1/events', { type: 'call_started', data: {} }, { 'idempotency-key': 'not valid!' });
     assertDocumented('post', '/v1/events', badKey);
 
@@ -184,6 +192,7 @@ describe('OpenAPI document', function () {
     const app = createApp({
       store: stack.store,
       services: stack.services,
+      transforms: stack.transforms,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [{ key: 'openapi-test-key', role: 'admin' }],
       log: createLogger('error', 'test'),

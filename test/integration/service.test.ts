@@ -43,12 +43,16 @@ describe('npm start: the whole service in one process tree', function () {
       assert.equal((await call(api, 'GET', '/healthz')).status, 200);
       assert.match(first.output(), /bundling the workflows at start/);
 
-      const ep = await call(api, 'POST', '/v1/endpoints', { id: 'crm-prod', url: receiver.url, eventTypes: ['disposition_updated'] });
+      // A transform: its threads load their TypeScript under `tsx` itself, as npm start runs it.
+      const transform = { jsonata: '{ "call": data.callId, "outcome": data.disposition }' };
+      const ep = await call(api, 'POST', '/v1/endpoints', { id: 'crm-prod', url: receiver.url, eventTypes: ['disposition_updated'], transform });
       assert.equal(ep.status, 201);
       const event = { id: 'evt-restart-1', type: 'disposition_updated', data: { callId: 'call-r1', disposition: 'booked' } };
+      const preview = await call(api, 'POST', '/v1/endpoints/crm-prod/preview', { type: event.type, data: event.data });
+      assert.deepEqual(preview.body.body, { call: 'call-r1', outcome: 'booked' });
       assert.equal((await call(api, 'POST', '/v1/events', event)).status, 202);
       const [got] = await receiver.waitFor(1, 30_000);
-      new Webhook(ep.body.secret).verify(got.body, got.headers as Record<string, string>);
+      assert.deepEqual(new Webhook(ep.body.secret).verify(got.body, got.headers as Record<string, string>), { call: 'call-r1', outcome: 'booked' });
       await eventually(async () => (await call(api, 'GET', '/v1/events/evt-restart-1')).body?.status === 'delivered', 20_000, 'delivered');
 
       assert.equal(await first.stop('SIGTERM'), 0);

@@ -199,6 +199,7 @@ describe('a blocked attempt through the real stack', function () {
       taskQueue,
       store: stack.store,
       http: httpClient,
+      transforms: stack.transforms,
       ...services,
       workflowBundle: stack.workflowBundle,
       dataConverter: payloadDataConverter(stack.codec),

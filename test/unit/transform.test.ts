@@ -5,6 +5,7 @@ import { hasCode } from '../../src/errors';
 import { compileTransform, TRANSFORM_OUTPUT_LIMIT_BYTES, TRANSFORM_TIME_LIMIT_MS } from '../../src/domain/transform';
 import { eventBody } from '../../src/domain/outgoing';
 import type { Endpoint } from '../../src/domain/endpoint';
+import { createTransformPool, type TransformRunner } from '../../src/transforms/pool';
 
 const body = {
   id: 'evt_1',
@@ -98,9 +99,14 @@ describe('transforms', () => {
   it('sees only the scoped body: a sensitive field the endpoint is not approved for is absent', async () => {
     const endpoint = { id: 'ep', url: 'https://example.com', createdAt: '', updatedAt: '', transform: { jsonata: '{ "s": data.summary, "c": data.callId }' } } as Endpoint;
     const event = { id: 'evt_1', type: 'call_completed', occurredAt: body.timestamp, data: body.data };
-    assert.deepEqual(JSON.parse(await eventBody(endpoint, event)), { c: 'call-42' });
-    const approved = { ...endpoint, payloadScope: { sensitive: true } };
-    assert.deepEqual(JSON.parse(await eventBody(approved, event)), { s: 'Booked a visit for Tuesday', c: 'call-42' });
+    const transforms: TransformRunner = createTransformPool({ threads: 1 });
+    try {
+      assert.deepEqual(JSON.parse(await eventBody(endpoint, event, transforms)), { c: 'call-42' });
+      const approved = { ...endpoint, payloadScope: { sensitive: true } };
+      assert.deepEqual(JSON.parse(await eventBody(approved, event, transforms)), { s: 'Booked a visit for Tuesday', c: 'call-42' });
+    } finally {
+      await transforms.close();
+    }
   });
 
   describe('the worked mappings of docs/transforms.md', () => {

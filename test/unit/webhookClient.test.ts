@@ -298,6 +298,22 @@ describe('webhook client (real loopback servers)', function () {
     assert.equal((await client.post(req(`${server.url}/short`))).responseBody, 'short');
   });
 
+  it('answers a 2xx body whole for capture (up to 64 KiB) only when asked, and never a 5xx or a cut one', async () => {
+    const json = JSON.stringify({ id: 'CASE-1042', pad: 'p'.repeat(10_000) });
+    const server = await startServer((req, res) => {
+      res.writeHead(req.url === '/fail' ? 500 : 200, { 'content-type': 'application/json' });
+      res.end(req.url === '/huge' ? JSON.stringify({ id: 'x', pad: 'h'.repeat(70 * 1024) }) : json);
+    });
+    const whole = await client.post(req(server.url, { keepWholeBody: true }));
+    assert.equal(whole.wholeBody, json);
+    assert.equal(whole.responseBody, json.slice(0, 4096), 'the attempt log still keeps 4 KiB');
+    assert.equal((await client.post(req(server.url))).wholeBody, undefined);
+    assert.equal((await client.post(req(`${server.url}/fail`, { keepWholeBody: true }))).wholeBody, undefined);
+    const huge = await client.post(req(`${server.url}/huge`, { keepWholeBody: true }));
+    assert.equal(huge.ok, true);
+    assert.equal(huge.wholeBody, undefined);
+  });
+
   it('cuts a 1 MB response without reading it all', async () => {
     const mb = Buffer.alloc(1024 * 1024, 'y');
     // The server writes 1 MB and then keeps the response open: a client reading to the end would hang until timeoutMs.

@@ -34,4 +34,6 @@ export interface Activities {
   actOnDeliveries(input: { kind: DeliveryJobKind; deliveryIds: string[]; reason?: string }): Promise<{ done: number; failed: number }>;
   /** Deletes attempt-log rows older than the retention period. */
   purgeAttempts(input: { retentionDays: number }): Promise<number>;
+  /** Deletes the context of calls whose last capture is older than the retention period. */
+  purgeCallContext(input: { retentionDays: number }): Promise<number>;
 }

@@ -6,6 +6,7 @@ import { createPgEndpoints } from './endpoints';
 import { createPgAttempts } from './attempts';
 import { createPgAudit } from './audit';
 import { createPgFlow } from './flow';
+import { createPgCallContext } from './callContext';
 
 export { PG_MIGRATIONS } from './migrations';
 
@@ -37,6 +38,7 @@ export async function openPostgresStore(options: PostgresOptions, secrets: Secre
     ...createPgEndpoints(pool, keyring),
     ...createPgAttempts(pool),
     ...createPgAudit(pool),
+    ...createPgCallContext(pool),
     ...createPgFlow(pool),
     async ping() {
       await pool.query('SELECT 1');

@@ -62,6 +62,15 @@ export const PG_MIGRATIONS: string[] = [
      expires_at  BIGINT NOT NULL
    );
    CREATE INDEX flow_waiters_endpoint ON flow_waiters (endpoint_id, expires_at);`,
+  // Call context (store/postgres/callContext.ts): values captured from endpoints' answers, per call;
+  // `value` is JSON text (a string, number or boolean).
+  `CREATE TABLE call_context (
+     call_id    TEXT NOT NULL,
+     name       TEXT NOT NULL,
+     value      TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (call_id, name)
+   );`,
 ];
 
 /** Any constant will do, as long as it is ours alone: the advisory lock every migrating process waits on. */

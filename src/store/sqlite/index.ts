@@ -10,6 +10,7 @@ import { createSqliteEndpoints } from './endpoints';
 import { createSqliteAttempts } from './attempts';
 import { createSqliteAudit } from './audit';
 import { createSqliteFlow } from './flow';
+import { createSqliteCallContext } from './callContext';
 
 export { MIGRATIONS } from './migrations';
 
@@ -40,6 +41,7 @@ export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store
     ...createSqliteEndpoints(db, keyring, forget),
     ...createSqliteAttempts(db),
     ...createSqliteAudit(db),
+    ...createSqliteCallContext(db),
     ...flow,
     async ping() {
       ping.get();

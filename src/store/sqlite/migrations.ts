@@ -61,6 +61,15 @@ export const MIGRATIONS: string[] = [
      expires_at  INTEGER NOT NULL
    );
    CREATE INDEX IF NOT EXISTS flow_waiters_endpoint ON flow_waiters (endpoint_id, expires_at);`,
+  // Call context (store/sqlite/callContext.ts): values captured from endpoints' answers, per call;
+  // `value` is JSON text (a string, number or boolean).
+  `CREATE TABLE IF NOT EXISTS call_context (
+     call_id    TEXT NOT NULL,
+     name       TEXT NOT NULL,
+     value      TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (call_id, name)
+   );`,
 ];
 
 export function migrate(db: Database.Database): void {
