@@ -38,6 +38,7 @@ describe('the callbacks CLI against the running service', function () {
     const app = createApp({
       store: kit.stack.store,
       services: kit.stack.services,
+      transforms: kit.stack.transforms,
       recoverPerSecond: 20,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [{ key: KEY, role: 'admin' }],
