@@ -1,23 +1,19 @@
-import type { EventType } from '../src/domain/catalog';
 import type { EventGateway } from '../src/temporal/eventGateway';
-import { scopeData, type PayloadScope } from '../src/domain/scope';
+import type { Endpoint } from '../src/domain/endpoint';
+import { deliveredData } from '../src/domain/outgoing';
+import type { Referencer } from '../src/domain/references';
 import type { AttemptRecord, Store } from '../src/store/store';
 import type { Activities, DeliverBatch } from '../workflows/contract';
 
 /** Batching's part of the activities: the batch body, the members' attempt log, the hand-over. */
 
-/** `{ type: "batch", id, events: [{ id, type, timestamp, data }] }`, each event's data scoped for the endpoint. */
-export function batchBody(batchId: string, batch: DeliverBatch, scope: PayloadScope | undefined): string {
-  return JSON.stringify({
-    type: 'batch',
-    id: batchId,
-    events: batch.events.map((event) => ({
-      id: event.id,
-      type: event.type,
-      timestamp: event.occurredAt,
-      data: scopeData(event.type as EventType, event.data, scope),
-    })),
-  });
+/** `{ type: "batch", id, events: [{ id, type, timestamp, data }] }`, each event's data scoped and referenced for the endpoint. */
+export async function batchBody(batchId: string, batch: DeliverBatch, endpoint: Endpoint, referencer: Referencer): Promise<string> {
+  const events = [];
+  for (const event of batch.events) {
+    events.push({ id: event.id, type: event.type, timestamp: event.occurredAt, data: await deliveredData(endpoint, event, referencer) });
+  }
+  return JSON.stringify({ type: 'batch', id: batchId, events });
 }
 
 /** Logs a batch attempt under every member delivery too, numbered on from each member's own attempts. */

@@ -29,8 +29,10 @@ import { eventBody, requestHeaders } from '../src/domain/outgoing';
 import { hasCode } from '../src/errors';
 import type { FlowLease, Store } from '../src/store/store';
 import { flowLimitsOf, flowSignalOf, maxConcurrencyOf } from '../src/domain/flow';
+import type { References } from '../src/domain/references';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 import { createCallContextSteps } from './callContext';
+import { deliveryReferencer } from './references';
 
 export interface ActivityDeps {
   store: Store;
@@ -40,6 +42,8 @@ export interface ActivityDeps {
   deliveries: DeliveryListing;
   /** The process's transform threads (src/transforms/pool.ts): a runaway expression stops there. */
   transforms: TransformRunner;
+  /** Mints the reference URLs approved endpoints get in place of links to call data. */
+  references: References;
 }
 
 // Kept here too: tests and older imports take the body builder from the activities.
@@ -51,7 +55,7 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries, transforms }: ActivityDeps): Activities {
+export function createActivities({ store, http, events, deliveries, transforms, references }: ActivityDeps): Activities {
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
@@ -171,9 +175,10 @@ export function createActivities({ store, http, events, deliveries, transforms }
       // A batch's `event` is the batch itself: its id is the webhook-id, and the body lists the events.
       // Batched endpoints take no transform (the API refuses the pair), so a batch body is never transformed.
       // The call's context is read now, so what was captured since the event arrived goes with it.
+      const referencer = deliveryReferencer(store, references, endpoint);
       const body = input.batch
-        ? batchBody(event.id, await callContext.batchWithContext(input.batch), endpoint.payloadScope)
-        : await eventBody(endpoint, await callContext.withContext(event), transforms, { outOfOrder: input.outOfOrder }).catch((err: unknown) => {
+        ? await batchBody(event.id, await callContext.batchWithContext(input.batch), endpoint, referencer)
+        : await eventBody(endpoint, await callContext.withContext(event), transforms, referencer, { outOfOrder: input.outOfOrder }).catch((err: unknown) => {
             // Retrying would fail the same way: no request is sent; the delivery goes to review
             // until an operator fixes the expression and resends. The output never leaves here.
             if (hasCode(err, 'transform_failed', 'invalid_transform')) {
@@ -308,6 +313,11 @@ export function createActivities({ store, http, events, deliveries, transforms }
     /** Deletes the context of calls whose last capture is older than the retention period (the attempt log's). */
     async purgeCallContext({ retentionDays }: { retentionDays: number }): Promise<number> {
       return store.purgeCallContext(new Date(Date.now() - retentionDays * 86_400_000));
+    },
+
+    /** Deletes referenced links whose references have all expired. */
+    async purgeReferencedLinks(): Promise<number> {
+      return store.purgeReferencedLinks(new Date());
     },
   };
 }

@@ -83,6 +83,10 @@ const envSchema = z.object({
   CALLBACKS_ALLOW_HTTP: bool.default(false),
   CALLBACKS_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CALLBACKS_RECOVER_RPS: z.coerce.number().int().min(1).max(1000).default(20),
+  CALLBACKS_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL, the API as receivers reach it (https://callbacks.example.com)' })
+    .refine((u) => !/[?#]/.test(u), 'must have no query or fragment')
+    .optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a PostgreSQL URL (postgres://user:password@host:5432/database)')
@@ -125,7 +129,15 @@ export interface Config {
   attemptRetentionDays: number;
   /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
   recoverPerSecond: number;
+  /** The API as receivers reach it: reference URLs are `<publicUrl>/v1/references/<token>`. No trailing slash. */
+  publicUrl: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** The API's own address, as a process on this host reaches it (a wildcard host is reached on loopback). */
+function ownUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -185,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowHttp: e.CALLBACKS_ALLOW_HTTP,
     attemptRetentionDays: e.CALLBACKS_ATTEMPT_RETENTION_DAYS,
     recoverPerSecond: e.CALLBACKS_RECOVER_RPS,
+    publicUrl: (e.CALLBACKS_PUBLIC_URL ?? ownUrl(e.HOST, e.PORT)).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'not_found',
+  'reference_expired',
   'method_not_allowed',
   'conflict',
   'endpoint_disabled',

@@ -4,6 +4,8 @@ import { createApp } from './api/app';
 import { serveApi } from './api/serve';
 import type { Config } from './config';
 import { resolveKeys, type ServiceKeys } from './crypto/keys';
+import { createReferenceTokens } from './crypto/referenceTokens';
+import type { References } from './domain/references';
 import { createTemporalServices } from './temporal/services';
 import { createWebhookClient, type WebhookClient } from './http/webhookClient';
 import { createTransformPool } from './transforms/pool';
@@ -81,13 +83,14 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
       cleanups.push(() => devServer!.stop());
       address = devServer.address;
     }
-    // keys.master (resolved above) is the key for secrets at rest.
     // keys.master (resolved above) is the key for secrets at rest; DATABASE_URL picks PostgreSQL.
     const store: Store = await openStore(config, keys.master);
     cleanups.push(() => store.close());
     // One pool for the process, whichever roles it runs; closed after the API and the worker stop.
     const transforms = createTransformPool();
     cleanups.push(() => transforms.close());
+    // Reference tokens are signed under a key derived from the master key (every master key verifies).
+    const references: References = { publicUrl: config.publicUrl, tokens: createReferenceTokens(keys.master) };
 
     // The API answers before Temporal does: /healthz "unavailable", calls to Temporal 503.
     const late = lateServices();
@@ -103,6 +106,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         apiKeys: config.apiKeys,
         log,
         transforms,
+        references,
         codec: { codec: payloadCodec, origins: devServer?.uiUrl ? uiOrigins(devServer.uiUrl) : undefined },
       });
       const api = await serveApi(app, config.host, config.port);
@@ -146,6 +150,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         store,
         http: httpClient,
         transforms,
+        references,
         ...services,
         dataConverter,
         connection: connection instanceof NativeConnection ? connection : undefined,

@@ -17,6 +17,8 @@ import { errorHandler, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
 import { jobRoutes } from './jobRoutes';
 import { methodNotAllowed } from './routeTable';
+import { referenceRoutes } from './referenceRoutes';
+import { REFERENCES_PATH, type References } from '../domain/references';
 
 export interface AppDeps {
   store: Store;
@@ -26,6 +28,8 @@ export interface AppDeps {
   log: Logger;
   /** The process's transform threads, for the preview (src/transforms/pool.ts). */
   transforms: TransformRunner;
+  /** Reference URLs: the public url the preview shows them under, and the keys that verify their tokens. */
+  references: References;
   /** Bulk jobs (recover, release) act on at most this many deliveries a second. */
   recoverPerSecond?: number;
   /** The payload codec, served at `/codec` for the Temporal Web UI; absent: no codec server. */
@@ -43,6 +47,7 @@ export function createApp({
   apiKeys,
   log,
   transforms,
+  references,
   recoverPerSecond = 20,
   codec,
   maxEventBytes = 256 * 1024,
@@ -55,8 +60,11 @@ export function createApp({
 
   app.use((req, res, next) => {
     const started = performance.now();
+    // Read now: a router mounted on a prefix strips it from req.path while it handles the request,
+    // and a response can finish in there. A reference's token is a capability: it is not logged.
+    const path = req.path.toLowerCase().startsWith(`${REFERENCES_PATH}/`) ? `${REFERENCES_PATH}/…` : req.path;
     res.on('finish', () => {
-      log.debug('request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) });
+      log.debug('request', { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) });
     });
     next();
   });
@@ -74,6 +82,9 @@ export function createApp({
   // The OpenAPI document and its page, without a key (docsRoutes.ts says why).
   app.use(docsRoutes());
 
+  // Without a key too: the token is the capability. Its own rate limit, per client address.
+  app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));
+
   const v1 = express.Router();
   v1.use(authenticate(apiKeys));
   // Per key, before the body is even read, so a runaway producer costs little and never reaches Temporal.
@@ -85,7 +96,7 @@ export function createApp({
   // The pattern must take the whole first segment: a `use` path that stops inside a segment never matches.
   v1.use(/^\/(?!events\/?$)[^/]*/i, requireRole('admin'));
   v1.get(/^\/events(\/.*)?$/, requireRole('admin'));
-  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond, transforms }));
+  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond, transforms, publicUrl: references.publicUrl }));
   v1.use('/events', eventRoutes({ events }));
   v1.use('/event-types', eventTypeRoutes());
   v1.use('/deliveries', deliveryRoutes({ store, events, deliveries: services.deliveries, policy }));

@@ -7,8 +7,9 @@ import { parseOr400 } from './errors';
 
 /**
  * The audit log of management actions: endpoint create, update, delete and secret rotation;
- * resend; discard; recover. Each record names the API key that acted (its id, the first 8 hex
- * characters of its SHA-256), the action, its target and when. Details never hold secrets,
+ * resend; discard; recover; and of every reference URL fetched. Each record names the API key
+ * that acted (its id, the first 8 hex characters of its SHA-256; `reference` for a fetch, which
+ * has none), the action, its target and when. Details never hold secrets,
  * auth values or payloads.
  */
 
@@ -19,7 +20,11 @@ export type AuditAction =
   | 'endpoint.secret.rotate'
   | 'endpoint.recover'
   | 'delivery.resend'
-  | 'delivery.discard';
+  | 'delivery.discard'
+  | 'reference.fetch';
+
+/** The actor of a reference fetch: it has no API key, the token is the capability. */
+export const REFERENCE_ACTOR = 'reference';
 
 interface AuditContext {
   store: Store;
@@ -40,11 +45,16 @@ export function auditContext(store: Store, log: Logger): RequestHandler {
  * succeeded. The action has happened by then, so a failure to record is logged, not answered.
  */
 export async function audit(res: Response, action: AuditAction, target: string, details?: Record<string, unknown>): Promise<void> {
-  const context = res.locals.audit as AuditContext | undefined;
   const caller = res.locals.caller as Caller | undefined;
+  await auditAs(res, caller?.keyId ?? 'anonymous', action, target, details);
+}
+
+/** `audit` for an actor that is not an API key (REFERENCE_ACTOR). */
+export async function auditAs(res: Response, actor: string, action: AuditAction, target: string, details?: Record<string, unknown>): Promise<void> {
+  const context = res.locals.audit as AuditContext | undefined;
   if (!context) throw new Error('audit() needs auditContext() in front of the route');
   try {
-    await context.store.recordAudit({ at: new Date().toISOString(), keyId: caller?.keyId ?? 'anonymous', action, target, details });
+    await context.store.recordAudit({ at: new Date().toISOString(), keyId: actor, action, target, details });
   } catch (err) {
     context.log.error('could not record an audit entry', { action, target, error: (err as Error).message });
   }

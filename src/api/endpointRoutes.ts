@@ -88,12 +88,15 @@ export function endpointRoutes({
   policy,
   recoverPerSecond,
   transforms,
+  publicUrl,
 }: {
   store: Store;
   services: TemporalServices;
   policy: UrlPolicy;
   recoverPerSecond: number;
   transforms: TransformRunner;
+  /** Where reference URLs point; the preview shows them. */
+  publicUrl: string;
 }): Router {
   const router = Router();
 
@@ -225,7 +228,7 @@ export function endpointRoutes({
   /** What the endpoint would receive for an event (scope, transform, headers); nothing is sent or stored. */
   router.post('/:id/preview', async (req, res) => {
     const body = parseOr400(previewBodySchema, req.body ?? {});
-    res.json(await previewFor(store, await load(req.params.id), body, transforms));
+    res.json(await previewFor(store, await load(req.params.id), body, transforms, publicUrl));
   });
 
   /**

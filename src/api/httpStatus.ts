@@ -14,6 +14,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  // A reference URL whose token is genuine but past its expiry (docs/data-protection.md).
+  reference_expired: 410,
   conflict: 409,
   endpoint_disabled: 409,
   no_public_key: 409,

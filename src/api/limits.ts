@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Caller } from './auth';
 import { CallbackEventsError } from '../errors';
 
@@ -80,19 +80,34 @@ interface Bucket {
   updatedAt: number;
 }
 
+/** Whose bucket a request draws from: by default its API key (the anonymous caller, without keys, has one). */
+export type BucketOf = (req: Request, res: Response) => string;
+const byCaller: BucketOf = (_req, res) => (res.locals.caller as Caller | undefined)?.keyId ?? 'anonymous';
+
+/** Buckets this old are full again and are dropped once the map grows past MAX_BUCKETS. */
+const MAX_BUCKETS = 10_000;
+
 /**
- * A token bucket per API key (the anonymous caller, without keys, has one): `perSecond` tokens
- * a second, holding at most about one second's worth, so a short burst passes and a runaway
- * producer gets 429 with Retry-After instead of reaching Temporal. Kept in this process's memory:
- * the limit applies per API process. Keys are configured, so the map stays small.
+ * A token bucket per API key (or per what `bucketOf` says): `perSecond` tokens a second, holding
+ * at most about one second's worth, so a short burst passes and a runaway producer gets 429 with
+ * Retry-After instead of reaching Temporal. Kept in this process's memory: the limit applies per
+ * API process. Keys are configured, so the map stays small; other bucket names (client addresses)
+ * are dropped once their bucket is full again.
  */
-export function rateLimit(perSecond: number, now: () => number = () => performance.now()): RequestHandler {
+export function rateLimit(
+  perSecond: number,
+  now: () => number = () => performance.now(),
+  { bucketOf = byCaller, what = 'events from this key' }: { bucketOf?: BucketOf; what?: string } = {},
+): RequestHandler {
   const capacity = Math.max(1, Math.ceil(perSecond));
+  const refillMs = (capacity / perSecond) * 1000;
   const buckets = new Map<string, Bucket>();
-  return (_req, res, next) => {
-    const caller = res.locals.caller as Caller | undefined;
-    const id = caller?.keyId ?? 'anonymous';
+  return (req, res, next) => {
+    const id = bucketOf(req, res);
     const t = now();
+    if (buckets.size > MAX_BUCKETS) {
+      for (const [key, b] of buckets) if (t - b.updatedAt > refillMs) buckets.delete(key);
+    }
     const bucket = buckets.get(id) ?? { tokens: capacity, updatedAt: t };
     bucket.tokens = Math.min(capacity, bucket.tokens + ((t - bucket.updatedAt) / 1000) * perSecond);
     bucket.updatedAt = t;
@@ -103,7 +118,7 @@ export function rateLimit(perSecond: number, now: () => number = () => performan
     }
     const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
     next(
-      new CallbackEventsError('rate_limited', `Too many events from this key: at most ${perSecond} a second. Retry after ${retryAfter} s.`, {
+      new CallbackEventsError('rate_limited', `Too many ${what}: at most ${perSecond} a second. Retry after ${retryAfter} s.`, {
         headers: { 'retry-after': String(retryAfter) },
       }),
     );

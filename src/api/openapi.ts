@@ -9,6 +9,7 @@ import { codecBodySchema } from './codecRoutes';
 import { deliveryListQuerySchema, discardBodySchema, resendBodySchema } from './deliveryRoutes';
 import { recoverBodySchema, rotateBodySchema, testBodySchema } from './endpointRoutes';
 import { previewBodySchema } from './endpointPreview';
+import { referenceParamsSchema } from './referenceRoutes';
 import { documentedEventBodySchema } from './eventBody';
 import { MAX_HEADER_BYTES } from './limits';
 import * as responses from './responseSchemas';
@@ -254,6 +255,26 @@ function build() {
       get: open('This document as a page', {
         '200': { description: 'An HTML page that renders /openapi.json.', content: { 'text/html': { schema: z.string() } } },
       }),
+    },
+    '/v1/references/{token}': {
+      get: {
+        ...open('Follow a reference URL (no API key: the token is the capability); every fetch is audited', {
+          '302': {
+            description: 'The token is valid and its endpoint still holds the approval: a redirect to the stored link.',
+            headers: z.object({
+              location: z.url().meta({ description: 'The link the reference stands for.' }),
+              'cache-control': z.literal('no-store'),
+              'referrer-policy': z.literal('no-referrer'),
+            }),
+          },
+          '404': problem('An altered, forged or unknown token; an endpoint that no longer holds the approval or was deleted; a link no longer kept. One answer for all (`not_found`).'),
+          '410': problem('The token is genuine but has expired (`reference_expired`).'),
+          '429': { ...problem('Too many fetches from this address (`rate_limited`).'), headers: retryAfter },
+        }),
+        tags: ['references'],
+        operationId: 'followReference',
+        requestParams: { path: referenceParamsSchema },
+      },
     },
     '/codec/encode': { post: codecOp('Encode') },
     '/codec/decode': { post: codecOp('Decode') },

@@ -212,7 +212,7 @@ export const auditListSchema = z.strictObject({
     z.strictObject({
       id: z.number().int(),
       at: timestamp,
-      keyId: z.string(),
+      keyId: z.string().meta({ description: 'The id of the API key that acted; `reference` for a reference URL fetched (no key).' }),
       action: z.string(),
       target: z.string(),
       details: z.record(z.string(), z.unknown()).optional(),

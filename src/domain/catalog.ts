@@ -13,6 +13,8 @@ import { catalogExamples } from './catalogExamples';
 
 /** The JSON Schema key that flags a sensitive field; `x-` so validators ignore it. */
 const SENSITIVE_KEY = 'x-sensitive';
+/** Flags a sensitive link an approved endpoint receives as a reference (docs/data-protection.md). */
+const REFERENCE_KEY = 'x-reference';
 
 /**
  * Marks a field as sensitive. The mark lives in zod's metadata so `z.toJSONSchema` emits it
@@ -20,6 +22,11 @@ const SENSITIVE_KEY = 'x-sensitive';
  */
 export function sensitive<T extends z.ZodType>(schema: T): T {
   return schema.meta({ [SENSITIVE_KEY]: true });
+}
+
+/** A sensitive link to stored call data: delivered as a service-minted reference unless the endpoint asks for it raw. */
+function referencedLink<T extends z.ZodType>(schema: T): T {
+  return schema.meta({ [SENSITIVE_KEY]: true, [REFERENCE_KEY]: true });
 }
 
 // Offsets are accepted because agents report local times; the JSON Schema says date-time either way.
@@ -83,7 +90,7 @@ const definitions = {
       summary: sensitive(z.string()).optional(),
       extracted: extracted().optional(),
       transcript: sensitive(z.array(transcriptTurn)).optional(),
-      recordingUrl: sensitive(httpUrl()).optional(),
+      recordingUrl: referencedLink(httpUrl()).optional(),
     }),
   },
   disposition_updated: {
@@ -136,7 +143,7 @@ const definitions = {
     data: eventData({
       transcriptId: nonEmpty(),
       language: z.string(),
-      url: sensitive(httpUrl()),
+      url: referencedLink(httpUrl()),
       expiresAt: datetime().optional(),
       text: sensitive(z.string()).optional(),
     }),
@@ -147,7 +154,7 @@ const definitions = {
       recordingId: nonEmpty(),
       format: z.string(),
       durationMs: z.number().int().min(0),
-      url: sensitive(httpUrl()),
+      url: referencedLink(httpUrl()),
       expiresAt: datetime().optional(),
     }),
   },
@@ -212,14 +219,14 @@ export function dataSchemaFor<T extends EventType>(type: T): Definitions[T]['dat
 
 // ---- sensitive paths, derived from the marks ----
 
-function isMarkedSensitive(schema: z.ZodType): boolean {
-  return schema.meta()?.[SENSITIVE_KEY] === true;
+function isMarked(schema: z.ZodType, key: string): boolean {
+  return schema.meta()?.[key] === true;
 }
 
 /** Strips optional/nullable/default wrappers; a mark may sit on either side of `.optional()`. */
-function unwrap(schema: z.ZodType): { inner: z.ZodType; marked: boolean } {
+function unwrap(schema: z.ZodType, key: string): { inner: z.ZodType; marked: boolean } {
   let current = schema;
-  let marked = isMarkedSensitive(current);
+  let marked = isMarked(current, key);
   while (
     current instanceof z.ZodOptional ||
     current instanceof z.ZodNullable ||
@@ -227,29 +234,35 @@ function unwrap(schema: z.ZodType): { inner: z.ZodType; marked: boolean } {
     current instanceof z.ZodReadonly
   ) {
     current = current.unwrap() as z.ZodType;
-    marked ||= isMarkedSensitive(current);
+    marked ||= isMarked(current, key);
   }
   return { inner: current, marked };
 }
 
-function collectSensitive(object: z.ZodObject, prefix: string, out: string[]): string[] {
+function collectMarked(object: z.ZodObject, mark: string, prefix: string, out: string[]): string[] {
   for (const [key, field] of Object.entries(object.shape)) {
-    const { inner, marked } = unwrap(field as z.ZodType);
+    const { inner, marked } = unwrap(field as z.ZodType, mark);
     const path = prefix + key;
-    // A marked field is sensitive as a whole; its children need no separate listing.
+    // A marked field is marked as a whole; its children need no separate listing.
     if (marked) out.push(path);
-    else if (inner instanceof z.ZodObject) collectSensitive(inner, `${path}.`, out);
+    else if (inner instanceof z.ZodObject) collectMarked(inner, mark, `${path}.`, out);
   }
   return out;
 }
 
-const sensitiveByType = new Map<EventType, readonly string[]>(
-  eventTypes.map((type) => [type, Object.freeze(collectSensitive(definitions[type].data, '', []))]),
-);
+const markedByType = (mark: string) =>
+  new Map<EventType, readonly string[]>(eventTypes.map((type) => [type, Object.freeze(collectMarked(definitions[type].data, mark, '', []))]));
+const sensitiveByType = markedByType(SENSITIVE_KEY);
+const referencedByType = markedByType(REFERENCE_KEY);
 
 /** Dot paths relative to `data`, e.g. ["from", "to"] for call_started. */
 export function sensitivePaths(type: EventType): string[] {
   return [...(sensitiveByType.get(type) ?? [])];
+}
+
+/** The sensitive links an approved endpoint gets as references: ["recordingUrl"] for call_completed. */
+export function referencedPaths(type: EventType): string[] {
+  return [...(referencedByType.get(type) ?? [])];
 }
 
 // ---- validation with messages a caller can act on ----

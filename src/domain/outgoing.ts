@@ -2,6 +2,7 @@ import { isOperational, type CallbackEvent } from '../../workflows/contract';
 import type { CallContext } from './capture';
 import type { EventType } from './catalog';
 import type { Endpoint, EndpointWithSecret } from './endpoint';
+import { withReferences, type Referencer } from './references';
 import { scopeData } from './scope';
 import { signatureHeaders } from './signing';
 import type { TransformRunner } from '../transforms/pool';
@@ -52,17 +53,27 @@ export function withCallContext(event: CallbackEvent, context: CallContext): Cal
 }
 
 /**
- * The body for one event: scoped first, so a transform only ever sees fields the endpoint is
- * approved for; then transformed, in a transform thread, when the endpoint has a transform.
- * Throws `transform_failed`.
+ * An event's `data` as the endpoint receives it: scoped, then each link to stored call data
+ * replaced by a reference (unless the endpoint is on `referenceUrls: "raw"`).
+ */
+export async function deliveredData(endpoint: Endpoint, event: CallbackEvent, referencer: Referencer): Promise<Record<string, unknown>> {
+  const type = event.type as EventType;
+  return withReferences(type, event.id, scopeData(type, event.data, endpoint.payloadScope), endpoint.payloadScope, referencer);
+}
+
+/**
+ * The body for one event: scoped and referenced first, so a transform only ever sees fields the
+ * endpoint is approved for, and never a raw link unless it is on `raw`; then transformed, in a
+ * transform thread, when the endpoint has a transform. Throws `transform_failed`.
  */
 export async function eventBody(
   endpoint: Endpoint,
   event: CallbackEvent,
   transforms: TransformRunner,
+  referencer: Referencer,
   flags: { outOfOrder?: true } = {},
 ): Promise<string> {
-  const envelope = webhookEnvelope(event, scopeData(event.type as EventType, event.data, endpoint.payloadScope), flags);
+  const envelope = webhookEnvelope(event, await deliveredData(endpoint, event, referencer), flags);
   return endpoint.transform ? transforms.run(endpoint.transform, envelope) : JSON.stringify(envelope);
 }
 

@@ -21,6 +21,10 @@ const dataPath = z
     message: 'paths are relative to data: write "callId", not "data.callId"',
   });
 
+/** How an approved endpoint gets the catalog's links to stored call data (recordings, transcripts). */
+export const REFERENCE_URL_MODES = ['signed', 'raw'] as const;
+export const REFERENCE_TTL_SECONDS_DEFAULT = 86_400;
+
 export const payloadScopeSchema = z.strictObject({
   include: z.array(dataPath).max(100).optional(),
   exclude: z
@@ -32,6 +36,14 @@ export const payloadScopeSchema = z.strictObject({
     .max(100)
     .optional(),
   sensitive: z.boolean().optional(),
+  referenceUrls: z.enum(REFERENCE_URL_MODES).optional().meta({
+    description:
+      'With `sensitive: true`, how links to stored call data (recordings, transcripts) arrive: `signed` (default), a reference URL ' +
+      'of this service that redirects to the link while valid; `raw`, the link itself.',
+  }),
+  referenceTtlSeconds: z.number().int().min(1).max(30 * 86_400).optional().meta({
+    description: "How long a reference URL answers, in seconds (default 86400); never past the endpoint's reviewWindowMs.",
+  }),
 });
 
 export type PayloadScope = z.infer<typeof payloadScopeSchema>;

@@ -64,3 +64,27 @@ export function sealSettings(keyring: Keyring, settings: EndpointSettings): Endp
 export function openSettings(keyring: Keyring, settings: EndpointSettings, endpointId: string): EndpointSettings {
   return mapAuth(settings, (value) => openSealed(keyring, value, `the auth credential of endpoint "${endpointId}"`));
 }
+
+/**
+ * A referenced link, sealed like a secret and bound to its event and field (the AAD): a sealed
+ * value copied to another row does not open there.
+ */
+export function sealLink(keyring: Keyring, eventId: string, field: string, url: string): string {
+  const { keyId, sealed } = keyring.encrypt(Buffer.from(url, 'utf8'), linkAad(eventId, field));
+  return `v1.${keyId}.${sealed.toString('base64url')}`;
+}
+
+export function openLink(keyring: Keyring, eventId: string, field: string, sealed: string): string {
+  const [version, keyId, body] = sealed.split('.');
+  if (version !== 'v1' || !keyId || body === undefined) throw new CallbackEventsError('store_key_error', `The link kept for ${eventId} ${field} is not a sealed value.`);
+  try {
+    return keyring.decrypt(keyId, Buffer.from(body, 'base64url'), linkAad(eventId, field)).toString('utf8');
+  } catch (err) {
+    if (!hasCode(err, 'undecodable')) throw err;
+    throw new CallbackEventsError('store_key_error', `Cannot decrypt the link kept for ${eventId} ${field}: ${err.message}`);
+  }
+}
+
+function linkAad(eventId: string, field: string): Buffer {
+  return Buffer.from(JSON.stringify(['reference', eventId, field]), 'utf8');
+}

@@ -21,6 +21,15 @@ export interface AttemptRecord {
   responseBody?: string;
 }
 
+/** A link to stored call data that a reference redirects to, and until when it is kept. */
+export interface ReferencedLink {
+  eventId: string;
+  /** The field's dot path in the event's `data`, e.g. `recordingUrl`. */
+  field: string;
+  url: string;
+  keepUntil: Date;
+}
+
 /** A management action, who made it (the API key id) and when. Never holds secrets or payloads. */
 export interface AuditInput {
   at: string;
@@ -118,6 +127,17 @@ export interface Store {
   /** Gives a slot back and applies the attempt's signal to the effective concurrency (AIMD). */
   releaseFlowSlot(endpointId: string, lease: FlowLease, signal: FlowSignal, maxConcurrency: number, now?: number): Promise<void>;
   flowState(endpointId: string, maxConcurrency: number, now?: number): Promise<FlowState>;
+
+  /**
+   * Reference URLs (docs/data-protection.md): the link a reference redirects to, sealed with the
+   * master key and bound to its event and field. One row per event and field, shared by every
+   * endpoint that got a reference to it; keeping it again only moves `keepUntil` later.
+   */
+  keepReferencedLink(link: ReferencedLink): Promise<void>;
+  /** The link, or undefined when there is none or it is past its `keepUntil`. `now` is for tests. */
+  referencedLink(eventId: string, field: string, now?: Date): Promise<string | undefined>;
+  /** Deletes links past their `keepUntil`; answers how many. */
+  purgeReferencedLinks(now: Date): Promise<number>;
 
   recordAudit(entry: AuditInput): Promise<AuditRecord>;
   /** Newest first; `before` is the id of the last record of the previous page. */

@@ -13,6 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createTransformPool } from '../../src/transforms/pool';
+import { createReferenceTokens } from '../../src/crypto/referenceTokens';
 import { loadConfig, processEnvironment } from '../../src/config';
 import { createTemporalServices } from '../../src/temporal/services';
 import { createWebhookClient } from '../../src/http/webhookClient';
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default', dataConverter });
   const transforms = createTransformPool();
-  const activities = createActivities({ store, http, transforms, ...createTemporalServices(client, { taskQueue, namespace: 'default' }) });
+  const references = { publicUrl: config.publicUrl, tokens: createReferenceTokens(config.masterKeys) };
+  const activities = createActivities({ store, http, transforms, references, ...createTemporalServices(client, { taskQueue, namespace: 'default' }) });
 
   let delivered = 0;
   const deliver: typeof activities.deliver = async (input) => {

@@ -16,9 +16,10 @@ import { freePort } from './ports';
 import { installWorkerRuntime } from '../../src/temporal/worker';
 import type { TransformRunner } from '../../src/transforms/pool';
 import { toolSettings } from './settings';
+import type { References } from '../../src/domain/references';
 import { startWorkerSide, TEST_PAYLOAD_KEY, workflowBundle } from './workerSide';
 
-export { TEST_MASTER_KEY, TEST_PAYLOAD_KEY, workflowBundle } from './workerSide';
+export { TEST_MASTER_KEY, TEST_PAYLOAD_KEY, testReferences, workflowBundle } from './workerSide';
 
 /**
  * The real parts, once per test run: a Temporal dev server on free ports, the store in a
@@ -40,6 +41,8 @@ export interface Stack {
   workflowBundle: WorkflowBundleWithSourceMap;
   /** The payload codec the client, worker and `/codec` use (keyed by TEST_PAYLOAD_KEY). */
   codec: EncryptionCodec;
+  /** Reference URLs, minted by the worker and served by the API (keyed by TEST_MASTER_KEY). */
+  references: References;
 }
 
 const TASK_QUEUE = 'callback-events-test';
@@ -72,6 +75,8 @@ async function start(): Promise<Stack> {
   cleanups.push(async () => reachabilityOf(client).cancelInFlight(new Error('the test stack is stopping')));
   installWorkerRuntime(createLogger('error', 'test-worker'));
   const workerConnection = await NativeConnection.connect({ address: devServer.address });
+  // The API's port is chosen before the worker starts: the worker mints reference URLs that point at it.
+  const apiPort = await freePort();
   cleanups.push(() => workerConnection.close());
   const side = await startWorkerSide({
     dataDir,
@@ -81,9 +86,10 @@ async function start(): Promise<Stack> {
     namespace: 'default',
     taskQueue: TASK_QUEUE,
     dataConverter,
+    publicUrl: `http://127.0.0.1:${apiPort}`,
   });
   cleanups.push(() => side.stop());
-  const { store, services, transforms } = side;
+  const { store, services, transforms, references } = side;
   const { events } = services;
   const bundle = await workflowBundle();
 
@@ -95,17 +101,17 @@ async function start(): Promise<Stack> {
     apiKeys: [],
     log: createLogger('error', 'test'),
     transforms,
+    references,
     codec: { codec },
   });
   const server = createApiServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(apiPort, '127.0.0.1', resolve));
   cleanups.push(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  const { port } = server.address() as { port: number };
   return {
-    api: `http://127.0.0.1:${port}`,
+    api: `http://127.0.0.1:${apiPort}`,
     store,
     client,
     events,
@@ -117,6 +123,7 @@ async function start(): Promise<Stack> {
     cliPath,
     workflowBundle: bundle,
     codec,
+    references,
   };
 }
 

@@ -28,11 +28,14 @@ export interface StorePlace {
   kind: StoreKind;
   open(secrets: SecretsAtRest): Promise<Store>;
   rawEndpoint(id: string): Promise<RawEndpointRow | undefined>;
+  /** A referenced link's column as the store keeps it: for checking that it is sealed at rest. */
+  rawReferencedLink(eventId: string, field: string): Promise<string | undefined>;
   /** Removes the data; close the stores first. */
   dispose(): Promise<void>;
 }
 
 const RAW_ENDPOINT = 'SELECT secret, settings, previous_secret FROM endpoints WHERE id = ';
+const RAW_LINK = 'SELECT sealed_url FROM referenced_links WHERE ';
 
 export async function storePlace(kind: StoreKind): Promise<StorePlace> {
   if (kind === 'sqlite') {
@@ -50,6 +53,14 @@ export async function storePlace(kind: StoreKind): Promise<StorePlace> {
           db.close();
         }
       },
+      async rawReferencedLink(eventId, field) {
+        const db = new Database(path.join(dir, 'callbacks.sqlite'), { readonly: true });
+        try {
+          return (db.prepare(`${RAW_LINK}event_id = ? AND field = ?`).get(eventId, field) as { sealed_url: string } | undefined)?.sealed_url;
+        } finally {
+          db.close();
+        }
+      },
       async dispose() {
         fs.rmSync(dir, { recursive: true, force: true });
       },
@@ -63,6 +74,9 @@ export async function storePlace(kind: StoreKind): Promise<StorePlace> {
     },
     async rawEndpoint(id) {
       return withClient(url, async (client) => (await client.query<RawEndpointRow>(`${RAW_ENDPOINT}$1`, [id])).rows[0]);
+    },
+    async rawReferencedLink(eventId, field) {
+      return withClient(url, async (client) => (await client.query<{ sealed_url: string }>(`${RAW_LINK}event_id = $1 AND field = $2`, [eventId, field])).rows[0]?.sealed_url);
     },
     async dispose() {
       await dropDatabase(url);

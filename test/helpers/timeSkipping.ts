@@ -137,6 +137,8 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
       namespace,
       taskQueue,
       dataConverter,
+      // No API runs beside this worker: references point at an address nothing answers.
+      publicUrl: 'http://127.0.0.1:9',
     });
     cleanups.push(stop);
     const receivers: Receiver[] = [];

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createReferenceTokens } from '../../src/crypto/referenceTokens';
+import type { References } from '../../src/domain/references';
 import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
 import { createWebhookClient, type WebhookClient } from '../../src/http/webhookClient';
 import { openSqliteStore } from '../../src/store/sqlite';
@@ -24,6 +26,11 @@ export const TEST_PAYLOAD_KEY = Buffer.alloc(32, 7);
 /** A fixed master key for tests (endpoint secrets at rest), as CALLBACKS_MASTER_KEY would give it. */
 export const TEST_MASTER_KEY = Buffer.alloc(32, 9);
 
+/** Reference URLs as the service mints them under TEST_MASTER_KEY, pointing at `publicUrl` (the test API). */
+export function testReferences(publicUrl: string): References {
+  return { publicUrl, tokens: createReferenceTokens([TEST_MASTER_KEY]) };
+}
+
 let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflows bundled once per test process (webpack takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
@@ -36,6 +43,7 @@ export interface WorkerSide {
   http: WebhookClient;
   services: TemporalServices;
   transforms: TransformRunner;
+  references: References;
   /** Stops the worker, then closes the transform pool, the outbound client and the store. */
   stop(): Promise<void>;
 }
@@ -49,6 +57,8 @@ export async function startWorkerSide(o: {
   namespace: string;
   taskQueue: string;
   dataConverter: DataConverter;
+  /** Where the API that serves reference URLs is reached. */
+  publicUrl: string;
 }): Promise<WorkerSide> {
   const store = openSqliteStore(o.dataDir, { masterKeys: [TEST_MASTER_KEY] });
   // Receivers in tests are plain http on loopback.
@@ -61,6 +71,7 @@ export async function startWorkerSide(o: {
   };
   try {
     const services = createTemporalServices(o.client, { taskQueue: o.taskQueue, namespace: o.namespace });
+    const references = testReferences(o.publicUrl);
     const { worker } = await createWorker({
       address: o.address,
       connection: o.connection,
@@ -69,6 +80,7 @@ export async function startWorkerSide(o: {
       store,
       http,
       transforms,
+      references,
       ...services,
       workflowBundle: await workflowBundle(),
       dataConverter: o.dataConverter,
@@ -79,6 +91,7 @@ export async function startWorkerSide(o: {
       http,
       services,
       transforms,
+      references,
       async stop() {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;

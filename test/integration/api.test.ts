@@ -345,7 +345,7 @@ describe('HTTP API contract', function () {
   describe('API keys', () => {
     let base: string;
     before(async () => {
-      const app = createApp({ store: stack.store, services: stack.services, transforms: stack.transforms, policy: { allowHttp: true, allowPrivateTargets: true }, apiKeys: [{ key: 'k1', role: 'admin' }, { key: 'k2', role: 'admin' }], log });
+      const app = createApp({ store: stack.store, services: stack.services, transforms: stack.transforms, references: stack.references, policy: { allowHttp: true, allowPrivateTargets: true }, apiKeys: [{ key: 'k1', role: 'admin' }, { key: 'k2', role: 'admin' }], log });
       const server = await listen(app);
       closers.push(server.close);
       base = server.base;
@@ -376,7 +376,7 @@ describe('HTTP API contract', function () {
     let base: string;
     const strict: UrlPolicy = { allowHttp: false, allowPrivateTargets: false };
     before(async () => {
-      const server = await listen(createApp({ store: stack.store, services: stack.services, transforms: stack.transforms, policy: strict, apiKeys: [], log }));
+      const server = await listen(createApp({ store: stack.store, services: stack.services, transforms: stack.transforms, references: stack.references, policy: strict, apiKeys: [], log }));
       closers.push(server.close);
       base = server.base;
     });
@@ -428,7 +428,7 @@ describe('HTTP API contract', function () {
       connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
       const client = new Client({ connection, namespace: 'default' });
       const services = createTemporalServices(client, { taskQueue: 'callback-events-unreachable', namespace: 'default', deadlineMs });
-      const server = await listen(createApp({ store: stack.store, services, transforms: stack.transforms, policy: { allowHttp: true, allowPrivateTargets: true }, apiKeys: [], log }));
+      const server = await listen(createApp({ store: stack.store, services, transforms: stack.transforms, references: stack.references, policy: { allowHttp: true, allowPrivateTargets: true }, apiKeys: [], log }));
       closers.push(server.close, () => connection.close());
       base = server.base;
     });

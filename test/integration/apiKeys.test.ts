@@ -47,6 +47,7 @@ describe('API keys with roles', function () {
       store: stack.store,
       services: stack.services,
       transforms: stack.transforms,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [
         { key: 'adm', role: 'admin' },

@@ -30,6 +30,7 @@ describe('audit log of management actions', function () {
       store: stack.store,
       services: stack.services,
       transforms: stack.transforms,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [
         { key: KEYS.alice, role: 'admin' },

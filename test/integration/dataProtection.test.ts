@@ -17,9 +17,9 @@ import { readOutsideProcess } from '../helpers/readOutside';
 
 /**
  * Call data never rests in clear: with a real dev server, worker, store and receiver, an event
- * whose sensitive fields carry a unique marker is delivered with it, yet the marker is nowhere in
- * `temporal workflow show` nor in any file under the data dir (Temporal's SQLite, its WAL, the
- * store). A control workflow started without the codec proves both checks would see it. Then the
+ * whose sensitive fields carry a unique marker is delivered with it (its recording link as a
+ * reference), yet the marker is nowhere in `temporal workflow show` nor in any file under the
+ * data dir (Temporal's SQLite, its WAL, the store with the link the reference leads to). A control workflow started without the codec proves both checks would see it. Then the
  * codec server the Web UI uses: round trip, a real history payload, CORS, and its admin key.
  */
 
@@ -113,6 +113,11 @@ describe('data protection', function () {
       assert.equal(body.data.summary, `Caller asked about ${marker}`);
       assert.equal(body.data.extracted.phone, `+1-555-${marker}`);
       assert.equal(body.data.transcript[0].text, `Call me back on +1 555 ${marker}`);
+      // The recording link arrives as a reference; the store keeps the link (sealed: the file
+      // check below) and the reference leads to it.
+      assert.ok(body.data.recordingUrl.startsWith(`${kit.stack.api}/v1/references/`) && !body.data.recordingUrl.includes(marker), body.data.recordingUrl);
+      const followed = await fetch(body.data.recordingUrl, { redirect: 'manual' });
+      assert.equal(followed.headers.get('location'), `https://recordings.example/${marker}.wav`);
       // The workflow has closed, so its whole history is written.
       await eventually(
         async () => (await kit.stack.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED',
@@ -269,6 +274,7 @@ describe('data protection', function () {
             store: kit.stack.store,
             services: kit.stack.services,
             transforms: kit.stack.transforms,
+            references: kit.stack.references,
             policy: { allowHttp: true, allowPrivateTargets: true },
             apiKeys: [],
             log: createLogger('error', 'codec-test'),
@@ -288,6 +294,7 @@ describe('data protection', function () {
             store: kit.stack.store,
             services: kit.stack.services,
             transforms: kit.stack.transforms,
+            references: kit.stack.references,
             policy: { allowHttp: true, allowPrivateTargets: true },
             apiKeys: [{ key: 'k1', role: 'admin' }, { key: 'i1', role: 'ingest' }],
             log: createLogger('error', 'codec-test'),

@@ -251,7 +251,7 @@ describe('flow control', function () {
       connection,
       namespace: 'default',
       taskQueue,
-      activities: createActivities({ store: stack.store, http, transforms: stack.transforms, ...services }),
+      activities: createActivities({ store: stack.store, http, transforms: stack.transforms, references: stack.references, ...services }),
       workflowBundle: stack.workflowBundle,
       dataConverter: payloadDataConverter(stack.codec),
       maxConcurrentWorkflowTaskExecutions: 2,

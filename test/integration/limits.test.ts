@@ -37,6 +37,7 @@ describe('request limits', function () {
       store: stack.store,
       services: stack.services,
       transforms: stack.transforms,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [],
       log,

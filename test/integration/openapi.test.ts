@@ -79,6 +79,7 @@ describe('OpenAPI document', function () {
       store: stack.store,
       services: stack.services,
       transforms: stack.transforms,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [],
       log: createLogger('error', 'test'),
@@ -161,6 +162,7 @@ describe('OpenAPI document', function () {
     assertDocumented('get', '/v1/deliveries', forgedCursor);
     assertDocumented('get', '/v1/audit', await call(stack.api, 'GET', '/v1/audit?limit=5'));
     assertDocumented('get', '/healthz', await call(stack.api, 'GET', '/healthz'));
+    assertDocumented('get', '/v1/references/{token}', await call(stack.api, 'GET', '/v1/references/not-a-token'));
     assertDocumented('delete', '/v1/endpoints/{id}', await call(stack.api, 'DELETE', `/v1/endpoints/${id}`));
   });
 
@@ -193,6 +195,7 @@ describe('OpenAPI document', function () {
       store: stack.store,
       services: stack.services,
       transforms: stack.transforms,
+      references: stack.references,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [{ key: 'openapi-test-key', role: 'admin' }],
       log: createLogger('error', 'test'),
@@ -202,6 +205,10 @@ describe('OpenAPI document', function () {
       assertDocumented('get', '/v1/endpoints', await call(server.base, 'GET', '/v1/endpoints'));
       assert.equal((await call(server.base, 'GET', '/openapi.json')).status, 200);
       assert.equal((await call(server.base, 'GET', '/docs')).status, 200);
+      // A reference needs no key (the token is the capability): a forged one is 404, not 401.
+      const reference = await call(server.base, 'GET', '/v1/references/not-a-token');
+      assert.equal(reference.status, 404);
+      assertDocumented('get', '/v1/references/{token}', reference);
     } finally {
       await server.close();
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
-import { dataSchemaFor, eventTypes, sensitivePaths, type EventType } from '../../src/domain/catalog';
+import { dataSchemaFor, eventTypes, referencedPaths, sensitivePaths, type EventType } from '../../src/domain/catalog';
 import { hasPath } from '../../src/paths';
 import { fastRetry, unique, useKit } from '../helpers/kit';
 import type { Receiver } from '../helpers/receiver';
@@ -59,8 +59,14 @@ describe('sample events and callback_scheduled without a phone, through the real
         assert.equal(body.id, eventId);
         assert.equal(body.test, true, type);
       }
-      // Approved for sensitive fields: the whole example.
-      assert.deepEqual(fromApproved.data, example, type);
+      // Approved for sensitive fields: the whole example, its links as reference URLs that lead to them.
+      const links = referencedPaths(type);
+      for (const field of links) {
+        const reference = fromApproved.data[field] as string;
+        assert.ok(reference.startsWith(`${stack.api}/v1/references/`), `${type}.${field}: ${reference}`);
+        assert.equal((await fetch(reference, { redirect: 'manual' })).headers.get('location'), example[field], `${type}.${field}`);
+      }
+      assert.deepEqual({ ...fromApproved.data, ...Object.fromEntries(links.map((f) => [f, example[f]])) }, example, type);
       // Not approved: every sensitive field is gone, everything else is the example's.
       const sensitive = sensitivePaths(type);
       for (const path of sensitive) assert.equal(hasPath(fromPlain.data, path), false, `${type}.${path} reached an unapproved endpoint`);

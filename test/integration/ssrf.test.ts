@@ -198,6 +198,7 @@ describe('a blocked attempt through the real stack', function () {
       namespace: 'default',
       taskQueue,
       store: stack.store,
+      references: stack.references,
       http: httpClient,
       transforms: stack.transforms,
       ...services,

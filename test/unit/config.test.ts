@@ -36,6 +36,7 @@ describe('loadConfig', () => {
     assert.equal(c.allowPrivateTargets, false);
     assert.equal(c.allowHttp, false);
     assert.equal(c.logLevel, 'info');
+    assert.equal(c.publicUrl, 'http://127.0.0.1:3000');
   });
 
   it('reads every variable', () => {
@@ -55,6 +56,7 @@ describe('loadConfig', () => {
       CALLBACKS_ALLOW_HTTP: '1',
       CALLBACKS_ATTEMPT_RETENTION_DAYS: '7',
       CALLBACKS_RECOVER_RPS: '50',
+      CALLBACKS_PUBLIC_URL: 'https://callbacks.example.com/',
       DATABASE_URL: 'postgres://callbacks:pw@db.internal:5432/callbacks',
       DATABASE_POOL_SIZE: '25',
       CALLBACKS_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
@@ -86,8 +88,19 @@ describe('loadConfig', () => {
       allowHttp: true,
       attemptRetentionDays: 7,
       recoverPerSecond: 50,
+      publicUrl: 'https://callbacks.example.com',
       logLevel: 'debug',
     });
+  });
+
+  it('defaults CALLBACKS_PUBLIC_URL to the API\'s own address, and refuses one that is not an http(s) base', () => {
+    assert.equal(loadConfig({ PORT: '4000' }).publicUrl, 'http://127.0.0.1:4000');
+    assert.equal(loadConfig({ HOST: '0.0.0.0', PORT: '4000' }).publicUrl, 'http://127.0.0.1:4000');
+    assert.equal(loadConfig({ HOST: '::', PORT: '4000' }).publicUrl, 'http://[::1]:4000');
+    assert.equal(loadConfig({ CALLBACKS_PUBLIC_URL: 'https://proxy.example/callbacks' }).publicUrl, 'https://proxy.example/callbacks');
+    for (const bad of ['ftp://x.example', 'not a url', 'https://x.example/?a=1', 'https://x.example/#f']) {
+      assertInvalid({ CALLBACKS_PUBLIC_URL: bad }, 'CALLBACKS_PUBLIC_URL');
+    }
   });
 
   it('resolves a relative DATA_DIR to an absolute path', () => {

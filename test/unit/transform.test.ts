@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { hasCode } from '../../src/errors';
 import { compileTransform, TRANSFORM_OUTPUT_LIMIT_BYTES, TRANSFORM_TIME_LIMIT_MS } from '../../src/domain/transform';
 import { eventBody } from '../../src/domain/outgoing';
+
+/** The preview's referencer: links become a placeholder reference. */
+const placeholder = async () => 'https://callbacks.example/v1/references/(token)';
 import type { Endpoint } from '../../src/domain/endpoint';
 import { createTransformPool, type TransformRunner } from '../../src/transforms/pool';
 
@@ -101,9 +104,9 @@ describe('transforms', () => {
     const event = { id: 'evt_1', type: 'call_completed', occurredAt: body.timestamp, data: body.data };
     const transforms: TransformRunner = createTransformPool({ threads: 1 });
     try {
-      assert.deepEqual(JSON.parse(await eventBody(endpoint, event, transforms)), { c: 'call-42' });
+      assert.deepEqual(JSON.parse(await eventBody(endpoint, event, transforms, placeholder)), { c: 'call-42' });
       const approved = { ...endpoint, payloadScope: { sensitive: true } };
-      assert.deepEqual(JSON.parse(await eventBody(approved, event, transforms)), { s: 'Booked a visit for Tuesday', c: 'call-42' });
+      assert.deepEqual(JSON.parse(await eventBody(approved, event, transforms, placeholder)), { s: 'Booked a visit for Tuesday', c: 'call-42' });
     } finally {
       await transforms.close();
     }

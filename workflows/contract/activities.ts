@@ -36,4 +36,6 @@ export interface Activities {
   purgeAttempts(input: { retentionDays: number }): Promise<number>;
   /** Deletes the context of calls whose last capture is older than the retention period. */
   purgeCallContext(input: { retentionDays: number }): Promise<number>;
+  /** Deletes referenced links whose references have all expired (docs/data-protection.md). */
+  purgeReferencedLinks(): Promise<number>;
 }

@@ -7,6 +7,7 @@ import { createPgAttempts } from './attempts';
 import { createPgAudit } from './audit';
 import { createPgFlow } from './flow';
 import { createPgCallContext } from './callContext';
+import { createPgReferences } from './references';
 
 export { PG_MIGRATIONS } from './migrations';
 
@@ -39,6 +40,7 @@ export async function openPostgresStore(options: PostgresOptions, secrets: Secre
     ...createPgAttempts(pool),
     ...createPgAudit(pool),
     ...createPgCallContext(pool),
+    ...createPgReferences(pool, keyring),
     ...createPgFlow(pool),
     async ping() {
       await pool.query('SELECT 1');

@@ -71,6 +71,15 @@ export const PG_MIGRATIONS: string[] = [
      updated_at TEXT NOT NULL,
      PRIMARY KEY (call_id, name)
    );`,
+  // Reference URLs (store/postgres/references.ts): the links references redirect to, sealed.
+  `CREATE TABLE referenced_links (
+     event_id   TEXT NOT NULL,
+     field      TEXT NOT NULL,
+     sealed_url TEXT NOT NULL,
+     keep_until BIGINT NOT NULL,
+     PRIMARY KEY (event_id, field)
+   );
+   CREATE INDEX referenced_links_keep_until ON referenced_links (keep_until);`,
 ];
 
 /** Any constant will do, as long as it is ours alone: the advisory lock every migrating process waits on. */

@@ -11,6 +11,7 @@ import { createSqliteAttempts } from './attempts';
 import { createSqliteAudit } from './audit';
 import { createSqliteFlow } from './flow';
 import { createSqliteCallContext } from './callContext';
+import { createSqliteReferences } from './references';
 
 export { MIGRATIONS } from './migrations';
 
@@ -42,6 +43,7 @@ export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store
     ...createSqliteAttempts(db),
     ...createSqliteAudit(db),
     ...createSqliteCallContext(db),
+    ...createSqliteReferences(db, keyring),
     ...flow,
     async ping() {
       ping.get();

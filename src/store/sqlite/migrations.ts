@@ -70,6 +70,16 @@ export const MIGRATIONS: string[] = [
      updated_at TEXT NOT NULL,
      PRIMARY KEY (call_id, name)
    );`,
+  // Reference URLs (store/sqlite/references.ts): the links references redirect to, sealed, kept
+  // until `keep_until` (epoch ms), then purged.
+  `CREATE TABLE IF NOT EXISTS referenced_links (
+     event_id   TEXT NOT NULL,
+     field      TEXT NOT NULL,
+     sealed_url TEXT NOT NULL,
+     keep_until INTEGER NOT NULL,
+     PRIMARY KEY (event_id, field)
+   );
+   CREATE INDEX IF NOT EXISTS referenced_links_keep_until ON referenced_links (keep_until);`,
 ];
 
 export function migrate(db: Database.Database): void {
