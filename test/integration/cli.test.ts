@@ -39,6 +39,7 @@ describe('the callbacks CLI against the running service', function () {
       store: kit.stack.store,
       services: kit.stack.services,
       transforms: kit.stack.transforms,
+      references: kit.stack.references,
       recoverPerSecond: 20,
       policy: { allowHttp: true, allowPrivateTargets: true },
       apiKeys: [{ key: KEY, role: 'admin' }],
