@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createApp } from '../../src/api/app';
+import type express from 'express';
+import { createApp, type AppDeps } from '../../src/api/app';
 import { reachabilityOf, type EventGateway } from '../../src/temporal/eventGateway';
 import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
 import { createLogger } from '../../src/log';
@@ -93,17 +94,7 @@ async function start(): Promise<Stack> {
   const { events } = services;
   const bundle = await workflowBundle();
 
-  const app = createApp({
-    store,
-    services,
-    recoverPerSecond: 5,
-    policy: { allowHttp: true, allowPrivateTargets: true },
-    apiKeys: [],
-    log: createLogger('error', 'test'),
-    transforms,
-    references,
-    codec: { codec },
-  });
+  const app = apiOn({ store, services, transforms, references }, { recoverPerSecond: 5, codec: { codec } });
   const server = createApiServer(app);
   await new Promise<void>((resolve) => server.listen(apiPort, '127.0.0.1', resolve));
   cleanups.push(async () => {
@@ -170,4 +161,24 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * An API on a stack's store, Temporal services, transform threads and reference keys, like the
+ * stack's own: a test names only what differs (keys, policy, logging, codec, limits).
+ */
+export function apiOn(
+  side: Pick<Stack, 'store' | 'services' | 'transforms' | 'references'>,
+  overrides: Partial<AppDeps> = {},
+): express.Express {
+  return createApp({
+    store: side.store,
+    services: side.services,
+    transforms: side.transforms,
+    references: side.references,
+    policy: { allowHttp: true, allowPrivateTargets: true },
+    apiKeys: [],
+    log: createLogger('error', 'test'),
+    ...overrides,
+  });
 }

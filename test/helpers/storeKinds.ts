@@ -83,3 +83,41 @@ export async function storePlace(kind: StoreKind): Promise<StorePlace> {
     },
   };
 }
+
+/** One store contract test's store: open on a fresh place before each test, closed and removed after. */
+export interface StoreUnderTest {
+  /** The open store. */
+  store(): Store;
+  /** Where its data lives: for a second store on the same data, or a look at the raw rows. */
+  place(): StorePlace;
+  /** Closes the store and opens the same data again (with these master keys, else the suite's). */
+  reopen(masterKeys?: Buffer[]): Promise<Store>;
+}
+
+/** A describe block per store kind, each test with a fresh store opened with `masterKeys`. */
+export function describeEachStore(title: string, masterKeys: Buffer[], body: (t: StoreUnderTest) => void): void {
+  for (const kind of STORE_KINDS) {
+    describe(`${title} (${kind})`, () => {
+      let place: StorePlace | undefined;
+      let store: Store | undefined;
+      beforeEach(async () => {
+        place = await storePlace(kind);
+        store = await place.open({ masterKeys });
+      });
+      afterEach(async () => {
+        await store?.close();
+        store = undefined;
+        await place?.dispose();
+      });
+      body({
+        store: () => store!,
+        place: () => place!,
+        async reopen(keys = masterKeys) {
+          await store?.close();
+          store = await place!.open({ masterKeys: keys });
+          return store;
+        },
+      });
+    });
+  }
+}

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
-import { createApp } from '../../src/api/app';
 import { isOperational } from '../../workflows/contract';
 import { eventTypes, sensitivePaths } from '../../src/domain/catalog';
 import { createTemporalServices } from '../../src/temporal/services';
 import { createLogger } from '../../src/log';
 import type { UrlPolicy } from '../../src/domain/urlPolicy';
 import { freePort } from '../helpers/ports';
-import { call, eventually, sharedStack, type Stack } from '../helpers/stack';
+import { call, eventually, sharedStack, type Stack, apiOn } from '../helpers/stack';
 import { listen } from '../helpers/listen';
 
 /**
@@ -345,7 +344,7 @@ describe('HTTP API contract', function () {
   describe('API keys', () => {
     let base: string;
     before(async () => {
-      const app = createApp({ store: stack.store, services: stack.services, transforms: stack.transforms, references: stack.references, policy: { allowHttp: true, allowPrivateTargets: true }, apiKeys: [{ key: 'k1', role: 'admin' }, { key: 'k2', role: 'admin' }], log });
+      const app = apiOn(stack, { apiKeys: [{ key: 'k1', role: 'admin' }, { key: 'k2', role: 'admin' }], log });
       const server = await listen(app);
       closers.push(server.close);
       base = server.base;
@@ -376,7 +375,7 @@ describe('HTTP API contract', function () {
     let base: string;
     const strict: UrlPolicy = { allowHttp: false, allowPrivateTargets: false };
     before(async () => {
-      const server = await listen(createApp({ store: stack.store, services: stack.services, transforms: stack.transforms, references: stack.references, policy: strict, apiKeys: [], log }));
+      const server = await listen(apiOn(stack, { policy: strict, log }));
       closers.push(server.close);
       base = server.base;
     });
@@ -428,7 +427,7 @@ describe('HTTP API contract', function () {
       connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
       const client = new Client({ connection, namespace: 'default' });
       const services = createTemporalServices(client, { taskQueue: 'callback-events-unreachable', namespace: 'default', deadlineMs });
-      const server = await listen(createApp({ store: stack.store, services, transforms: stack.transforms, references: stack.references, policy: { allowHttp: true, allowPrivateTargets: true }, apiKeys: [], log }));
+      const server = await listen(apiOn({ ...stack, services }, { log }));
       closers.push(server.close, () => connection.close());
       base = server.base;
     });

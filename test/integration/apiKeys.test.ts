@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { createApp } from '../../src/api/app';
 import { keyIdOf } from '../../src/api/auth';
 import { createLogger } from '../../src/log';
 import { unique } from '../helpers/kit';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { call, eventually, sharedStack, type Stack } from '../helpers/stack';
+import { call, eventually, sharedStack, type Stack, apiOn } from '../helpers/stack';
 import { listen } from '../helpers/listen';
 
 /**
@@ -43,12 +42,7 @@ describe('API keys with roles', function () {
   before(async function () {
     this.timeout(120_000);
     stack = await sharedStack();
-    const app = createApp({
-      store: stack.store,
-      services: stack.services,
-      transforms: stack.transforms,
-      references: stack.references,
-      policy: { allowHttp: true, allowPrivateTargets: true },
+    const app = apiOn(stack, {
       apiKeys: [
         { key: 'adm', role: 'admin' },
         { key: 'ing', role: 'ingest' },

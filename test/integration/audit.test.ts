@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/api/app';
 import { keyIdOf } from '../../src/api/auth';
 import { createLogger } from '../../src/log';
 import { fastRetry, unique } from '../helpers/kit';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { call, eventually, sharedStack, type Stack } from '../helpers/stack';
+import { call, eventually, sharedStack, type Stack, apiOn } from '../helpers/stack';
 
 /**
  * The audit log over real HTTP against the shared stack: every management action is recorded
@@ -26,12 +25,7 @@ describe('audit log of management actions', function () {
   before(async function () {
     this.timeout(120_000);
     stack = await sharedStack();
-    const app = createApp({
-      store: stack.store,
-      services: stack.services,
-      transforms: stack.transforms,
-      references: stack.references,
-      policy: { allowHttp: true, allowPrivateTargets: true },
+    const app = apiOn(stack, {
       apiKeys: [
         { key: KEYS.alice, role: 'admin' },
         { key: KEYS.bob, role: 'admin' },

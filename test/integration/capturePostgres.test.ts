@@ -92,7 +92,7 @@ describe('capture on the PostgreSQL store', function () {
           workflowId: 'purge-pg-capture',
           args: [{ retentionDays: 30 }],
         });
-        assert.deepEqual(purged, { attempts: 0, callContext: 1 });
+        assert.deepEqual(purged, { attempts: 0, callContext: 1, referencedLinks: 0 });
       } finally {
         await connection.close();
       }

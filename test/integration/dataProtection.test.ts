@@ -5,12 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
-import { createApp } from '../../src/api/app';
 import { keyIdOf } from '../../src/crypto/keyring';
 import { createLogger } from '../../src/log';
 import { ENCRYPTED_ENCODING, METADATA_KEY_ID } from '../../src/temporal/payloadCodec';
 import { unique, useKit } from '../helpers/kit';
-import { call, eventually, TEST_PAYLOAD_KEY } from '../helpers/stack';
+import { call, eventually, TEST_PAYLOAD_KEY, apiOn } from '../helpers/stack';
 import { listen } from '../helpers/listen';
 import { toolSettings } from '../helpers/settings';
 import { readOutsideProcess } from '../helpers/readOutside';
@@ -270,12 +269,7 @@ describe('data protection', function () {
       it('allows only the configured origins when given', async () => {
         const ui = 'http://ui.example:8080';
         const server = await listen(
-          createApp({
-            store: kit.stack.store,
-            services: kit.stack.services,
-            transforms: kit.stack.transforms,
-            references: kit.stack.references,
-            policy: { allowHttp: true, allowPrivateTargets: true },
+          apiOn(kit.stack, {
             apiKeys: [],
             log: createLogger('error', 'codec-test'),
             codec: { codec: kit.stack.codec, origins: [ui] },
@@ -290,12 +284,7 @@ describe('data protection', function () {
 
       it('needs an admin key when keys are configured (preflight excepted)', async () => {
         const server = await listen(
-          createApp({
-            store: kit.stack.store,
-            services: kit.stack.services,
-            transforms: kit.stack.transforms,
-            references: kit.stack.references,
-            policy: { allowHttp: true, allowPrivateTargets: true },
+          apiOn(kit.stack, {
             apiKeys: [{ key: 'k1', role: 'admin' }, { key: 'i1', role: 'ingest' }],
             log: createLogger('error', 'codec-test'),
             codec: { codec: kit.stack.codec },

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
-import { createApp, type AppDeps } from '../../src/api/app';
+import type { AppDeps } from '../../src/api/app';
 import { createLogger } from '../../src/log';
 import { unique } from '../helpers/kit';
-import { call, sharedStack, type Stack } from '../helpers/stack';
+import { call, sharedStack, type Stack, apiOn } from '../helpers/stack';
 
 /**
  * Limits on what a caller can make the API do, over real HTTP against the shared stack: body
@@ -33,12 +33,7 @@ describe('request limits', function () {
   const closers: Array<() => Promise<void>> = [];
 
   async function serve(deps: Partial<AppDeps>): Promise<string> {
-    const app: express.Express = createApp({
-      store: stack.store,
-      services: stack.services,
-      transforms: stack.transforms,
-      references: stack.references,
-      policy: { allowHttp: true, allowPrivateTargets: true },
+    const app: express.Express = apiOn(stack, {
       apiKeys: [],
       log,
       ...deps,

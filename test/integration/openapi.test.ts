@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { createApp } from '../../src/api/app';
 import { mountedRoutes } from '../../src/api/routeTable';
 import { createLogger } from '../../src/log';
 import { listen } from '../helpers/listen';
-import { call, eventually, sharedStack, type Stack } from '../helpers/stack';
+import { call, eventually, sharedStack, type Stack, apiOn } from '../helpers/stack';
 
 /**
  * The OpenAPI document against the app it describes: every mounted route is documented (a new
@@ -75,12 +74,7 @@ describe('OpenAPI document', function () {
 
   it('documents exactly the routes the app mounts', async () => {
     // An app of its own, with the codec server mounted as `npm start` mounts it.
-    const app = createApp({
-      store: stack.store,
-      services: stack.services,
-      transforms: stack.transforms,
-      references: stack.references,
-      policy: { allowHttp: true, allowPrivateTargets: true },
+    const app = apiOn(stack, {
       apiKeys: [],
       log: createLogger('error', 'test'),
       codec: { codec: stack.codec },
@@ -191,12 +185,7 @@ describe('OpenAPI document', function () {
   });
 
   it('asks for a key on /v1 when keys are configured, and not for the document', async () => {
-    const app = createApp({
-      store: stack.store,
-      services: stack.services,
-      transforms: stack.transforms,
-      references: stack.references,
-      policy: { allowHttp: true, allowPrivateTargets: true },
+    const app = apiOn(stack, {
       apiKeys: [{ key: 'openapi-test-key', role: 'admin' }],
       log: createLogger('error', 'test'),
     });

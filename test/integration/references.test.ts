@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { createApp } from '../../src/api/app';
 import { PREVIEW_TOKEN } from '../../src/api/endpointPreview';
 import { createLogger } from '../../src/log';
 import { unique, useKit } from '../helpers/kit';
 import { listen } from '../helpers/listen';
 import type { Receiver } from '../helpers/receiver';
-import { call, eventually } from '../helpers/stack';
+import { call, eventually, apiOn } from '../helpers/stack';
 
 /**
  * Reference URLs through the HTTP API, with the real stack (Temporal dev server, worker, SQLite
@@ -209,12 +208,7 @@ describe('reference URLs', function () {
     try {
       // An API of its own logging everything (every request at debug), on the stack's store and keys.
       const server = await listen(
-        createApp({
-          store: kit.stack.store,
-          services: kit.stack.services,
-          transforms: kit.stack.transforms,
-          references: kit.stack.references,
-          policy: { allowHttp: true, allowPrivateTargets: true },
+        apiOn(kit.stack, {
           apiKeys: [],
           log: createLogger('debug', 'references-test'),
         }),
