@@ -3,14 +3,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/log';
 import { fastRetry, unique, useKit } from '../helpers/kit';
 import { listen } from '../helpers/listen';
 import { freePort } from '../helpers/ports';
 import { ROOT } from '../helpers/processes';
 import { toolSettings } from '../helpers/settings';
-import { call, eventually } from '../helpers/stack';
+import { apiOn, call, eventually } from '../helpers/stack';
 
 /**
  * The `callbacks` binary, run as a child process (bin/callbacks.cjs, as npx runs it) against the
@@ -35,16 +34,7 @@ describe('the callbacks CLI against the running service', function () {
   const created: string[] = [];
 
   before(async () => {
-    const app = createApp({
-      store: kit.stack.store,
-      services: kit.stack.services,
-      transforms: kit.stack.transforms,
-      references: kit.stack.references,
-      recoverPerSecond: 20,
-      policy: { allowHttp: true, allowPrivateTargets: true },
-      apiKeys: [{ key: KEY, role: 'admin' }],
-      log: createLogger('error', 'cli-test'),
-    });
+    const app = apiOn(kit.stack, { apiKeys: [{ key: KEY, role: 'admin' }], recoverPerSecond: 20, log: createLogger('error', 'cli-test') });
     ({ base, close } = await listen(app));
   });
   after(async () => {
