@@ -1,9 +1,9 @@
-import type { EventGateway } from '../src/temporal/eventGateway';
 import type { Endpoint } from '../src/domain/endpoint';
 import { deliveredData } from '../src/domain/outgoing';
 import type { Referencer } from '../src/domain/references';
 import type { AttemptRecord, Store } from '../src/store/store';
-import type { Activities, DeliverBatch } from '../workflows/contract';
+import { DEFAULT_TENANT_ID, type Activities, type DeliverBatch } from '../workflows/contract';
+import type { ActivityTenants } from './tenants';
 
 /** Batching's part of the activities: the batch body, the members' attempt log, the hand-over. */
 
@@ -28,10 +28,12 @@ export async function recordMemberAttempts(
   }
 }
 
-export function createBatchActivities({ events }: { events: EventGateway }): Pick<Activities, 'enqueueInBatch'> {
+export function createBatchActivities({ tenants }: { tenants: ActivityTenants }): Pick<Activities, 'enqueueInBatch'> {
   return {
     async enqueueInBatch({ endpointId, item }) {
-      await events.enqueueInBatch(endpointId, item);
+      // The endpoint's batcher is its tenant's (fairness key, CallbackTenant).
+      const services = await tenants.ofEndpoint(endpointId, DEFAULT_TENANT_ID);
+      await services!.events.enqueueInBatch(endpointId, item);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import {
+  DEFAULT_TENANT_ID,
   FAILURE_TYPES,
   isOperational,
   type Activities,
@@ -33,6 +34,7 @@ import type { References } from '../src/domain/references';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 import { createCallContextSteps } from './callContext';
 import { deliveryReferencer } from './references';
+import { activityTenants, type TenantServicesFactory } from './tenants';
 
 export interface ActivityDeps {
   store: Store;
@@ -44,6 +46,8 @@ export interface ActivityDeps {
   transforms: TransformRunner;
   /** Mints the reference URLs approved endpoints get in place of links to call data. */
   references: References;
+  /** Another tenant's events and deliveries (TemporalServices.forTenant); absent, only the default tenant's are reached. */
+  forTenant?: TenantServicesFactory;
 }
 
 // Kept here too: tests and older imports take the body builder from the activities.
@@ -55,7 +59,11 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries, transforms, references }: ActivityDeps): Activities {
+export function createActivities({ store, http, events, deliveries, transforms, references, forTenant }: ActivityDeps): Activities {
+  const tenants = activityTenants(store, { events, deliveries, forTenant });
+  /** The gateway of the endpoint's tenant: the workflows it signal-with-starts carry that tenant. */
+  const endpointEvents = async (endpointId: string) => (await tenants.ofEndpoint(endpointId, DEFAULT_TENANT_ID))!.events;
+
   // Filters are compiled once per endpoint version, not once per event.
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
   function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
@@ -126,19 +134,20 @@ export function createActivities({ store, http, events, deliveries, transforms, 
   }
 
   return {
-    ...createBatchActivities({ events }),
+    ...createBatchActivities({ tenants }),
 
     /**
      * Endpoints that take this event: subscribed to its type, and whose filter holds. Disabled
      * endpoints match too: their deliveries are held, not dropped.
      */
-    async matchEndpoints({ event, onlyEndpointId }: { event: CallbackEvent; onlyEndpointId?: string }): Promise<MatchedEndpoint[]> {
+    async matchEndpoints({ event, onlyEndpointId, tenantId = DEFAULT_TENANT_ID }: { event: CallbackEvent; onlyEndpointId?: string; tenantId?: string }): Promise<MatchedEndpoint[]> {
+      // Only the event's tenant's endpoints, whatever a filter says: the tenant is a hard boundary.
       if (onlyEndpointId) {
-        const endpoint = await store.getEndpoint(onlyEndpointId);
+        const endpoint = await store.getEndpoint(onlyEndpointId, tenantId);
         return endpoint ? [toMatch(endpoint)] : [];
       }
       const filterable = { id: event.id, type: event.type, timestamp: event.occurredAt, data: event.data };
-      return (await store.listEndpoints())
+      return (await store.listEndpoints(tenantId))
         .filter((e) => subscribes(e, event.type) && matchesFilter(e, filterable))
         .map(toMatch);
     },
@@ -175,10 +184,12 @@ export function createActivities({ store, http, events, deliveries, transforms, 
       // A batch's `event` is the batch itself: its id is the webhook-id, and the body lists the events.
       // Batched endpoints take no transform (the API refuses the pair), so a batch body is never transformed.
       // The call's context is read now, so what was captured since the event arrived goes with it.
-      const referencer = deliveryReferencer(store, references, endpoint);
+      // Call ids and referenced links are the endpoint's tenant's own.
+      const tenantId = (await store.tenantOfEndpoint(endpoint.id)) ?? DEFAULT_TENANT_ID;
+      const referencer = deliveryReferencer(store, references, endpoint, tenantId);
       const body = input.batch
-        ? await batchBody(event.id, await callContext.batchWithContext(input.batch), endpoint, referencer)
-        : await eventBody(endpoint, await callContext.withContext(event), transforms, referencer, { outOfOrder: input.outOfOrder }).catch((err: unknown) => {
+        ? await batchBody(event.id, await callContext.batchWithContext(input.batch, tenantId), endpoint, referencer)
+        : await eventBody(endpoint, await callContext.withContext(event, tenantId), transforms, referencer, { outOfOrder: input.outOfOrder }).catch((err: unknown) => {
             // Retrying would fail the same way: no request is sent; the delivery goes to review
             // until an operator fixes the expression and resends. The output never leaves here.
             if (hasCode(err, 'transform_failed', 'invalid_transform')) {
@@ -224,7 +235,7 @@ export function createActivities({ store, http, events, deliveries, transforms, 
       const health = ownUrl ? await store.noteEndpointOutcome(endpoint.id, verdict === 'delivered', startedAt) : {};
       if (verdict === 'delivered') {
         // Before the activity completes: with ordering per call, the call's next event waits for this.
-        if (captures) await callContext.capture(endpoint, event, outcome.wholeBody, startedAt);
+        if (captures) await callContext.capture(endpoint, event, outcome.wholeBody, startedAt, tenantId);
         return result;
       }
 
@@ -249,28 +260,33 @@ export function createActivities({ store, http, events, deliveries, transforms, 
 
     /** Ordering per call: joins the call's sequencer by signal-with-start (workflows/callSequencer.ts). */
     async joinSequence(input: JoinSequenceInput): Promise<{ sequencerId: string }> {
-      return events.joinSequence(input);
+      return (await endpointEvents(input.endpointId)).joinSequence(input);
     },
 
     /** Coalescing: joins the (endpoint, call, type) coalescer by signal-with-start (workflows/coalescer.ts). */
     async joinCoalescer(input: JoinCoalescerInput): Promise<{ coalescerId: string }> {
-      return events.joinCoalescer(input);
+      return (await endpointEvents(input.endpointId)).joinCoalescer(input);
     },
 
     /** Starts an operational event's workflow; idempotent by the event id the workflow chose. */
-    async emitEvent(event: CallbackEvent): Promise<void> {
-      await events.start({ event });
+    async emitEvent(event: CallbackEvent, tenantId?: string): Promise<void> {
+      const endpointId = event.data.endpointId;
+      const services = typeof endpointId === 'string' ? await tenants.ofEndpoint(endpointId, tenantId) : tenants.of(tenantId);
+      // About an endpoint that is gone, from a workflow that names no tenant: no tenant to tell.
+      await services?.events.start({ event });
     },
 
     /** One page of an endpoint's deliveries in one status, for a bulk job. */
     async findDeliveries({
       filter,
       cursor,
+      tenantId,
     }: {
-      filter: { endpointId: string; status: DeliveryStatus; since?: string; until?: string };
+      filter: { endpointId?: string; status: DeliveryStatus; since?: string; until?: string };
       cursor?: string;
+      tenantId?: string;
     }): Promise<{ ids: string[]; nextCursor?: string }> {
-      const page = await deliveries.list(
+      const page = await tenants.of(tenantId).deliveries.list(
         {
           endpointId: filter.endpointId,
           status: filter.status,
@@ -287,11 +303,14 @@ export function createActivities({ store, http, events, deliveries, transforms, 
       kind,
       deliveryIds,
       reason,
+      tenantId,
     }: {
       kind: DeliveryJobKind;
       deliveryIds: string[];
       reason?: string;
+      tenantId?: string;
     }): Promise<{ done: number; failed: number }> {
+      const { events } = tenants.of(tenantId);
       const results = await Promise.allSettled(
         deliveryIds.map(async (id) => {
           const ids = parseDeliveryId(id);
@@ -303,6 +322,11 @@ export function createActivities({ store, http, events, deliveries, transforms, 
       );
       const done = results.filter((r) => r.status === 'fulfilled').length;
       return { done, failed: results.length - done };
+    },
+
+    /** The last step of deleting a tenant: removes its endpoints, keys, attempt log and the tenant itself. */
+    async purgeTenant({ tenantId }: { tenantId: string }): Promise<{ endpoints: number; attempts: number }> {
+      return store.purgeTenant(tenantId);
     },
 
     /** Deletes attempt-log rows older than the retention period. */

@@ -36,6 +36,8 @@ export interface Options {
   workers: number;
   /** Before the phases, how long to measure each process group's CPU with no load: what a process costs just by running. */
   idleMs: number;
+  /** Only the tenants phase (tenantFairness.ts): a quiet tenant's latency under another tenant's flood. */
+  tenants: boolean;
 }
 
 const FULL = { idleMs: 10_000, warmupMs: 5_000, durationMs: { http: 15_000, temporal: 40_000, e2e: 60_000, fanout: 40_000, open: 45_000 }, drainMs: 120_000, costSample: 100 };
@@ -44,7 +46,7 @@ const QUICK = { idleMs: 5_000, warmupMs: 3_000, durationMs: { http: 6_000, tempo
 const USAGE = `usage: tsx bench/run.ts [--quick] [--duration-ms N] [--warmup-ms N] [--events N] [--drain-ms N]
                          [--http-concurrency N] [--temporal-concurrency N] [--ingest-concurrency N]
                          [--backlog N] [--sample N] [--out FILE] [--keep-data] [--wait-quiet-s N] [--single-process]
-                         [--cluster [--workers N]] [--idle-ms N]`;
+                         [--cluster [--workers N]] [--idle-ms N] [--tenants]`;
 
 export function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
@@ -66,6 +68,7 @@ export function parseOptions(argv: string[]): Options {
     cluster: false,
     workers: 1,
     idleMs: base.idleMs,
+    tenants: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -96,6 +99,7 @@ export function parseOptions(argv: string[]): Options {
       case '--cluster': o.cluster = true; break;
       case '--workers': o.workers = Math.max(1, Math.floor(num())); break;
       case '--idle-ms': o.idleMs = num(); break;
+      case '--tenants': o.tenants = true; break;
       case '--wait-quiet-s': o.waitQuietMs = num() * 1000; break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);

@@ -21,6 +21,7 @@ import { apiClient, type Phase } from './ingest';
 import { parseOptions, type Options } from './options';
 import { bareFirstAttempt, closedIngest, drain, historyCost, httpCeiling, openLoopPhase, temporalCeiling, type Ctx } from './phases';
 import { idleCores } from './idle';
+import { tenantFairness } from './tenantFairness';
 import { formatTable, topologyOf, writeResult, type BenchResult } from './report';
 import { clusterServerVersion, startBenchStack } from './stacks';
 import { machineCpuSeconds, treeCpuSeconds } from '../test/helpers/procstat';
@@ -183,6 +184,8 @@ async function main(): Promise<number> {
       log,
     };
 
+    if (opts.tenants) return await tenantsOnly(ctx, stack.apiUrl, startedAt, log);
+
     const noise: Record<string, number> = {};
     log('1/6 http_ceiling');
     const http = await measured(noise, 'http_ceiling', () => httpCeiling(ctx));
@@ -320,6 +323,28 @@ async function main(): Promise<number> {
     await connection?.close().catch(() => undefined);
     await stopAll();
   }
+}
+
+/** `--tenants`: the tenants phase alone; its figures go to bench/results/tenants-latest.json (or --out). */
+async function tenantsOnly(ctx: Ctx, apiUrl: string, startedAt: Date, log: (msg: string) => void): Promise<number> {
+  log('tenants: a flooding tenant and a quiet one');
+  const result = { started_at: startedAt.toISOString(), machine: machine(), options: ctx.opts, ...(await tenantFairness(ctx, apiUrl)) };
+  const out = ctx.opts.out ?? path.join(ROOT, 'bench/results/tenants-latest.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  const row = (name: string, r: typeof result.own_tenant) =>
+    `| ${name} | ${r.quiet_first_attempt.p50} | ${r.quiet_first_attempt.p99} | ${r.quiet_first_attempt.max} | ${r.quiet_undelivered} | ${r.flood_accepted} |`;
+  process.stdout.write(
+    [
+      '| quiet tenant\'s events | first attempt p50 ms | p99 ms | max ms | undelivered | flood events in the round |',
+      '| --- | --- | --- | --- | --- | --- |',
+      row('own tenant (own fairness key)', result.own_tenant),
+      row('in the flooding tenant (one key)', result.same_tenant),
+    ].join('\n') + '\n',
+  );
+  log(`wrote ${out}`);
+  const lost = result.own_tenant.quiet_undelivered + result.same_tenant.quiet_undelivered;
+  return lost === 0 ? 0 : 1;
 }
 
 stopStackOnExit('bench');

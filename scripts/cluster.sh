@@ -128,9 +128,11 @@ done
 
 # --- Dynamic config --------------------------------------------------------------------------------
 # What the dev server of `npm start` is given too (src/temporal/devServer.ts): the new matcher for
-# task priority (the priority lane), and eager workflow start.
+# task priority (the priority lane), fairness between tenants, and eager workflow start.
 cat >"$dir/dynamicconfig.yaml" <<'YAML'
 matching.useNewMatcher:
+  - value: true
+matching.enableFairness:
   - value: true
 system.enableEagerWorkflowStart:
   - value: true

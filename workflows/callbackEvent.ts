@@ -36,7 +36,7 @@ interface DeliveryState extends DeliverySnapshot {
 }
 
 export async function callbackEvent(input: CallbackEventInput): Promise<EventSnapshot> {
-  const { event, probe, redeliver } = input;
+  const { event, probe, redeliver, tenantId } = input;
   // A sample (an endpoint test, or a resend of one, which runs without `probe`) is no real call:
   // it begets no operational events, batches or call ordering, whatever type it wears.
   const sample = probe !== undefined || event.test === true;
@@ -70,7 +70,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
   function emit(type: OperationalEventType, data: Record<string, unknown>): void {
     if (!emitsOperational) return;
     // uuid4() is replay-safe, and activity retries reuse it: the operational event is started once.
-    spawn(emitEvent({ id: `op_${uuid4()}`, type, occurredAt: new Date().toISOString(), data }).then(() => undefined));
+    spawn(emitEvent({ id: `op_${uuid4()}`, type, occurredAt: new Date().toISOString(), data }, tenantId).then(() => undefined));
   }
 
   function deliveryFacts(d: DeliveryState): Record<string, unknown> {
@@ -181,7 +181,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
 
   if (redeliver) {
     for (const carried of redeliver.carried) if (carried.endpointId !== redeliver.endpointId) deliveries.push({ ...carried });
-    const [m] = await matchEndpoints({ event, onlyEndpointId: redeliver.endpointId });
+    const [m] = await matchEndpoints({ event, onlyEndpointId: redeliver.endpointId, tenantId });
     const before = redeliver.carried.find((c) => c.endpointId === redeliver.endpointId);
     const d: DeliveryState = {
       id: deliveryId(event.id, redeliver.endpointId),
@@ -198,7 +198,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
       setStatus(d, 'discarded', 'the endpoint was deleted');
     }
   } else {
-    for (const m of await matchEndpoints({ event, onlyEndpointId: probe?.endpointId })) {
+    for (const m of await matchEndpoints({ event, onlyEndpointId: probe?.endpointId, tenantId })) {
       matches.set(m.endpointId, m);
       const d: DeliveryState = { id: deliveryId(event.id, m.endpointId), endpointId: m.endpointId, status: 'pending', attempts: 0 };
       deliveries.push(d);

@@ -31,6 +31,7 @@ export async function deliveryJob(input: DeliveryJobInput): Promise<JobProgress>
       const page = await findDeliveries({
         filter: { endpointId: input.endpointId, status, since: input.since, until: input.until },
         cursor,
+        tenantId: input.tenantId,
       });
       page.ids.forEach((id) => ids.add(id));
       progress.total = ids.size;
@@ -40,7 +41,7 @@ export async function deliveryJob(input: DeliveryJobInput): Promise<JobProgress>
 
   const all = [...ids];
   for (let i = 0; i < all.length; i += input.perSecond) {
-    const result = await actOnDeliveries({ kind: input.kind, deliveryIds: all.slice(i, i + input.perSecond), reason: input.reason });
+    const result = await actOnDeliveries({ kind: input.kind, deliveryIds: all.slice(i, i + input.perSecond), reason: input.reason, tenantId: input.tenantId });
     progress.done += result.done;
     progress.failed += result.failed;
     if (i + input.perSecond < all.length) await sleep('1 second');

@@ -5,3 +5,4 @@ export { callSequencer } from './callSequencer';
 export { coalescer } from './coalescer';
 export { deliveryJob } from './deliveryJob';
 export { purgeAttemptLog } from './purgeAttemptLog';
+export { tenantDeletion } from './tenantDeletion';

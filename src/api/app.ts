@@ -3,11 +3,11 @@ import type { TemporalServices } from '../temporal/services';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import type { UrlPolicy } from '../domain/urlPolicy';
-import { authenticate, requireRole } from './auth';
+import { authenticate, requireRole, requireServiceAdmin } from './auth';
 import { codecRoutes, type CodecServerOptions } from './codecRoutes';
 import { auditContext, auditRoutes } from './audit';
 import { callRoutes } from './callRoutes';
-import { limitErrors, rateLimit, verifyJsonDepth } from './limits';
+import { limitErrors, rateLimit, tenantRateLimit, verifyJsonDepth } from './limits';
 import type { ApiKey } from '../config';
 import type { TransformRunner } from '../transforms/pool';
 import { deliveryRoutes } from './deliveryRoutes';
@@ -16,7 +16,9 @@ import { docsRoutes } from './docsRoutes';
 import { errorHandler, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
 import { jobRoutes } from './jobRoutes';
-import { methodNotAllowed } from './routeTable';
+import { methodNotAllowed, routeExists } from './routeTable';
+import { tenantRoutes } from './tenantRoutes';
+import { tenantScope } from './tenantScope';
 import { referenceRoutes } from './referenceRoutes';
 import { REFERENCES_PATH, type References } from '../domain/references';
 
@@ -86,23 +88,28 @@ export function createApp({
   app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));
 
   const v1 = express.Router();
-  v1.use(authenticate(apiKeys));
-  // Per key, before the body is even read, so a runaway producer costs little and never reaches Temporal.
-  v1.post('/events', rateLimit(ingestRps));
+  // Who calls, and for which tenant (a tenant key's own; a service key's X-Tenant-Id, else `default`).
+  v1.use(authenticate(apiKeys, store));
+  // Per key and per tenant, before the body is even read, so a runaway producer costs little and never reaches Temporal.
+  v1.post('/events', rateLimit(ingestRps), tenantRateLimit());
   v1.use(express.json({ limit: maxEventBytes, strict: true, type: () => true, verify: verifyJsonDepth() }));
-  v1.use(auditContext(store, log));
+  // The tenant boundary, drawn once: every route below reaches only the caller's tenant's data.
+  v1.use(tenantScope(store, services, routeExists(app)));
+  v1.use(auditContext(log));
   // Ingest keys may post events and nothing else.
   v1.post('/events', requireRole('ingest'));
   // The pattern must take the whole first segment: a `use` path that stops inside a segment never matches.
   v1.use(/^\/(?!events\/?$)[^/]*/i, requireRole('admin'));
   v1.get(/^\/events(\/.*)?$/, requireRole('admin'));
-  v1.use('/endpoints', endpointRoutes({ store, services, policy, recoverPerSecond, transforms, publicUrl: references.publicUrl }));
-  v1.use('/events', eventRoutes({ events }));
+  v1.use('/tenants', requireServiceAdmin);
+  v1.use('/tenants', tenantRoutes({ store, recoverPerSecond }));
+  v1.use('/endpoints', endpointRoutes({ policy, recoverPerSecond, transforms, publicUrl: references.publicUrl }));
+  v1.use('/events', eventRoutes());
   v1.use('/event-types', eventTypeRoutes());
-  v1.use('/deliveries', deliveryRoutes({ store, events, deliveries: services.deliveries, policy }));
-  v1.use('/calls', callRoutes({ store, calls: services.calls }));
-  v1.use('/jobs', jobRoutes({ jobs: services.jobs }));
-  v1.use('/audit', auditRoutes({ store }));
+  v1.use('/deliveries', deliveryRoutes({ policy }));
+  v1.use('/calls', callRoutes());
+  v1.use('/jobs', jobRoutes());
+  v1.use('/audit', auditRoutes());
   app.use('/v1', v1);
   // Outside /v1: its own CORS (the Web UI calls it from the browser), body limit and admin-only auth.
   if (codec) app.use('/codec', codecRoutes({ ...codec, apiKeys }));

@@ -1,9 +1,10 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../log';
-import type { Store } from '../store/store';
 import type { Caller } from './auth';
 import { parseOr400 } from './errors';
+import { scopeOf } from './tenantScope';
+import type { TenantStore } from '../store/tenantStore';
 
 /**
  * The audit log of management actions: endpoint create, update, delete and secret rotation;
@@ -21,19 +22,23 @@ export type AuditAction =
   | 'endpoint.recover'
   | 'delivery.resend'
   | 'delivery.discard'
-  | 'reference.fetch';
+  | 'reference.fetch'
+  | 'tenant.create'
+  | 'tenant.update'
+  | 'tenant.delete'
+  | 'tenant.key.create'
+  | 'tenant.key.delete';
 
 /** The actor of a reference fetch: it has no API key, the token is the capability. */
 export const REFERENCE_ACTOR = 'reference';
 
 interface AuditContext {
-  store: Store;
   log: Logger;
 }
 
-/** Makes `audit(res, …)` work in every route below it. */
-export function auditContext(store: Store, log: Logger): RequestHandler {
-  const context: AuditContext = { store, log };
+/** Makes `audit(res, …)` work in every route below it (and below tenantScope). */
+export function auditContext(log: Logger): RequestHandler {
+  const context: AuditContext = { log };
   return (_req, res, next) => {
     res.locals.audit = context;
     next();
@@ -49,12 +54,23 @@ export async function audit(res: Response, action: AuditAction, target: string, 
   await auditAs(res, caller?.keyId ?? 'anonymous', action, target, details);
 }
 
-/** `audit` for an actor that is not an API key (REFERENCE_ACTOR). */
-export async function auditAs(res: Response, actor: string, action: AuditAction, target: string, details?: Record<string, unknown>): Promise<void> {
+/**
+ * `audit` for an actor that is not an API key (REFERENCE_ACTOR), into `log`: the audit log of the
+ * tenant concerned, for a request that has no caller's tenant.
+ */
+export async function auditAs(
+  res: Response,
+  actor: string,
+  action: AuditAction,
+  target: string,
+  details?: Record<string, unknown>,
+  log?: Pick<TenantStore, 'recordAudit'>,
+): Promise<void> {
   const context = res.locals.audit as AuditContext | undefined;
   if (!context) throw new Error('audit() needs auditContext() in front of the route');
   try {
-    await context.store.recordAudit({ at: new Date().toISOString(), keyId: actor, action, target, details });
+    // In the caller's tenant (or the tenant `log` names): each tenant's log holds its own actions only.
+    await (log ?? scopeOf(res).store).recordAudit({ at: new Date().toISOString(), keyId: actor, action, target, details });
   } catch (err) {
     context.log.error('could not record an audit entry', { action, target, error: (err as Error).message });
   }
@@ -75,11 +91,11 @@ export const auditListQuerySchema = z.strictObject({
 });
 
 /** `GET /v1/audit?limit=&cursor=`: newest first. */
-export function auditRoutes({ store }: { store: Store }): Router {
+export function auditRoutes(): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     const q = parseOr400(auditListQuerySchema, req.query, 'query');
-    const rows = await store.listAudit({ limit: q.limit + 1, before: q.cursor === undefined ? undefined : Number(q.cursor) });
+    const rows = await scopeOf(res).store.listAudit({ limit: q.limit + 1, before: q.cursor === undefined ? undefined : Number(q.cursor) });
     const data = rows.slice(0, q.limit);
     res.json({ data, nextCursor: rows.length > q.limit ? String(data[data.length - 1].id) : null });
   });

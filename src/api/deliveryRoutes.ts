@@ -1,15 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { tokenOf, type DeliveryListing } from '../temporal/deliveryListing';
-import type { EventGateway } from '../temporal/eventGateway';
+import { tokenOf } from '../temporal/deliveryListing';
 import { callIdSchema, endpointIdSchema, parseDeliveryId } from '../domain/ids';
-import type { Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../domain/urlPolicy';
 import { eventTypeSchema } from '../domain/catalog';
 import { CallbackEventsError } from '../errors';
 import { DELIVERY_STATUSES } from '../../workflows/contract';
 import { notFound, parseOr400 } from './errors';
 import { audit, originOf } from './audit';
+import { scopeOf } from './tenantScope';
 
 export const deliveryStatusSchema = z.enum(DELIVERY_STATUSES);
 
@@ -27,17 +26,7 @@ export const deliveryListQuerySchema = z.strictObject({
 export const resendBodySchema = z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048).optional() });
 export const discardBodySchema = z.strictObject({});
 
-export function deliveryRoutes({
-  store,
-  events,
-  deliveries,
-  policy,
-}: {
-  store: Store;
-  events: EventGateway;
-  deliveries: DeliveryListing;
-  policy: UrlPolicy;
-}): Router {
+export function deliveryRoutes({ policy }: { policy: UrlPolicy }): Router {
   const router = Router();
 
   const idsOf = (id: string) => {
@@ -49,6 +38,7 @@ export function deliveryRoutes({
   /** Newest first (by when the event arrived), from Temporal visibility. */
   router.get('/', async (req, res) => {
     const q = parseOr400(deliveryListQuerySchema, req.query, 'query');
+    const { store, deliveries } = scopeOf(res);
     const page = await deliveries.list(
       {
         status: q.status,
@@ -69,6 +59,7 @@ export function deliveryRoutes({
 
   router.get('/:id', async (req, res) => {
     const { eventId, endpointId } = idsOf(req.params.id);
+    const { store, events } = scopeOf(res);
     const snapshot = await events.snapshot(eventId);
     const delivery = snapshot?.deliveries.find((d) => d.endpointId === endpointId);
     if (!snapshot || !delivery) throw notFound('Delivery', req.params.id);
@@ -92,7 +83,7 @@ export function deliveryRoutes({
     const problem = url === undefined ? undefined : urlProblem(url, policy);
     if (problem) throw new CallbackEventsError('invalid_request', `Invalid body: url: ${problem}`, { details: [{ path: 'url', message: problem }] });
     const { eventId, endpointId } = idsOf(req.params.id);
-    const mode = await events.resend(eventId, endpointId, url);
+    const mode = await scopeOf(res).events.resend(eventId, endpointId, url);
     await audit(res, 'delivery.resend', req.params.id, url === undefined ? { mode } : { mode, url: originOf(url) });
     res.status(202).json({ id: req.params.id, action: 'resend', mode });
   });
@@ -100,7 +91,7 @@ export function deliveryRoutes({
   router.post('/:id/discard', async (req, res) => {
     parseOr400(discardBodySchema, req.body ?? {});
     const { eventId, endpointId } = idsOf(req.params.id);
-    await events.discard(eventId, endpointId);
+    await scopeOf(res).events.discard(eventId, endpointId);
     await audit(res, 'delivery.discard', req.params.id);
     res.status(202).json({ id: req.params.id, action: 'discard' });
   });

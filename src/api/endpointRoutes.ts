@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { eventTypes, exampleData, type EventType } from '../domain/catalog';
 import {
   endpointCreateSchema,
@@ -8,12 +8,10 @@ import {
   type EndpointSettings,
 } from '../domain/endpoint';
 import { z } from 'zod';
-import type { TemporalServices } from '../temporal/services';
 import { newId } from '../domain/ids';
 import { maxConcurrencyOf } from '../domain/flow';
 import { scopeProblems } from '../domain/scope';
 import { DEFAULT_SIGNING_SCHEME, generateSecret, publicKeyOf, schemeOfSecret } from '../domain/signing';
-import type { Store } from '../store/store';
 import { urlProblem, type UrlPolicy } from '../domain/urlPolicy';
 import { CallbackEventsError } from '../errors';
 import { notFound, parseOr400 } from './errors';
@@ -21,6 +19,7 @@ import { audit, originOf } from './audit';
 import { awaitTestAttempt, testWaitMs } from './endpointTest';
 import { previewBodySchema, previewFor } from './endpointPreview';
 import { assertTransformCompiles } from '../domain/transform';
+import { scopeOf } from './tenantScope';
 import { RESENDABLE_STATUSES } from '../../workflows/contract';
 import type { TransformRunner } from '../transforms/pool';
 
@@ -82,16 +81,13 @@ export const recoverBodySchema = z.strictObject({
     .default(['awaiting_review', 'expired']),
 });
 
+/** Every route reads and writes through the caller's tenant scope (tenantScope.ts), never the whole store. */
 export function endpointRoutes({
-  store,
-  services: { events, jobs },
   policy,
   recoverPerSecond,
   transforms,
   publicUrl,
 }: {
-  store: Store;
-  services: TemporalServices;
   policy: UrlPolicy;
   recoverPerSecond: number;
   transforms: TransformRunner;
@@ -100,12 +96,12 @@ export function endpointRoutes({
 }): Router {
   const router = Router();
 
-  /** Operational events about endpoints, through the same pipeline as call events. */
-  const emit = (type: 'endpoint_enabled' | 'endpoint_disabled', data: Record<string, unknown>) =>
-    events.start({ event: { id: newId('evt_').replace('evt_', 'op_'), type, occurredAt: new Date().toISOString(), data } });
+  /** Operational events about endpoints, through the same pipeline as call events, in the endpoint's tenant. */
+  const emit = (res: Response, type: 'endpoint_enabled' | 'endpoint_disabled', data: Record<string, unknown>) =>
+    scopeOf(res).events.start({ event: { id: newId('evt_').replace('evt_', 'op_'), type, occurredAt: new Date().toISOString(), data } });
 
-  const load = async (id: string) => {
-    const endpoint = await store.getEndpoint(id);
+  const load = async (res: Response, id: string) => {
+    const endpoint = await scopeOf(res).store.getEndpoint(id);
     if (!endpoint) throw notFound('Endpoint', id);
     return endpoint;
   };
@@ -121,34 +117,36 @@ export function endpointRoutes({
     assertUsable(settings, policy);
     assertTransformCompiles(settings.transform);
     // A taken id is the store's `conflict`, answered 409.
-    const created = await store.createEndpoint({ id: id ?? newId('ep-'), secret: secret ?? generateSecret(signing), settings });
+    const created = await scopeOf(res).store.createEndpoint({ id: id ?? newId('ep-'), secret: secret ?? generateSecret(signing), settings });
     await audit(res, 'endpoint.create', created.id, { url: originOf(created.url) });
     res.status(201).json(withPublicKey(created));
   });
 
   router.get('/', async (_req, res) => {
-    res.json({ data: (await store.listEndpoints()).map(publicView) });
+    res.json({ data: (await scopeOf(res).store.listEndpoints()).map(publicView) });
   });
 
   router.get('/:id', async (req, res) => {
-    const endpoint = await load(req.params.id);
+    const endpoint = await load(res, req.params.id);
     // Flow control as it stands: the effective (AIMD) concurrency, the rate limit, and how many
     // deliveries wait for a slot (the store's waiters), plus how many requests are in flight.
-    const { concurrency, queued, inFlight } = await store.flowState(endpoint.id, maxConcurrencyOf(endpoint));
+    const state = await scopeOf(res).store.flowState(endpoint.id, maxConcurrencyOf(endpoint));
+    if (!state) throw notFound('Endpoint', endpoint.id);
+    const { concurrency, queued, inFlight } = state;
     const flow = { concurrency, rate: endpoint.rateLimit?.perSecond ?? null, queued, inFlight };
     res.json({ ...publicView(endpoint), flow });
   });
 
   router.get('/:id/secret', async (req, res) => {
-    res.json(withPublicKey({ secret: (await load(req.params.id)).secret }));
+    res.json(withPublicKey({ secret: (await load(res, req.params.id)).secret }));
   });
 
   /** A new secret, of the endpoint's scheme; the replaced one keeps signing for `graceSeconds`. */
   router.post('/:id/secret/rotate', async (req, res) => {
     const { graceSeconds } = parseOr400(rotateBodySchema, req.body ?? {});
-    const endpoint = await load(req.params.id);
+    const endpoint = await load(res, req.params.id);
     const scheme = schemeOfSecret(endpoint.secret) ?? DEFAULT_SIGNING_SCHEME;
-    const rotated = await store.rotateSecret(endpoint.id, { secret: generateSecret(scheme), graceMs: graceSeconds * 1000 });
+    const rotated = await scopeOf(res).store.rotateSecret(endpoint.id, { secret: generateSecret(scheme), graceMs: graceSeconds * 1000 });
     if (!rotated) throw notFound('Endpoint', endpoint.id);
     await audit(res, 'endpoint.secret.rotate', endpoint.id, { graceSeconds });
     res.json(withPublicKey(rotated));
@@ -156,7 +154,7 @@ export function endpointRoutes({
 
   /** `{ publicKey: "whpk_…" }` of an ed25519 endpoint (and the previous one, while it still signs). */
   router.get('/:id/public-key', async (req, res) => {
-    const endpoint = await load(req.params.id);
+    const endpoint = await load(res, req.params.id);
     if (schemeOfSecret(endpoint.secret) !== 'ed25519') {
       throw new CallbackEventsError(
         'no_public_key',
@@ -172,7 +170,7 @@ export function endpointRoutes({
 
   router.patch('/:id', async (req, res) => {
     const patch = parseOr400(endpointPatchSchema, req.body);
-    const current = publicView(await load(req.params.id));
+    const current = publicView(await load(res, req.params.id));
     const merged: Record<string, unknown> = { ...current };
     for (const [key, value] of Object.entries(patch)) {
       if (value === null) delete merged[key];
@@ -180,15 +178,16 @@ export function endpointRoutes({
     }
     assertUsable(merged as EndpointSettings, policy);
     assertTransformCompiles(patch.transform ?? undefined);
+    const { store, jobs } = scopeOf(res);
     const updated = await store.updateEndpoint(req.params.id, patch);
     if (!updated) throw notFound('Endpoint', req.params.id);
     const now = new Date().toISOString();
     if (current.disabled && !updated.disabled) {
       // Held deliveries wait for this: release them all, as a job that survives restarts.
       await jobs.start({ kind: 'release', endpointId: updated.id, statuses: ['held'], perSecond: recoverPerSecond });
-      await emit('endpoint_enabled', { endpointId: updated.id, enabledAt: now });
+      await emit(res, 'endpoint_enabled', { endpointId: updated.id, enabledAt: now });
     } else if (!current.disabled && updated.disabled) {
-      await emit('endpoint_disabled', { endpointId: updated.id, reason: updated.disabledReason ?? 'disabled by an operator', disabledAt: now });
+      await emit(res, 'endpoint_disabled', { endpointId: updated.id, reason: updated.disabledReason ?? 'disabled by an operator', disabledAt: now });
     }
     // Which fields changed, never their values (auth and headers may hold credentials).
     await audit(res, 'endpoint.update', updated.id, { fields: Object.keys(patch).filter((k) => patch[k as keyof typeof patch] !== undefined) });
@@ -196,6 +195,7 @@ export function endpointRoutes({
   });
 
   router.delete('/:id', async (req, res) => {
+    const { store, jobs } = scopeOf(res);
     if (!(await store.deleteEndpoint(req.params.id))) throw notFound('Endpoint', req.params.id);
     // Held deliveries are not dropped silently: they end as discarded, with the reason.
     await jobs.start({
@@ -212,8 +212,8 @@ export function endpointRoutes({
   /** Resends every matching delivery of the endpoint in a time window, as a rate-bounded job. */
   router.post('/:id/recover', async (req, res) => {
     const body = parseOr400(recoverBodySchema, req.body ?? {});
-    const endpoint = await load(req.params.id);
-    const jobId = await jobs.start({
+    const endpoint = await load(res, req.params.id);
+    const jobId = await scopeOf(res).jobs.start({
       kind: 'recover',
       endpointId: endpoint.id,
       statuses: body.statuses,
@@ -228,7 +228,7 @@ export function endpointRoutes({
   /** What the endpoint would receive for an event (scope, transform, headers); nothing is sent or stored. */
   router.post('/:id/preview', async (req, res) => {
     const body = parseOr400(previewBodySchema, req.body ?? {});
-    res.json(await previewFor(store, await load(req.params.id), body, transforms, publicUrl));
+    res.json(await previewFor(scopeOf(res).store, await load(res, req.params.id), body, transforms, publicUrl));
   });
 
   /**
@@ -239,7 +239,7 @@ export function endpointRoutes({
   router.post('/:id/test', async (req, res) => {
     // No body at all is the plain endpoint_test (express leaves req.body undefined then).
     const { type } = parseOr400(testBodySchema, req.body ?? {});
-    const endpoint = await load(req.params.id);
+    const endpoint = await load(res, req.params.id);
     if (endpoint.disabled) throw new CallbackEventsError('endpoint_disabled', `Endpoint "${endpoint.id}" is disabled; enable it to test it.`);
     const event = {
       id: newId('evt_'),
@@ -248,6 +248,7 @@ export function endpointRoutes({
       data: exampleData(type),
       test: true as const,
     };
+    const { events } = scopeOf(res);
     await events.start({ event, probe: { endpointId: endpoint.id } });
     const outcome = await awaitTestAttempt(events, event.id, testWaitMs(resolveRetry(endpoint.retry).attemptTimeoutMs));
     if (!outcome.settled) {

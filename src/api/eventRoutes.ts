@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { catalog, parseEventData } from '../domain/catalog';
-import type { EventGateway } from '../temporal/eventGateway';
 import { eventIdSchema, newId } from '../domain/ids';
 import { eventBodySchema } from './eventBody';
 import { CallbackEventsError } from '../errors';
 import { notFound, parseOr400 } from './errors';
+import { scopeOf } from './tenantScope';
 
-export function eventRoutes({ events }: { events: EventGateway }): Router {
+export function eventRoutes(): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
@@ -26,12 +26,12 @@ export function eventRoutes({ events }: { events: EventGateway }): Router {
       data: parsed.data as Record<string, unknown>,
     };
     // Answered only once Temporal has the workflow: a 2xx means the event is durable.
-    const { workflowId, duplicate } = await events.start({ event });
+    const { workflowId, duplicate } = await scopeOf(res).events.start({ event });
     res.status(duplicate ? 200 : 202).json({ id, workflowId, duplicate });
   });
 
   router.get('/:id', async (req, res) => {
-    const snapshot = await events.snapshot(req.params.id);
+    const snapshot = await scopeOf(res).events.snapshot(req.params.id);
     if (!snapshot) throw notFound('Event', req.params.id);
     res.json({
       id: snapshot.id,

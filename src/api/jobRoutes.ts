@@ -1,11 +1,12 @@
 import { Router } from 'express';
-import type { Jobs } from '../temporal/jobs';
 import { notFound } from './errors';
+import { scopeOf } from './tenantScope';
 
-export function jobRoutes({ jobs }: { jobs: Jobs }): Router {
+export function jobRoutes(): Router {
   const router = Router();
   router.get('/:id', async (req, res) => {
-    const progress = await jobs.progress(req.params.id);
+    // Another tenant's job is answered as one that does not exist.
+    const progress = await scopeOf(res).jobs.progress(req.params.id);
     if (!progress) throw notFound('Job', req.params.id);
     res.json(progress);
   });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Caller } from './auth';
+import type { Tenant } from '../domain/tenant';
 import { CallbackEventsError } from '../errors';
 
 /**
@@ -99,28 +100,59 @@ export function rateLimit(
   now: () => number = () => performance.now(),
   { bucketOf = byCaller, what = 'events from this key' }: { bucketOf?: BucketOf; what?: string } = {},
 ): RequestHandler {
-  const capacity = Math.max(1, Math.ceil(perSecond));
-  const refillMs = (capacity / perSecond) * 1000;
+  const refillMs = (Math.max(1, Math.ceil(perSecond)) / perSecond) * 1000;
   const buckets = new Map<string, Bucket>();
   return (req, res, next) => {
-    const id = bucketOf(req, res);
     const t = now();
     if (buckets.size > MAX_BUCKETS) {
       for (const [key, b] of buckets) if (t - b.updatedAt > refillMs) buckets.delete(key);
     }
-    const bucket = buckets.get(id) ?? { tokens: capacity, updatedAt: t };
-    bucket.tokens = Math.min(capacity, bucket.tokens + ((t - bucket.updatedAt) / 1000) * perSecond);
-    bucket.updatedAt = t;
-    buckets.set(id, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return next();
-    }
-    const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
+    const retryAfter = takeToken(buckets, bucketOf(req, res), perSecond, t);
+    if (retryAfter === undefined) return next();
     next(
       new CallbackEventsError('rate_limited', `Too many ${what}: at most ${perSecond} a second. Retry after ${retryAfter} s.`, {
         headers: { 'retry-after': String(retryAfter) },
       }),
     );
   };
+}
+
+/**
+ * The tenant's `limits.ingestPerSecond`, beside the per-key limit: one bucket per tenant, shared
+ * by all its keys (and by service keys acting for it), per API process like the key's. A tenant
+ * without the limit is not limited here.
+ */
+export function tenantRateLimit(now: () => number = () => performance.now()): RequestHandler {
+  const buckets = new Map<string, Bucket & { perSecond: number }>();
+  return (_req, res, next) => {
+    const tenant = res.locals.tenant as Tenant | undefined;
+    const perSecond = tenant?.limits?.ingestPerSecond;
+    if (!tenant || perSecond === undefined) return next();
+    // A changed limit starts a fresh bucket at the new rate.
+    if (buckets.get(tenant.id)?.perSecond !== perSecond) buckets.set(tenant.id, { tokens: Math.max(1, Math.ceil(perSecond)), updatedAt: now(), perSecond });
+    const retryAfter = takeToken(buckets, tenant.id, perSecond, now());
+    if (retryAfter === undefined) return next();
+    next(
+      new CallbackEventsError('rate_limited', `Too many events for this tenant: at most ${perSecond} a second. Retry after ${retryAfter} s.`, {
+        headers: { 'retry-after': String(retryAfter) },
+      }),
+    );
+  };
+}
+
+/**
+ * A token bucket holding at most about one second's worth: takes a token and answers undefined,
+ * or answers the seconds to wait for one.
+ */
+function takeToken(buckets: Map<string, Bucket>, id: string, perSecond: number, t: number): number | undefined {
+  const capacity = Math.max(1, Math.ceil(perSecond));
+  const bucket = buckets.get(id) ?? { tokens: capacity, updatedAt: t };
+  bucket.tokens = Math.min(capacity, bucket.tokens + ((t - bucket.updatedAt) / 1000) * perSecond);
+  bucket.updatedAt = t;
+  buckets.set(id, bucket);
+  if (bucket.tokens >= 1) {
+    bucket.tokens -= 1;
+    return undefined;
+  }
+  return Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
 }

@@ -13,6 +13,8 @@ import { referenceParamsSchema } from './referenceRoutes';
 import { documentedEventBodySchema } from './eventBody';
 import { MAX_HEADER_BYTES } from './limits';
 import * as responses from './responseSchemas';
+import * as tenantSchemas from './tenantSchemas';
+import { tenantCreateSchema, tenantIdSchema, tenantKeyCreateSchema, tenantPatchSchema } from '../domain/tenant';
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, generated from the zod schemas the routes validate
@@ -38,11 +40,22 @@ const guarded: ZodOpenApiResponsesObject = {
   ...transport,
   '400': problem('Invalid request: a field, the query, or a body that is not JSON or nests too deep (`invalid_request`, `invalid_json`, `too_deep`).'),
   '401': problem('No API key, or not a valid one (`unauthorized`).'),
-  '403': problem('An ingest key, which may only post events (`forbidden`).'),
+  '403': problem(
+    'An ingest key, which may only post events; a tenant key naming another tenant in X-Tenant-Id; or, on /v1/tenants, any key but a service admin key (`forbidden`).',
+  ),
   '413': problem('The body is larger than the limit (`payload_too_large`).'),
   '415': problem('The body is not UTF-8 (`unsupported_encoding`).'),
 };
-const notFound = { '404': problem('No such resource (`not_found`).') };
+const notFound = { '404': problem('No such resource, or none in the caller’s tenant (`not_found`).') };
+
+/** What every `/v1` operation takes beside its own parameters: the tenant a service key acts for. */
+const tenantHeader = {
+  'x-tenant-id': tenantIdSchema.optional().meta({
+    description: 'The tenant a service key (CALLBACKS_API_KEY) acts for; absent: `default`. A tenant key acts for its own tenant only.',
+  }),
+};
+/** A `/v1` request naming a tenant that does not exist in X-Tenant-Id. */
+const unknownTenant = { '404': problem('X-Tenant-Id names no tenant (`not_found`).') };
 const temporalDown = {
   '503': { ...problem('Temporal cannot be reached; nothing was done (`temporal_unavailable`).'), headers: retryAfter },
 };
@@ -56,7 +69,16 @@ function op(
   answers: ZodOpenApiResponsesObject,
   more: Omit<ZodOpenApiOperationObject, 'responses'> = {},
 ): ZodOpenApiOperationObject {
-  return { tags: [tag], summary, ...more, responses: { ...guarded, ...answers } };
+  // The codec server serves every tenant (service keys only): it takes no X-Tenant-Id.
+  if (tag === 'codec') return { tags: [tag], summary, ...more, responses: { ...guarded, ...answers } };
+  const header = (more.requestParams?.header as z.ZodObject | undefined)?.shape ?? {};
+  return {
+    tags: [tag],
+    summary,
+    ...more,
+    requestParams: { ...more.requestParams, header: z.object({ ...header, ...tenantHeader }) },
+    responses: { ...guarded, ...unknownTenant, ...answers },
+  };
 }
 
 /** Routes outside `/v1` that need no key. */
@@ -161,7 +183,7 @@ function build() {
       post: op('events', 'Post a call event', {
         '200': ok('A known id: nothing new was started (`duplicate: true`).', responses.eventAcceptedSchema),
         '202': { ...ok('Accepted: the event is durable in Temporal.', responses.eventAcceptedSchema), links: { GetEvent: { operationId: 'getEvent', parameters: { id: '$response.body#/id' } } } },
-        '429': { ...problem('Over the key’s rate (`rate_limited`).'), headers: retryAfter },
+        '429': { ...problem('Over the key’s rate, or the tenant’s `limits.ingestPerSecond` (`rate_limited`).'), headers: retryAfter },
         ...temporalDown,
       }, {
         operationId: 'postEvent',
@@ -236,6 +258,49 @@ function build() {
     },
   };
 
+  const tenantId = z.object({ id: tenantIdSchema });
+  const tenantPaths = {
+    '/v1/tenants': {
+      post: op('tenants', 'Create a tenant (service admin keys only)', {
+        '201': ok('The tenant.', tenantSchemas.tenantSchema),
+        '409': problem('A tenant with this id exists (`conflict`).'),
+      }, { requestBody: { required: true, ...json(tenantCreateSchema) } }),
+      get: op('tenants', 'List tenants (service admin keys only)', { '200': ok('Every tenant, `default` included.', tenantSchemas.tenantListSchema) }),
+    },
+    '/v1/tenants/{id}': {
+      get: op('tenants', 'Read a tenant', { '200': ok('The tenant.', tenantSchemas.tenantSchema), ...notFound }, { requestParams: { path: tenantId } }),
+      patch: op('tenants', 'Change a tenant (`null` clears an optional field)', {
+        '200': ok('The tenant as it is now.', tenantSchemas.tenantSchema),
+        ...notFound,
+      }, { requestParams: { path: tenantId }, requestBody: { required: false, ...json(tenantPatchSchema) } }),
+      delete: op('tenants', 'Delete a tenant: its keys stop at once; its waiting deliveries are discarded and its rows removed by a job', {
+        '202': {
+          ...ok('The deletion job, at GET /v1/jobs/{jobId}.', responses.jobStartedSchema),
+          links: { GetJob: { operationId: 'getJob', parameters: { id: '$response.body#/jobId' } } },
+        },
+        ...notFound,
+        '409': problem('`default` cannot be deleted (`conflict`).'),
+        ...temporalDown,
+      }, { requestParams: { path: tenantId } }),
+    },
+    '/v1/tenants/{id}/keys': {
+      post: op('tenants', 'Give a tenant an API key (shown once)', {
+        '201': ok('The key, with its material in `key`.', tenantSchemas.tenantKeyCreatedSchema),
+        ...notFound,
+      }, { requestParams: { path: tenantId }, requestBody: { required: true, ...json(tenantKeyCreateSchema) } }),
+      get: op('tenants', 'List a tenant’s keys (never their material)', {
+        '200': ok('The keys.', tenantSchemas.tenantKeyListSchema),
+        ...notFound,
+      }, { requestParams: { path: tenantId } }),
+    },
+    '/v1/tenants/{id}/keys/{keyId}': {
+      delete: op('tenants', 'Revoke a tenant key, at once on every API process', {
+        '204': { description: 'Revoked.' },
+        ...notFound,
+      }, { requestParams: { path: z.object({ id: tenantIdSchema, keyId: z.string() }) } }),
+    },
+  };
+
   const codecOp = (what: 'Encode' | 'Decode') =>
     op('codec', `${what} Temporal payloads (the Web UI's codec server)`, {
       '200': ok(`The payloads, ${what.toLowerCase()}d.`, responses.codecPayloadsSchema),
@@ -293,12 +358,13 @@ function build() {
         apiKey: {
           type: 'http',
           scheme: 'bearer',
-          description: 'A key from CALLBACKS_API_KEY (`admin:` or `ingest:`); none is needed when none is configured.',
+          description:
+            'A service key from CALLBACKS_API_KEY (`admin:` or `ingest:`; none is needed when none is configured), or a tenant key (`cbk_…`, POST /v1/tenants/{id}/keys), which acts only for its tenant.',
         },
       },
       schemas: { Error: responses.errorBodySchema, Endpoint: responses.endpointSchema },
     },
-    paths: { ...endpointsPaths, ...eventPaths, ...deliveryPaths, ...servicePaths },
+    paths: { ...tenantPaths, ...endpointsPaths, ...eventPaths, ...deliveryPaths, ...servicePaths },
   }, {
     // The endpoint filter is checked by code (filter.ts); its own metadata says it is an object.
     allowEmptySchema: { custom: true },

@@ -5,6 +5,8 @@ import { getsReferences } from '../domain/references';
 import { CallbackEventsError } from '../errors';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
+import { forTenant } from '../store/tenantStore';
+import { DEFAULT_TENANT_ID } from '../domain/tenant';
 import { auditAs, auditContext, REFERENCE_ACTOR } from './audit';
 import { rateLimit } from './limits';
 
@@ -29,7 +31,7 @@ type Outcome = 'redirected' | 'expired' | 'revoked' | 'gone';
 
 export function referenceRoutes({ store, tokens, log }: { store: Store; tokens: ReferenceTokens; log: Logger }): Router {
   const router = Router();
-  router.use(auditContext(store, log));
+  router.use(auditContext(log));
   const limit = rateLimit(REFERENCE_FETCHES_PER_SECOND, undefined, {
     bucketOf: (req) => req.socket.remoteAddress ?? 'unknown',
     what: 'reference fetches from this address',
@@ -41,20 +43,23 @@ export function referenceRoutes({ store, tokens, log }: { store: Store; tokens: 
     const claims = tokens.verify(String(req.params.token));
     if (!claims) throw unknownReference();
     const { eventId, endpointId, field } = claims;
-    const fetched = (outcome: Outcome) => auditAs(res, REFERENCE_ACTOR, 'reference.fetch', endpointId, { eventId, field, outcome });
+    // The token names an endpoint: its tenant is the one whose link it may reach and whose log hears of it.
+    const tenantId = (await store.tenantOfEndpoint(endpointId)) ?? DEFAULT_TENANT_ID;
+    const tenant = forTenant(store, tenantId);
+    const fetched = (outcome: Outcome) => auditAs(res, REFERENCE_ACTOR, 'reference.fetch', endpointId, { eventId, field, outcome }, tenant);
 
     if (claims.expiresAt * 1000 <= Date.now()) {
       await fetched('expired');
       throw new CallbackEventsError('reference_expired', 'This reference has expired.');
     }
-    const endpoint = await store.getEndpoint(endpointId);
+    const endpoint = await tenant.getEndpoint(endpointId);
     // An endpoint made after the token (the one it named was deleted) does not inherit its references.
     const sameEndpoint = endpoint !== undefined && Math.floor(Date.parse(endpoint.createdAt) / 1000) <= claims.issuedAt;
     if (!endpoint || !sameEndpoint || !getsReferences(endpoint.payloadScope)) {
       await fetched('revoked');
       throw unknownReference();
     }
-    const url = await store.referencedLink(eventId, field);
+    const url = await tenant.referencedLink(eventId, field);
     if (!url) {
       await fetched('gone');
       throw unknownReference();

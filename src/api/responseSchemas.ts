@@ -6,7 +6,7 @@ import { deliveryIdSchema, endpointIdSchema } from '../domain/ids';
 import type { CallEvent } from '../temporal/callEvents';
 import type { AttemptRecord, AuditRecord } from '../store/store';
 import {
-  DELIVERY_JOB_KINDS,
+  JOB_KINDS,
   DELIVERY_TARGETS,
   EVENT_STATUSES,
   FAILURE_CLASSES,
@@ -199,8 +199,9 @@ export const deliveryActionSchema = z.strictObject({
 
 export const jobProgressSchema = z.strictObject({
   id: z.string(),
-  kind: z.enum(DELIVERY_JOB_KINDS),
-  endpointId: z.string(),
+  kind: z.enum(JOB_KINDS),
+  endpointId: z.string().optional(),
+  tenantId: z.string().optional(),
   status: z.enum(JOB_STATUSES),
   total: z.number().int().min(0),
   done: z.number().int().min(0),

@@ -1,4 +1,4 @@
-import type { Express, RequestHandler } from 'express';
+import type { Express, Request, RequestHandler } from 'express';
 import { CallbackEventsError } from '../errors';
 
 /**
@@ -60,12 +60,25 @@ function tableOf(routes: MountedRoute[]): { matcher: RegExp; methods: Set<string
   return [...byPath].map(([path, methods]) => ({ matcher: matcherFor(path), methods }));
 }
 
+function allowedMethods(table: { matcher: RegExp; methods: Set<string> }[], path: string): Set<string> {
+  return new Set(table.filter((t) => t.matcher.test(path)).flatMap((t) => [...t.methods]));
+}
+
+/** Whether the app has a route for this request's method and path (from inside a router too). */
+export function routeExists(app: Express): (req: Request) => boolean {
+  let table: { matcher: RegExp; methods: Set<string> }[] | undefined;
+  return (req) => {
+    table ??= tableOf(mountedRoutes(app));
+    return allowedMethods(table, req.baseUrl + req.path).has(req.method);
+  };
+}
+
 /** For a path the app knows under other methods: 405 naming them, instead of a 404. */
 export function methodNotAllowed(app: Express): RequestHandler {
   let table: { matcher: RegExp; methods: Set<string> }[] | undefined;
   return (req, _res, next) => {
     table ??= tableOf(mountedRoutes(app));
-    const allowed = new Set(table.filter((t) => t.matcher.test(req.path)).flatMap((t) => [...t.methods]));
+    const allowed = allowedMethods(table, req.path);
     if (allowed.size === 0 || allowed.has(req.method)) return next();
     const allow = [...allowed].sort().join(', ');
     next(new CallbackEventsError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${allow}.`, { headers: { allow } }));

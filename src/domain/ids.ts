@@ -31,7 +31,7 @@ export const callIdSchema = z
 export const deliveryIdSchema = z.string().regex(new RegExp(`^${EVENT_ID}~${ENDPOINT_ID}$`), 'must be <eventId>~<endpointId>');
 
 /** A random id such as `evt_9f1c…` or `ep-9f1c…`; lowercase hex so it also fits the endpoint slug rule. */
-export function newId(prefix: 'evt_' | 'ep-'): string {
+export function newId(prefix: 'evt_' | 'ep-' | 'tn-'): string {
   return prefix + randomBytes(10).toString('hex');
 }
 

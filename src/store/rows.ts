@@ -1,5 +1,6 @@
 import type { EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
 import type { Keyring } from '../crypto/keyring';
+import type { Tenant, TenantKey, TenantSettings } from '../domain/tenant';
 import { openSealed, openSettings } from './secrets';
 import type { AttemptRecord, Store } from './store';
 
@@ -46,6 +47,21 @@ export type EndpointMethods = Pick<
   | 'deleteEndpoint'
   | 'rotateSecret'
   | 'noteEndpointOutcome'
+  | 'tenantOfEndpoint'
+>;
+
+export type TenantMethods = Pick<
+  Store,
+  | 'createTenant'
+  | 'getTenant'
+  | 'listTenants'
+  | 'updateTenant'
+  | 'beginTenantDeletion'
+  | 'purgeTenant'
+  | 'createTenantKey'
+  | 'listTenantKeys'
+  | 'deleteTenantKey'
+  | 'findTenantKey'
 >;
 
 export interface AttemptRow {
@@ -73,3 +89,29 @@ export function toAttempt(row: AttemptRow): AttemptRecord {
     responseBody: row.response_body ?? undefined,
   };
 }
+
+export interface TenantRow {
+  id: string;
+  settings: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export function toTenant(row: TenantRow): Tenant {
+  return { id: row.id, ...(JSON.parse(row.settings) as TenantSettings), createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+export interface TenantKeyRow {
+  id: string;
+  tenant_id: string;
+  role: TenantKey['role'];
+  label: string | null;
+  created_at: string;
+}
+
+export function toTenantKey(row: TenantKeyRow): TenantKey {
+  return { id: row.id, tenantId: row.tenant_id, role: row.role, ...(row.label === null ? {} : { label: row.label }), createdAt: row.created_at };
+}
+
+/** The endpoint a delivery id (`<event or batch id>~<endpoint id>`) names, whose tenant its attempts belong to. */
+export const endpointOfDelivery = (deliveryId: string) => deliveryId.slice(deliveryId.lastIndexOf('~') + 1);

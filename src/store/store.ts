@@ -1,6 +1,7 @@
 import type { DeliveryTarget, FailureClass } from '../../workflows/contract';
 import type { CallContext } from '../domain/capture';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
+import type { Tenant, TenantKey, TenantPatch, TenantSettings } from '../domain/tenant';
 
 /**
  * What the service keeps outside Temporal. Kept small and async so a PostgreSQL
@@ -28,6 +29,8 @@ export interface ReferencedLink {
   field: string;
   url: string;
   keepUntil: Date;
+  /** The tenant of the endpoint the reference was minted for; absent: `default`. */
+  tenantId?: string;
 }
 
 /** A management action, who made it (the API key id) and when. Never holds secrets or payloads. */
@@ -78,20 +81,60 @@ export interface FlowState {
   queued: number;
 }
 
+/** A tenant key found by its hash, with the (live) tenant it acts for. */
+export interface TenantKeyMatch extends TenantKey {
+  tenant: Tenant;
+}
+
+/**
+ * Where a `tenantId` parameter is optional below, leaving it out reaches every tenant's rows: that
+ * is for the worker, which acts on ids its workflows hold. The API never calls these directly: it
+ * gets a view bound to the caller's tenant (tenantStore.ts), which always passes one.
+ */
 export interface Store {
-  createEndpoint(input: { id: string; secret: string; settings: EndpointSettings }): Promise<EndpointWithSecret>;
-  getEndpoint(id: string): Promise<EndpointWithSecret | undefined>;
-  listEndpoints(): Promise<Endpoint[]>;
-  updateEndpoint(id: string, patch: EndpointPatch): Promise<Endpoint | undefined>;
+  /** `tenantId` absent: the `default` tenant. Endpoint ids are unique across tenants. */
+  createEndpoint(input: { id: string; secret: string; settings: EndpointSettings; tenantId?: string }): Promise<EndpointWithSecret>;
+  getEndpoint(id: string, tenantId?: string): Promise<EndpointWithSecret | undefined>;
+  listEndpoints(tenantId?: string): Promise<Endpoint[]>;
+  updateEndpoint(id: string, patch: EndpointPatch, tenantId?: string): Promise<Endpoint | undefined>;
   /** Disables an enabled endpoint with a reason; false when it was already disabled or is gone. */
   disableEndpoint(id: string, reason: string): Promise<boolean>;
-  deleteEndpoint(id: string): Promise<boolean>;
+  deleteEndpoint(id: string, tenantId?: string): Promise<boolean>;
+  /** The tenant an endpoint belongs to; undefined when it does not exist. */
+  tenantOfEndpoint(id: string): Promise<string | undefined>;
   /**
    * Replaces the signing secret. The replaced one keeps signing until `previousSecretExpiresAt`
    * (now + graceMs); graceMs 0 drops it at once. A secret already in its grace period is dropped.
    * Undefined when the endpoint does not exist.
    */
-  rotateSecret(id: string, input: { secret: string; graceMs: number }): Promise<{ secret: string; previousSecretExpiresAt: string } | undefined>;
+  rotateSecret(
+    id: string,
+    input: { secret: string; graceMs: number },
+    tenantId?: string,
+  ): Promise<{ secret: string; previousSecretExpiresAt: string } | undefined>;
+
+  /** A taken id is a `conflict`. */
+  createTenant(input: { id: string; settings: TenantSettings }): Promise<Tenant>;
+  /** Undefined for an unknown tenant and for one being deleted. */
+  getTenant(id: string): Promise<Tenant | undefined>;
+  listTenants(): Promise<Tenant[]>;
+  updateTenant(id: string, patch: TenantPatch): Promise<Tenant | undefined>;
+  /**
+   * The first step of deleting a tenant, at once: it is hidden (as if gone) and its keys stop
+   * working. False when there is no such tenant. `purgeTenant` removes the rest.
+   */
+  beginTenantDeletion(id: string): Promise<boolean>;
+  /**
+   * Removes a tenant being deleted: its endpoints (and their flow control), keys, attempt log,
+   * call context, referenced links, and the tenant itself.
+   */
+  purgeTenant(id: string): Promise<{ endpoints: number; attempts: number }>;
+  /** `hash`: the SHA-256 (hex) of the key; the key itself is never stored. */
+  createTenantKey(input: { id: string; tenantId: string; role: TenantKey['role']; label?: string; hash: string }): Promise<TenantKey>;
+  listTenantKeys(tenantId: string): Promise<TenantKey[]>;
+  deleteTenantKey(tenantId: string, keyId: string): Promise<boolean>;
+  /** The key with this hash, if its tenant is live. Read on every request, so a revocation holds at once. */
+  findTenantKey(hash: string): Promise<TenantKeyMatch | undefined>;
 
   /**
    * Notes the outcome of an attempt at an endpoint's own url. Answers since when every
@@ -99,11 +142,12 @@ export interface Store {
    */
   noteEndpointOutcome(id: string, ok: boolean, at: Date): Promise<{ failingSince?: Date }>;
 
+  /** Kept under the tenant of the delivery's endpoint. */
   recordAttempt(record: AttemptRecord): Promise<void>;
   /** Oldest first. */
-  listAttempts(deliveryId: string): Promise<AttemptRecord[]>;
+  listAttempts(deliveryId: string, tenantId?: string): Promise<AttemptRecord[]>;
   /** How many attempts each delivery has in the log. */
-  countAttempts(deliveryIds: string[]): Promise<Map<string, number>>;
+  countAttempts(deliveryIds: string[], tenantId?: string): Promise<Map<string, number>>;
   /** Deletes attempts that started before `before`; answers how many. */
   purgeAttempts(before: Date): Promise<number>;
 
@@ -112,9 +156,9 @@ export interface Store {
    * captured again is overwritten, with `at` as its update time; a new name is kept only while the
    * call holds fewer than MAX_CAPTURE_NAMES.
    */
-  saveCallContext(callId: string, values: CallContext, at: Date): Promise<void>;
-  /** The call's captured values; `{}` when there are none (never captured, or purged). */
-  getCallContext(callId: string): Promise<CallContext>;
+  saveCallContext(callId: string, values: CallContext, at: Date, tenantId?: string): Promise<void>;
+  /** The call's captured values; `{}` when there are none (never captured, or purged). Call ids are per tenant; absent: `default`. */
+  getCallContext(callId: string, tenantId?: string): Promise<CallContext>;
   /** Deletes the whole context of every call whose last capture was before `before`; answers how many values. */
   purgeCallContext(before: Date): Promise<number>;
 
@@ -130,18 +174,20 @@ export interface Store {
 
   /**
    * Reference URLs (docs/data-protection.md): the link a reference redirects to, sealed with the
-   * master key and bound to its event and field. One row per event and field, shared by every
-   * endpoint that got a reference to it; keeping it again only moves `keepUntil` later.
+   * master key and bound to its event and field. One row per tenant, event and field, shared by
+   * every endpoint of the tenant that got a reference to it; keeping it again only moves
+   * `keepUntil` later. `tenantId` absent: the `default` tenant.
    */
   keepReferencedLink(link: ReferencedLink): Promise<void>;
   /** The link, or undefined when there is none or it is past its `keepUntil`. `now` is for tests. */
-  referencedLink(eventId: string, field: string, now?: Date): Promise<string | undefined>;
+  referencedLink(eventId: string, field: string, now?: Date, tenantId?: string): Promise<string | undefined>;
   /** Deletes links past their `keepUntil`; answers how many. */
   purgeReferencedLinks(now: Date): Promise<number>;
 
-  recordAudit(entry: AuditInput): Promise<AuditRecord>;
+  /** `tenantId` absent: the `default` tenant. */
+  recordAudit(entry: AuditInput, tenantId?: string): Promise<AuditRecord>;
   /** Newest first; `before` is the id of the last record of the previous page. */
-  listAudit(query: { limit: number; before?: number }): Promise<AuditRecord[]>;
+  listAudit(query: { limit: number; before?: number; tenantId?: string }): Promise<AuditRecord[]>;
 
   /** Throws when the store cannot answer. */
   ping(): Promise<void>;

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
+import type { Priority } from '@temporalio/common';
 import type { batcher } from '../../workflows';
-import { batchAddSignal, batcherWorkflowId, URGENT_PRIORITY_KEY, type BatchItem } from '../../workflows/contract';
+import { batchAddSignal, batcherWorkflowId, searchAttributes, URGENT_PRIORITY_KEY, type BatchItem } from '../../workflows/contract';
 
 /**
  * Hands an event to its endpoint's batcher with signal-with-start: the batcher is started when
@@ -13,6 +14,8 @@ export async function signalBatcher(
   withDeadline: <T>(fn: () => Promise<T>) => Promise<T>,
   endpointId: string,
   item: BatchItem,
+  /** The endpoint's tenant: its fairness key, and the CallbackTenant the UI searches by. */
+  tenant: { tenantId: string; fairness: Priority },
 ): Promise<void> {
   await withDeadline(() =>
     client.workflow.signalWithStart<typeof batcher, [BatchItem]>('batcher', {
@@ -22,8 +25,9 @@ export async function signalBatcher(
       signal: batchAddSignal,
       signalArgs: [item],
       staticSummary: `batches events for ${endpointId}`,
+      typedSearchAttributes: [{ key: searchAttributes.tenant, value: tenant.tenantId }],
       // A `priority: "high"` endpoint's batcher runs in the priority lane (when this call starts it).
-      ...(item.endpoint.priority === 'high' ? { priority: { priorityKey: URGENT_PRIORITY_KEY } } : {}),
+      priority: { ...(item.endpoint.priority === 'high' ? { priorityKey: URGENT_PRIORITY_KEY } : {}), ...tenant.fairness },
     }),
   );
 }

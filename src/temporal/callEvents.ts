@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { EVENT_STATUSES, searchAttributes, type EventStatus } from '../../workflows/contract';
+import { DEFAULT_TENANT_ID, EVENT_STATUSES, searchAttributes, splitTenantWorkflowId, type EventStatus } from '../../workflows/contract';
 import { deadlineCaller } from './eventGateway';
-import { EVENT_WORKFLOW_PREFIX } from './deliveryListing';
+import { EVENT_WORKFLOW_PREFIX, tenantClause } from './deliveryListing';
 
 /**
  * The events of one call, from Temporal visibility (the `CallId` search attribute every event's
@@ -21,7 +21,8 @@ const PAGE_SIZE = 200;
 
 const isEventStatus = (value: string | undefined): value is EventStatus => EVENT_STATUSES.includes(value as EventStatus);
 
-export function createCallEvents(client: Client, namespace: string) {
+/** One tenant's calls: the query names the tenant (tenantClause), so another tenant's events of the same call id stay out. */
+export function createCallEvents(client: Client, namespace: string, tenantId = DEFAULT_TENANT_ID) {
   const withDeadline = deadlineCaller(client);
   return {
     /**
@@ -29,7 +30,7 @@ export function createCallEvents(client: Client, namespace: string) {
      * validated (callIdSchema refuses quotes and backslashes).
      */
     async eventsOf(callId: string): Promise<CallEvent[]> {
-      const query = `WorkflowType = 'callbackEvent' AND ${searchAttributes.callId.name} = '${callId}'`;
+      const query = `WorkflowType = 'callbackEvent' AND ${tenantClause(tenantId)} AND ${searchAttributes.callId.name} = '${callId}'`;
       // Per workflow id, its latest run: a resend of a closed event starts a new run of the same id.
       const latest = new Map<string, { startedAt: number; event: CallEvent }>();
       let token: Uint8Array | undefined;
@@ -47,7 +48,7 @@ export function createCallEvents(client: Client, namespace: string) {
           latest.set(workflowId, {
             startedAt,
             event: {
-              id: workflowId.slice(EVENT_WORKFLOW_PREFIX.length),
+              id: splitTenantWorkflowId(workflowId).id.slice(EVENT_WORKFLOW_PREFIX.length),
               type: attrs.get(searchAttributes.eventType) ?? '',
               status: isEventStatus(status) ? status : 'pending',
             },

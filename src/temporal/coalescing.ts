@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { coalesceJoinSignal, coalescerWorkflowId, searchAttributes, type CoalesceEntry, type JoinCoalescerInput } from '../../workflows/contract';
+import type { Priority } from '@temporalio/common';
+import { coalesceJoinSignal, coalescerWorkflowId, DEFAULT_TENANT_ID, searchAttributes, type CoalesceEntry, type JoinCoalescerInput } from '../../workflows/contract';
 import type { coalescer } from '../../workflows/coalescer';
 
 /**
@@ -18,6 +19,8 @@ export async function joinCoalescer(
   client: Client,
   taskQueue: string,
   { endpointId, callId, eventType, entry }: JoinCoalescerInput,
+  /** The endpoint's tenant: its fairness key, and the CallbackTenant the UI searches by. */
+  tenant: { tenantId: string; fairness: Priority } = { tenantId: DEFAULT_TENANT_ID, fairness: {} },
 ): Promise<{ coalescerId: string }> {
   const workflowId = coalescerIdFor(endpointId, callId, eventType);
   await client.workflow.signalWithStart<typeof coalescer, [CoalesceEntry]>('coalescer', {
@@ -26,7 +29,11 @@ export async function joinCoalescer(
     args: [{ endpointId, callId, eventType }],
     signal: coalesceJoinSignal,
     signalArgs: [entry],
-    typedSearchAttributes: [{ key: searchAttributes.callId, value: callId }],
+    typedSearchAttributes: [
+      { key: searchAttributes.tenant, value: tenant.tenantId },
+      { key: searchAttributes.callId, value: callId },
+    ],
+    priority: tenant.fairness,
     staticSummary: `coalesces ${eventType} of call ${callId.slice(0, 12)} for ${endpointId}`,
   });
   return { coalescerId: workflowId };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { deliveryId, searchAttributes, type DeliveryStatus } from '../../workflows/contract';
+import { DEFAULT_TENANT_ID, deliveryId, searchAttributes, splitTenantWorkflowId, type DeliveryStatus } from '../../workflows/contract';
 import { deadlineCaller } from './eventGateway';
 
 /**
@@ -29,9 +29,18 @@ export interface DeliveryListItem {
 
 export const EVENT_WORKFLOW_PREFIX = 'event-';
 
+/**
+ * Only the tenant's workflows. The default tenant's also include those started before tenants
+ * existed, which carry no `CallbackTenant`.
+ */
+export function tenantClause(tenantId: string): string {
+  const name = searchAttributes.tenant.name;
+  return tenantId === DEFAULT_TENANT_ID ? `(${name} = '${tenantId}' OR ${name} IS NULL)` : `${name} = '${tenantId}'`;
+}
+
 /** Values reach the query already validated (slugs, enums, ISO dates); quotes are refused upstream. */
-export function visibilityQuery(f: DeliveryFilter): string {
-  const parts = [`WorkflowType = 'callbackEvent'`];
+export function visibilityQuery(f: DeliveryFilter, tenantId = DEFAULT_TENANT_ID): string {
+  const parts = [`WorkflowType = 'callbackEvent'`, tenantClause(tenantId)];
   if (f.endpointId && f.status) parts.push(`${searchAttributes.deliveries.name} = '${f.endpointId}:${f.status}'`);
   else if (f.endpointId) parts.push(`${searchAttributes.endpoints.name} = '${f.endpointId}'`);
   else if (f.status) parts.push(`${searchAttributes.deliveryStatuses.name} = '${f.status}'`);
@@ -69,7 +78,8 @@ export function tokenOf(cursor: string): Buffer | undefined {
   return checksum(token).equals(bytes.subarray(bytes.length - CURSOR_CHECK_BYTES)) ? token : undefined;
 }
 
-export function createDeliveryListing(client: Client, namespace: string) {
+/** Deliveries of one tenant's events: every listing query names the tenant. */
+export function createDeliveryListing(client: Client, namespace: string, tenantId = DEFAULT_TENANT_ID) {
   const withDeadline = deadlineCaller(client);
 
   /** Runs a resend replaced keep their old pairs in visibility; only the latest run speaks. */
@@ -88,7 +98,7 @@ export function createDeliveryListing(client: Client, namespace: string) {
       const response = await withDeadline(() =>
         client.workflowService.listWorkflowExecutions({
           namespace,
-          query: visibilityQuery(filter),
+          query: visibilityQuery(filter, tenantId),
           pageSize: page.limit,
           nextPageToken: page.cursor ? tokenOf(page.cursor) : undefined,
         }),
@@ -105,7 +115,7 @@ export function createDeliveryListing(client: Client, namespace: string) {
       const data: DeliveryListItem[] = [];
       for (const row of rows.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())) {
         if (!row.open && latest.get(row.workflowId) !== row.runId) continue;
-        const eventId = row.workflowId.slice(EVENT_WORKFLOW_PREFIX.length);
+        const eventId = splitTenantWorkflowId(row.workflowId).id.slice(EVENT_WORKFLOW_PREFIX.length);
         const eventType = row.attrs.get(searchAttributes.eventType) ?? '';
         for (const pair of row.attrs.get(searchAttributes.deliveries) ?? []) {
           const at = pair.lastIndexOf(':');

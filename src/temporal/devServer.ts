@@ -31,9 +31,13 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Dynamic config every dev server gets: task priority (the priority lane) needs the new matcher. */
+/**
+ * Dynamic config every dev server gets: task priority (the priority lane) needs the new matcher,
+ * and fairness between tenants (a fairness key per tenant, docs/tenants.md) needs it switched on.
+ */
 export const DEFAULT_DYNAMIC_CONFIG: Record<string, unknown> = {
   'matching.useNewMatcher': true,
+  'matching.enableFairness': true,
   // Eager workflow start (`npm start`: the API's client shares the worker's connection).
   'system.enableEagerWorkflowStart': true,
 };

@@ -21,6 +21,7 @@ import {
   type EventSnapshot,
   type JoinCoalescerInput,
   type JoinSequenceInput,
+  DEFAULT_TENANT_ID,
 } from '../../workflows/contract';
 import { workflowIdForEvent } from '../domain/ids';
 import { signalBatcher } from './batchGateway';
@@ -66,6 +67,15 @@ export interface EventGateway {
   /** Coalescing: joins (signal-with-start) the coalescer of the delivery's (endpoint, call, type); answers its workflow id. */
   joinCoalescer(input: JoinCoalescerInput): Promise<{ coalescerId: string }>;
   ping(): Promise<void>;
+}
+
+/**
+ * Task-queue fairness: a tenant's tasks are one fairness key, dispatched in turn with the other
+ * tenants' in proportion to their weights, so one tenant's backlog does not delay the others.
+ * Activities and child workflows inherit it.
+ */
+export function fairnessOf(tenantId: string, weight?: number): { fairnessKey: string; fairnessWeight?: number } {
+  return { fairnessKey: tenantId, ...(weight === undefined ? {} : { fairnessWeight: weight }) };
 }
 
 function summaryOf(event: CallbackEvent): string {
@@ -125,24 +135,33 @@ function raceAbort<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** `deadlineMs` bounds each call to Temporal (not `result`, which takes its own timeout). */
+/**
+ * `deadlineMs` bounds each call to Temporal (not `result`, which takes its own timeout). The
+ * gateway acts for one tenant: its events' workflow ids carry the tenant (tenantWorkflowId), so
+ * another tenant's event is, to it, an event that does not exist.
+ */
 export function createEventGateway(
   client: Client,
   taskQueue: string,
   deadlineMs = CALL_DEADLINE_MS,
-  { eagerStart = false }: { eagerStart?: boolean } = {},
+  { eagerStart = false, tenantId = DEFAULT_TENANT_ID, weight }: { eagerStart?: boolean; tenantId?: string; weight?: number } = {},
 ): EventGateway {
   const withDeadline = deadlineCaller(client, deadlineMs);
-  const handle = (eventId: string) => client.workflow.getHandle(workflowIdForEvent(eventId));
+  const handle = (eventId: string) => client.workflow.getHandle(workflowIdForEvent(eventId, tenantId));
+  /** What the workflows this gateway signal-with-starts for an endpoint (batcher, sequencer, coalescer) carry. */
+  const tenant = { tenantId, fairness: fairnessOf(tenantId, weight) };
 
-  const startRun = (input: CallbackEventInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE') =>
-    withDeadline(() =>
+  const startRun = (given: CallbackEventInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE') => {
+    // The default tenant's input stays as it was, so its histories read as before.
+    const input: CallbackEventInput = tenantId === DEFAULT_TENANT_ID ? given : { ...given, tenantId };
+    return withDeadline(() =>
       client.workflow.start<typeof callbackEvent>('callbackEvent', {
         taskQueue,
-        workflowId: workflowIdForEvent(input.event.id),
+        workflowId: workflowIdForEvent(input.event.id, tenantId),
         args: [input],
         workflowIdReusePolicy: reuse,
         typedSearchAttributes: [
+          { key: searchAttributes.tenant, value: tenantId },
           { key: searchAttributes.eventType, value: input.event.type },
           { key: searchAttributes.callId, value: String(input.event.data.callId ?? '') },
           { key: searchAttributes.status, value: 'pending' },
@@ -151,10 +170,15 @@ export function createEventGateway(
         // Eager start: Temporal hands the first workflow task straight back to this process's
         // worker in the start's answer, saving a trip through the task queue.
         ...(eagerStart ? { requestEagerStart: true } : {}),
-        // The priority lane: its tasks (and its activities', which inherit it) go first under a backlog.
-        ...(isUrgent(input.event) ? { priority: { priorityKey: URGENT_PRIORITY_KEY } } : {}),
+        // The priority lane: its tasks (and its activities', which inherit it) go first under a
+        // backlog. Within a lane, tasks are shared out fairly between tenants by their weights.
+        priority: {
+          ...(isUrgent(input.event) ? { priorityKey: URGENT_PRIORITY_KEY } : {}),
+          ...fairnessOf(tenantId, weight),
+        },
       }),
     );
+  };
 
   /** The delivery as the latest run knows it, and whether that run is still open. */
   async function current(eventId: string, endpointId: string): Promise<{ delivery: DeliverySnapshot; snapshot: EventSnapshot; open: boolean }> {
@@ -186,7 +210,7 @@ export function createEventGateway(
 
   return {
     async start(input) {
-      const workflowId = workflowIdForEvent(input.event.id);
+      const workflowId = workflowIdForEvent(input.event.id, tenantId);
       try {
         // A closed workflow's id is not reused either, so a replayed event is never delivered twice.
         await startRun(input, 'REJECT_DUPLICATE');
@@ -245,15 +269,15 @@ export function createEventGateway(
     },
 
     async enqueueInBatch(endpointId, item) {
-      await signalBatcher(client, taskQueue, withDeadline, endpointId, item);
+      await signalBatcher(client, taskQueue, withDeadline, endpointId, item, tenant);
     },
 
     async joinSequence(input) {
-      return withDeadline(() => joinSequence(client, taskQueue, input));
+      return withDeadline(() => joinSequence(client, taskQueue, input, {}, tenant));
     },
 
     async joinCoalescer(input) {
-      return withDeadline(() => joinCoalescer(client, taskQueue, input));
+      return withDeadline(() => joinCoalescer(client, taskQueue, input, tenant));
     },
 
     async ping() {

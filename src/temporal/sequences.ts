@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Priority } from '@temporalio/common';
 import {
+  DEFAULT_TENANT_ID,
   searchAttributes,
   sequenceJoinSignal,
   sequencerWorkflowId,
@@ -26,6 +28,8 @@ export async function joinSequence(
   taskQueue: string,
   { endpointId, callId, entry }: JoinSequenceInput,
   options: Pick<SequencerInput, 'idleMs'> = {},
+  /** The endpoint's tenant: its fairness key, and the CallbackTenant the UI searches by. */
+  tenant: { tenantId: string; fairness: Priority } = { tenantId: DEFAULT_TENANT_ID, fairness: {} },
 ): Promise<{ sequencerId: string }> {
   const workflowId = sequencerIdForCall(endpointId, callId);
   const latestSentAt = await previouslySent(client, workflowId);
@@ -36,7 +40,11 @@ export async function joinSequence(
     args: [{ endpointId, callId, ...options, ...(latestSentAt !== undefined ? { latestSentAt } : {}) }],
     signal: sequenceJoinSignal,
     signalArgs: [entry],
-    typedSearchAttributes: [{ key: searchAttributes.callId, value: callId }],
+    typedSearchAttributes: [
+      { key: searchAttributes.tenant, value: tenant.tenantId },
+      { key: searchAttributes.callId, value: callId },
+    ],
+    priority: tenant.fairness,
     staticSummary: `ordering of call ${callId.slice(0, 12)} for ${endpointId}`,
   });
   return { sequencerId: workflowId };

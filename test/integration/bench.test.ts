@@ -173,3 +173,29 @@ describe('npm run bench -- --cluster (tiny load)', function () {
     assert.match(run.stdout, /^result: OK$/m);
   });
 });
+
+describe('npm run bench -- --tenants (tiny load)', function () {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-bench-test-')), 'tenants.json');
+  let run: { code: number | null; stdout: string; stderr: string };
+  let result: any;
+
+  before(async function () {
+    this.timeout(150_000);
+    run = await runBench(['--quick', '--tenants', '--duration-ms', '3000', '--events', '20', '--drain-ms', '30000', '--idle-ms', '0', '--out', out], 140_000);
+    assert.equal(run.code, 0, `the bench exited with ${run.code}:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
+    result = JSON.parse(fs.readFileSync(out, 'utf8'));
+  });
+
+  after(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
+
+  it('measures the quiet tenant in its own tenant and in the flooding one, losing nothing', () => {
+    for (const round of ['own_tenant', 'same_tenant']) {
+      assert.ok(numberAt(result, `${round}.flood_accepted`) > 0, `${round}: the flood was accepted`);
+      assert.ok(numberAt(result, `${round}.quiet_first_attempt.count`) > 0, `${round}: quiet events measured`);
+      numberAt(result, `${round}.quiet_first_attempt.p50`);
+      assert.equal(numberAt(result, `${round}.quiet_undelivered`), 0);
+    }
+    assert.match(run.stdout, /^\| own tenant \(own fairness key\) \| [\d.]+ \| [\d.]+ \|/m);
+    assert.match(run.stdout, /^\| in the flooding tenant \(one key\) \| [\d.]+ \| [\d.]+ \|/m);
+  });
+});

@@ -22,6 +22,11 @@ describe('bench options: --cluster and --workers', () => {
     assert.match(topologyOf(parseOptions(['--cluster'])), /API and 1 worker process$/);
   });
 
+  it('runs the tenants phase alone with --tenants', () => {
+    assert.equal(parseOptions([]).tenants, false);
+    assert.equal(parseOptions(['--quick', '--tenants']).tenants, true);
+  });
+
   it('refuses more workers on the dev server, and one process on the cluster', () => {
     assert.throws(() => parseOptions(['--workers', '2']), /--workers needs --cluster/);
     assert.throws(() => parseOptions(['--cluster', '--single-process']), /drop --single-process/);

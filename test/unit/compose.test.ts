@@ -141,6 +141,8 @@ describe('docker-compose.yml (scaled-out deployment)', () => {
     const dynamic = (temporal.configs ?? []).find((c: { target?: string }) => c.target === env.DYNAMIC_CONFIG_FILE_PATH);
     assert.ok(dynamic, 'DYNAMIC_CONFIG_FILE_PATH names a config');
     assert.match(String(doc.configs?.[dynamic.source]?.content ?? ''), /system\.enableEagerWorkflowStart/);
+    // Fairness between tenants (docs/tenants.md), as the dev server and the cluster have it.
+    assert.match(String(doc.configs?.[dynamic.source]?.content ?? ''), /matching\.enableFairness:\s+- value: true/);
   });
 
   it('creates the default namespace once the server answers', () => {

@@ -239,6 +239,8 @@ describe('flow control rules', () => {
       const base = { cliPath: 'temporal', dataDir: '/tmp/x', port: 7233, uiPort: 8233, namespace: 'default' };
       const args = devServerArgs(base);
       assert.ok(args.join(' ').includes('--dynamic-config-value matching.useNewMatcher=true'), args.join(' '));
+      // Fairness between tenants (docs/tenants.md) needs it on too.
+      assert.ok(args.join(' ').includes('--dynamic-config-value matching.enableFairness=true'), args.join(' '));
       // Other values still go through, and may override it.
       const off = devServerArgs({ ...base, dynamicConfig: { 'matching.useNewMatcher': false, 'limit.x': 3 } }).join(' ');
       assert.ok(off.includes('matching.useNewMatcher=false') && !off.includes('matching.useNewMatcher=true') && off.includes('limit.x=3'));

@@ -1,3 +1,5 @@
+import { tenantWorkflowId } from './tenants';
+
 
 /**
  * Every workflow id and the delivery id, built in one place. Pure, so workflow code can use it too.
@@ -8,9 +10,12 @@ export function deliveryId(eventId: string, endpointId: string): string {
   return `${eventId}~${endpointId}`;
 }
 
-/** One workflow per event, named after it, so Temporal itself refuses a second start. */
-export function workflowIdForEvent(eventId: string): string {
-  return `event-${eventId}`;
+/**
+ * One workflow per event, named after it, so Temporal itself refuses a second start; prefixed with
+ * its tenant unless that is `default` (tenants.ts), so tenants may use the same event ids.
+ */
+export function workflowIdForEvent(eventId: string, tenantId?: string): string {
+  return tenantWorkflowId(tenantId, `event-${eventId}`);
 }
 
 /** One batcher per endpoint with `batch`. */

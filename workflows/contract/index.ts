@@ -14,4 +14,5 @@ export * from './searchAttributes';
 export * from './sequencing';
 export * from './signals';
 export * from './statuses';
+export * from './tenants';
 export * from './types';

@@ -2,6 +2,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 /** Search attributes: set by the workflows, listed by the API, registered at start (src/temporal/searchAttributes.ts). */
 export const searchAttributes = {
+  /** The tenant an event or job belongs to: operators search the UI by it, and every listing filters on it. */
+  tenant: defineSearchAttributeKey('CallbackTenant', SearchAttributeType.KEYWORD),
   eventType: defineSearchAttributeKey('CallbackEventType', SearchAttributeType.KEYWORD),
   status: defineSearchAttributeKey('CallbackStatus', SearchAttributeType.KEYWORD),
   callId: defineSearchAttributeKey('CallId', SearchAttributeType.KEYWORD),

@@ -21,6 +21,8 @@ export interface CallbackEvent {
 
 export interface CallbackEventInput {
   event: CallbackEvent;
+  /** The tenant the event belongs to: it matches only this tenant's endpoints. Absent: `default`. */
+  tenantId?: string;
   /** Deliver to this endpoint alone, once, with no fallback or review (endpoint tests). */
   probe?: { endpointId: string };
   /**
@@ -132,11 +134,17 @@ export type EndpointState = 'enabled' | 'disabled' | 'deleted';
 export const DELIVERY_JOB_KINDS = ['recover', 'release', 'discard_held'] as const;
 export type DeliveryJobKind = (typeof DELIVERY_JOB_KINDS)[number];
 
+/** Every job's kind: the bulk delivery jobs, and deleting a tenant (workflows/tenantDeletion.ts). */
+export const JOB_KINDS = [...DELIVERY_JOB_KINDS, 'delete_tenant'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
 export const JOB_STATUSES = ['running', 'completed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export interface DeliveryJobInput {
   kind: DeliveryJobKind;
+  /** The tenant whose deliveries the job acts on. Absent: `default`. */
+  tenantId?: string;
   endpointId: string;
   statuses: DeliveryStatus[];
   /** ISO 8601 bounds on when the events arrived. */
@@ -150,12 +158,20 @@ export interface DeliveryJobInput {
 
 export interface JobProgress {
   id: string;
-  kind: DeliveryJobKind;
-  endpointId: string;
+  kind: JobKind;
+  /** The endpoint a delivery job acts on; a tenant deletion names the tenant instead. */
+  endpointId?: string;
+  tenantId?: string;
   status: JobStatus;
   total: number;
   done: number;
   failed: number;
+}
+
+export interface TenantDeletionInput {
+  tenantId: string;
+  /** At most this many open deliveries discarded per second. */
+  perSecond: number;
 }
 
 export interface BatchSettings {

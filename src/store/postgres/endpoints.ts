@@ -7,6 +7,7 @@ import { toEndpoint, type EndpointMethods, type EndpointRow } from '../rows';
 import { sealSettings } from '../secrets';
 import { inTransaction } from './transaction';
 import { forgetFlow } from './flow';
+import { DEFAULT_TENANT_ID } from '../../domain/tenant';
 
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -15,22 +16,27 @@ const UNIQUE_VIOLATION = '23505';
 /** The endpoints table, secrets sealed with `keyring` (the rules of ../secrets.ts and ../endpointRecords.ts). */
 export function createPgEndpoints(pool: Pool, keyring: Keyring): EndpointMethods {
   const storedSettings = (settings: EndpointSettings) => JSON.stringify(sealSettings(keyring, settings));
-  const get = async (db: Pool | PoolClient, id: string, lock = false) => {
-    const { rows } = await db.query<EndpointRow>(`SELECT * FROM endpoints WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+  // A null tenant: any tenant (the worker's reads, by ids its workflows hold).
+  const get = async (db: Pool | PoolClient, id: string, tenant: string | null, lock = false) => {
+    const { rows } = await db.query<EndpointRow>(
+      `SELECT * FROM endpoints WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)${lock ? ' FOR UPDATE' : ''}`,
+      [id, tenant],
+    );
     return rows[0] && toEndpoint(rows[0], keyring);
   };
   const saveSettings = (client: PoolClient, id: string, settings: EndpointSettings) =>
     client.query('UPDATE endpoints SET settings = $2, updated_at = $3 WHERE id = $1', [id, storedSettings(settings), new Date().toISOString()]);
 
   return {
-    async createEndpoint({ id, secret, settings }) {
+    async createEndpoint({ id, secret, settings, tenantId = DEFAULT_TENANT_ID }) {
       const now = new Date().toISOString();
       try {
-        await pool.query('INSERT INTO endpoints (id, secret, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)', [
+        await pool.query('INSERT INTO endpoints (id, secret, settings, created_at, updated_at, tenant_id) VALUES ($1, $2, $3, $4, $4, $5)', [
           id,
           keyring.seal(secret),
           storedSettings(settings),
           now,
+          tenantId,
         ]);
       } catch (err) {
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
@@ -38,44 +44,54 @@ export function createPgEndpoints(pool: Pool, keyring: Keyring): EndpointMethods
         }
         throw err;
       }
-      return (await get(pool, id))!;
+      return (await get(pool, id, null))!;
     },
-    async getEndpoint(id) {
-      return get(pool, id);
+    async getEndpoint(id, tenantId) {
+      return get(pool, id, tenantId ?? null);
     },
-    async listEndpoints() {
-      const { rows } = await pool.query<EndpointRow>('SELECT * FROM endpoints ORDER BY created_at, id');
+    async listEndpoints(tenantId) {
+      const { rows } = await pool.query<EndpointRow>('SELECT * FROM endpoints WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY created_at, id', [
+        tenantId ?? null,
+      ]);
       return rows.map((row) => withoutSecret(toEndpoint(row, keyring)));
     },
     // Read-modify-write with the row locked: an API on one host and a worker on another editing
     // the same endpoint apply their changes one after the other, neither lost.
-    async updateEndpoint(id, patch) {
+    async updateEndpoint(id, patch, tenantId) {
       return inTransaction(pool, async (client) => {
-        const current = await get(client, id, true);
+        const current = await get(client, id, tenantId ?? null, true);
         if (!current) return undefined;
         await saveSettings(client, id, applyPatch(settingsOf(current), patch));
-        return withoutSecret((await get(client, id))!);
+        return withoutSecret((await get(client, id, null))!);
       });
     },
     async disableEndpoint(id, reason) {
       return inTransaction(pool, async (client) => {
-        const current = await get(client, id, true);
+        const current = await get(client, id, null, true);
         if (!current || current.disabled) return false;
         await saveSettings(client, id, { ...settingsOf(current), disabled: true, disabledReason: reason });
         return true;
       });
     },
-    async deleteEndpoint(id) {
+    async deleteEndpoint(id, tenantId) {
       return inTransaction(pool, async (client) => {
-        const removed = ((await client.query('DELETE FROM endpoints WHERE id = $1', [id])).rowCount ?? 0) > 0;
+        const deleted = await client.query('DELETE FROM endpoints WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)', [id, tenantId ?? null]);
+        const removed = (deleted.rowCount ?? 0) > 0;
         // An endpoint made again with this id starts with fresh flow control.
         if (removed) await forgetFlow(client, id);
         return removed;
       });
     },
-    async rotateSecret(id, { secret, graceMs }) {
+    async tenantOfEndpoint(id) {
+      const { rows } = await pool.query<{ tenant_id: string }>('SELECT tenant_id FROM endpoints WHERE id = $1', [id]);
+      return rows[0]?.tenant_id;
+    },
+    async rotateSecret(id, { secret, graceMs }, tenantId) {
       return inTransaction(pool, async (client) => {
-        const { rows } = await client.query<{ secret: string }>('SELECT secret FROM endpoints WHERE id = $1 FOR UPDATE', [id]);
+        const { rows } = await client.query<{ secret: string }>(
+          'SELECT secret FROM endpoints WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2) FOR UPDATE',
+          [id, tenantId ?? null],
+        );
         if (!rows[0]) return undefined;
         const now = new Date();
         const expiresAt = new Date(now.getTime() + graceMs).toISOString();

@@ -8,6 +8,7 @@ import { createPgAudit } from './audit';
 import { createPgFlow } from './flow';
 import { createPgCallContext } from './callContext';
 import { createPgReferences } from './references';
+import { createPgTenants } from './tenants';
 
 export { PG_MIGRATIONS } from './migrations';
 
@@ -41,6 +42,7 @@ export async function openPostgresStore(options: PostgresOptions, secrets: Secre
     ...createPgAudit(pool),
     ...createPgCallContext(pool),
     ...createPgReferences(pool, keyring),
+    ...createPgTenants(pool),
     ...createPgFlow(pool),
     async ping() {
       await pool.query('SELECT 1');

@@ -80,6 +80,41 @@ export const PG_MIGRATIONS: string[] = [
      PRIMARY KEY (event_id, field)
    );
    CREATE INDEX referenced_links_keep_until ON referenced_links (keep_until);`,
+  // Tenants (docs/tenants.md): every endpoint, attempt, audit, call context and referenced link row
+  // belongs to one; the rows from before belong to `default`, which always exists. Tenant keys are
+  // kept as SHA-256 hashes only. Call ids and event ids are a tenant's own, so the tenant joins
+  // those tables' keys.
+  `CREATE TABLE tenants (
+     id          TEXT PRIMARY KEY,
+     settings    TEXT NOT NULL,
+     deleting    BOOLEAN NOT NULL DEFAULT false,
+     created_at  TEXT NOT NULL,
+     updated_at  TEXT NOT NULL
+   );
+   INSERT INTO tenants (id, settings, created_at, updated_at)
+     VALUES ('default', '{"name":"Default"}', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+             to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+   CREATE TABLE tenant_keys (
+     id         TEXT PRIMARY KEY,
+     tenant_id  TEXT NOT NULL,
+     role       TEXT NOT NULL,
+     label      TEXT,
+     hash       TEXT NOT NULL UNIQUE,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX tenant_keys_tenant ON tenant_keys (tenant_id, created_at);
+   ALTER TABLE endpoints ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   CREATE INDEX endpoints_tenant ON endpoints (tenant_id, created_at, id);
+   ALTER TABLE attempts ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   CREATE INDEX attempts_tenant ON attempts (tenant_id);
+   ALTER TABLE audit ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   CREATE INDEX audit_tenant ON audit (tenant_id, id);
+   ALTER TABLE call_context ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   ALTER TABLE call_context DROP CONSTRAINT call_context_pkey;
+   ALTER TABLE call_context ADD PRIMARY KEY (tenant_id, call_id, name);
+   ALTER TABLE referenced_links ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   ALTER TABLE referenced_links DROP CONSTRAINT referenced_links_pkey;
+   ALTER TABLE referenced_links ADD PRIMARY KEY (tenant_id, event_id, field);`,
 ];
 
 /** Any constant will do, as long as it is ours alone: the advisory lock every migrating process waits on. */

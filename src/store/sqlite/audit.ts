@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Store } from '../store';
+import { DEFAULT_TENANT_ID } from '../../domain/tenant';
 
 interface AuditRow {
   id: number;
@@ -14,18 +15,18 @@ interface AuditRow {
 export function createSqliteAudit(db: Database.Database): Pick<Store, 'recordAudit' | 'listAudit'> {
   const stmt = {
     recordAudit: db.prepare(
-      'INSERT INTO audit (at, key_id, action, target, details) VALUES (@at, @keyId, @action, @target, @details) RETURNING id',
+      'INSERT INTO audit (at, key_id, action, target, details, tenant_id) VALUES (@at, @keyId, @action, @target, @details, @tenant) RETURNING id',
     ),
-    listAudit: db.prepare('SELECT * FROM audit WHERE id < @before ORDER BY id DESC LIMIT @limit'),
+    listAudit: db.prepare('SELECT * FROM audit WHERE id < @before AND (@tenant IS NULL OR tenant_id = @tenant) ORDER BY id DESC LIMIT @limit'),
   };
   return {
-    async recordAudit(entry) {
+    async recordAudit(entry, tenantId = DEFAULT_TENANT_ID) {
       const details = entry.details === undefined ? null : JSON.stringify(entry.details);
-      const row = stmt.recordAudit.get({ ...entry, details }) as { id: number };
+      const row = stmt.recordAudit.get({ ...entry, details, tenant: tenantId }) as { id: number };
       return { id: row.id, ...entry };
     },
-    async listAudit({ limit, before }) {
-      const rows = stmt.listAudit.all({ before: before ?? Number.MAX_SAFE_INTEGER, limit }) as AuditRow[];
+    async listAudit({ limit, before, tenantId }) {
+      const rows = stmt.listAudit.all({ before: before ?? Number.MAX_SAFE_INTEGER, limit, tenant: tenantId ?? null }) as AuditRow[];
       return rows.map((row) => ({
         id: row.id,
         at: row.at,

@@ -12,6 +12,7 @@ import { createSqliteAudit } from './audit';
 import { createSqliteFlow } from './flow';
 import { createSqliteCallContext } from './callContext';
 import { createSqliteReferences } from './references';
+import { createSqliteTenants } from './tenants';
 
 export { MIGRATIONS } from './migrations';
 
@@ -44,6 +45,7 @@ export function openSqliteStore(dataDir: string, secrets?: SecretsAtRest): Store
     ...createSqliteAudit(db),
     ...createSqliteCallContext(db),
     ...createSqliteReferences(db, keyring),
+    ...createSqliteTenants(db, forget),
     ...flow,
     async ping() {
       ping.get();

@@ -80,6 +80,58 @@ export const MIGRATIONS: string[] = [
      PRIMARY KEY (event_id, field)
    );
    CREATE INDEX IF NOT EXISTS referenced_links_keep_until ON referenced_links (keep_until);`,
+  // Tenants (docs/tenants.md): every endpoint, attempt, audit, call context and referenced link row
+  // belongs to one; the rows from before belong to `default`, which always exists. Tenant keys are
+  // kept as SHA-256 hashes only. Call ids and event ids are a tenant's own, so the tenant joins
+  // those tables' keys (SQLite cannot change a key in place: the tables are made again).
+  `CREATE TABLE tenants (
+     id          TEXT PRIMARY KEY,
+     settings    TEXT NOT NULL,
+     deleting    INTEGER NOT NULL DEFAULT 0,
+     created_at  TEXT NOT NULL,
+     updated_at  TEXT NOT NULL
+   );
+   INSERT INTO tenants (id, settings, created_at, updated_at)
+     VALUES ('default', '{"name":"Default"}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+   CREATE TABLE tenant_keys (
+     id         TEXT PRIMARY KEY,
+     tenant_id  TEXT NOT NULL,
+     role       TEXT NOT NULL,
+     label      TEXT,
+     hash       TEXT NOT NULL UNIQUE,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX tenant_keys_tenant ON tenant_keys (tenant_id, created_at);
+   ALTER TABLE endpoints ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   CREATE INDEX endpoints_tenant ON endpoints (tenant_id, created_at, id);
+   ALTER TABLE attempts ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   CREATE INDEX attempts_tenant ON attempts (tenant_id);
+   ALTER TABLE audit ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+   CREATE INDEX audit_tenant ON audit (tenant_id, id);
+   CREATE TABLE call_context_by_tenant (
+     tenant_id  TEXT NOT NULL DEFAULT 'default',
+     call_id    TEXT NOT NULL,
+     name       TEXT NOT NULL,
+     value      TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (tenant_id, call_id, name)
+   );
+   INSERT INTO call_context_by_tenant (call_id, name, value, updated_at) SELECT call_id, name, value, updated_at FROM call_context;
+   DROP TABLE call_context;
+   ALTER TABLE call_context_by_tenant RENAME TO call_context;
+   CREATE TABLE referenced_links_by_tenant (
+     tenant_id  TEXT NOT NULL DEFAULT 'default',
+     event_id   TEXT NOT NULL,
+     field      TEXT NOT NULL,
+     sealed_url TEXT NOT NULL,
+     keep_until INTEGER NOT NULL,
+     PRIMARY KEY (tenant_id, event_id, field)
+   );
+   INSERT INTO referenced_links_by_tenant (event_id, field, sealed_url, keep_until)
+     SELECT event_id, field, sealed_url, keep_until FROM referenced_links;
+   DROP TABLE referenced_links;
+   ALTER TABLE referenced_links_by_tenant RENAME TO referenced_links;
+   CREATE INDEX referenced_links_keep_until ON referenced_links (keep_until);`,
 ];
 
 export function migrate(db: Database.Database): void {
