@@ -12,6 +12,9 @@ import { EXIT } from './exit';
 
 export type JobProgress = z.infer<typeof jobProgressSchema>;
 
+/** What a job acts on, for its progress line: an endpoint's deliveries, or a whole tenant. */
+export const subjectOf = (job: JobProgress): string => job.endpointId ?? job.tenantId ?? '';
+
 /** Often enough for a bar to move smoothly, rarely enough not to load the service. */
 const POLL_MS = 500;
 
@@ -22,13 +25,13 @@ interface Reporter {
 
 function barReporter(): Reporter {
   const bar = new SingleBar(
-    { format: '{kind} {endpoint} [{bar}] {value}/{total} | failed {failed}', stream: process.stderr, hideCursor: true },
+    { format: '{kind} {subject} [{bar}] {value}/{total} | failed {failed}', stream: process.stderr, hideCursor: true },
     Presets.shades_classic,
   );
   let started = false;
   return {
     update(job) {
-      const payload = { kind: job.kind, endpoint: job.endpointId, failed: job.failed };
+      const payload = { kind: job.kind, subject: subjectOf(job), failed: job.failed };
       // The bar shows how many the job has acted on; each one ends done or failed.
       if (!started) {
         bar.start(job.total, job.done + job.failed, payload);
@@ -47,7 +50,7 @@ function lineReporter(): Reporter {
   let last = '';
   return {
     update(job) {
-      const line = `${job.kind} ${job.endpointId}: ${job.done}/${job.total} done, ${job.failed} failed (${job.status})`;
+      const line = `${job.kind} ${subjectOf(job)}: ${job.done}/${job.total} done, ${job.failed} failed (${job.status})`;
       if (line !== last) process.stderr.write(`${line}\n`);
       last = line;
     },

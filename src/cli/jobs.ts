@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { ContextSource } from './context';
 import { OutcomeError } from './exit';
-import { followJob, type JobProgress } from './jobProgress';
+import { followJob, subjectOf, type JobProgress } from './jobProgress';
 import { fields } from './output';
 
 /** `callbacks jobs get ID [--follow]`: a bulk job started earlier (recover --no-follow, an enable, a deletion). */
@@ -23,7 +23,7 @@ export function jobsCommand(context: ContextSource): Command {
           fields([
             ['id', job.id],
             ['kind', job.kind],
-            ['endpoint', job.endpointId],
+            ['of', subjectOf(job)],
             ['status', job.status],
             ['progress', `${job.done}/${job.total} done, ${job.failed} failed`],
           ]),

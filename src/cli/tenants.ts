@@ -1,36 +1,22 @@
 import { Command, Option } from 'commander';
+import type { z } from 'zod';
+import type { tenantKeyCreatedSchema, tenantKeyListSchema, tenantKeySchema, tenantListSchema, tenantSchema } from '../api/tenantSchemas';
+import type { jobStartedSchema } from '../api/responseSchemas';
 import type { ContextSource } from './context';
 import { OutcomeError } from './exit';
 import { bodyFrom, pair, type BodySource } from './input';
 import { followJob } from './jobProgress';
 import { fields, table } from './output';
 
-/**
- * `callbacks tenants …` and `callbacks keys …`: /v1/tenants and a tenant's API keys (issue 16).
- * The shapes below are the issue's contract, written here until the API's own schemas for them
- * exist to import; only the fields the tables show are named.
- */
+/** `callbacks tenants …` and `callbacks keys …`: /v1/tenants and a tenant's API keys. */
 
-interface Tenant {
-  id: string;
-  name: string;
-  metadata?: Record<string, string>;
-  createdAt?: string;
-}
-
-interface TenantKey {
-  id: string;
-  role: 'admin' | 'ingest';
-  label?: string;
-  createdAt?: string;
-}
-
-/** A list answered as `{ data }`, as every other list of the API is. */
-const rowsOf = <T>(answer: { data: T[] } | T[]): T[] => (Array.isArray(answer) ? answer : answer.data);
+type Tenant = z.infer<typeof tenantSchema>;
+type TenantKey = z.infer<typeof tenantKeySchema>;
 
 const tenantPath = (id: string) => `/v1/tenants/${encodeURIComponent(id)}`;
 
-const describeTenant = (t: Tenant) => fields([['id', t.id], ['name', t.name], ['metadata', t.metadata], ['created', t.createdAt]]);
+const describeTenant = (t: Tenant) =>
+  fields([['id', t.id], ['name', t.name], ['metadata', t.metadata], ['weight', t.weight], ['limits', t.limits], ['created', t.createdAt], ['updated', t.updatedAt]]);
 
 export function tenantsCommand(context: ContextSource): Command {
   const tenants = new Command('tenants').description('tenants: each has its own endpoints, events and keys');
@@ -40,9 +26,9 @@ export function tenantsCommand(context: ContextSource): Command {
     .description('every tenant')
     .action(async () => {
       const { api, out, config } = context();
-      const answer = await api.request<{ data: Tenant[] }>('GET', '/v1/tenants');
+      const answer = await api.request<z.infer<typeof tenantListSchema>>('GET', '/v1/tenants');
       if (config.json) return out.json(answer);
-      out.line(table(rowsOf(answer), [
+      out.line(table(answer.data, [
         { header: 'ID', value: (t) => t.id },
         { header: 'NAME', value: (t) => t.name },
         { header: 'CREATED', value: (t) => t.createdAt },
@@ -99,7 +85,7 @@ export function tenantsCommand(context: ContextSource): Command {
     .option('--no-follow', 'print the job id and return at once')
     .action(async (id: string, o: { follow: boolean }) => {
       const ctx = context();
-      const { jobId } = await ctx.api.request<{ jobId: string }>('DELETE', tenantPath(id));
+      const { jobId } = await ctx.api.request<z.infer<typeof jobStartedSchema>>('DELETE', tenantPath(id));
       if (!o.follow) return ctx.config.json ? ctx.out.json({ jobId }) : ctx.out.line(`deleting tenant ${id}: ${jobId}`);
       const job = await followJob(ctx, jobId);
       if (ctx.config.json) ctx.out.json(job);
@@ -119,9 +105,9 @@ export function keysCommand(context: ContextSource): Command {
     .argument('<tenant>', 'the tenant id')
     .action(async (tenant: string) => {
       const { api, out, config } = context();
-      const answer = await api.request<{ data: TenantKey[] }>('GET', `${tenantPath(tenant)}/keys`);
+      const answer = await api.request<z.infer<typeof tenantKeyListSchema>>('GET', `${tenantPath(tenant)}/keys`);
       if (config.json) return out.json(answer);
-      out.line(table(rowsOf(answer), [
+      out.line(table(answer.data, [
         { header: 'ID', value: (k) => k.id },
         { header: 'ROLE', value: (k) => k.role },
         { header: 'LABEL', value: (k) => k.label },
@@ -137,11 +123,11 @@ export function keysCommand(context: ContextSource): Command {
     .option('--label <text>', 'a note for people: who holds it')
     .action(async (tenant: string, o: { role: TenantKey['role']; label?: string }) => {
       const { api, out, config } = context();
-      const created = await api.request<{ id: string; key: string }>('POST', `${tenantPath(tenant)}/keys`, {
+      const created = await api.request<z.infer<typeof tenantKeyCreatedSchema>>('POST', `${tenantPath(tenant)}/keys`, {
         body: { role: o.role, ...(o.label ? { label: o.label } : {}) },
       });
       if (config.json) return out.json(created);
-      out.line(fields([['id', created.id], ['role', o.role], ['key', created.key]]));
+      out.line(fields([['id', created.id], ['tenant', created.tenantId], ['role', created.role], ['label', created.label], ['key', created.key]]));
       out.line('(the key is shown this once; keep it in a secret store)');
     });
 
