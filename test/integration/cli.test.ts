@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -8,6 +7,7 @@ import { fastRetry, unique, useKit } from '../helpers/kit';
 import { listen } from '../helpers/listen';
 import { freePort } from '../helpers/ports';
 import { ROOT } from '../helpers/processes';
+import { runCli, runCliOk, type CliRun, type CliRunOptions } from '../helpers/cliRunner';
 import { toolSettings } from '../helpers/settings';
 import { apiOn, call, eventually } from '../helpers/stack';
 
@@ -17,14 +17,9 @@ import { apiOn, call, eventually } from '../helpers/stack';
  * The child's environment is given whole: CALLBACKS_URL and CALLBACKS_API_KEY, nothing inherited.
  */
 
-const BIN = path.join(ROOT, 'bin/callbacks.cjs');
 const KEY = 'cli-test-admin-key';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 describe('the callbacks CLI against the running service', function () {
   this.timeout(120_000);
@@ -42,34 +37,9 @@ describe('the callbacks CLI against the running service', function () {
     await close?.();
   });
 
-  interface RunOptions {
-    env?: Record<string, string>;
-    stdin?: string;
-    /** The command and its first arguments; the launcher under node by default. */
-    launcher?: string[];
-  }
-
-  function cli(args: string[], o: RunOptions = {}): Promise<Run> {
-    const env = o.env ?? { CALLBACKS_URL: base, CALLBACKS_API_KEY: KEY };
-    const [command, ...first] = o.launcher ?? [process.execPath, BIN];
-    return new Promise((resolve, reject) => {
-      const child = spawn(command, [...first, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(o.stdin ?? '');
-    });
-  }
-
-  /** Runs and expects exit 0, with the output in the message otherwise. */
-  async function ok(args: string[], o?: RunOptions): Promise<Run> {
-    const run = await cli(args, o);
-    assert.equal(run.code, 0, `callbacks ${args.join(' ')}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
-    return run;
-  }
+  type RunOptions = Partial<CliRunOptions>;
+  const cli = (args: string[], o: RunOptions = {}) => runCli(args, { ...o, env: o.env ?? { CALLBACKS_URL: base, CALLBACKS_API_KEY: KEY } });
+  const ok = (args: string[], o: RunOptions = {}) => runCliOk(args, { ...o, env: o.env ?? { CALLBACKS_URL: base, CALLBACKS_API_KEY: KEY } });
 
   /** An endpoint made with the CLI, seeing only this test's events (the kit's tag). */
   async function createWithCli(url: string, extra: string[] = []): Promise<{ id: string; secret: string; run: Run }> {
