@@ -7,7 +7,7 @@ import { fields } from './output';
 /** `callbacks jobs get ID [--follow]`: a bulk job started earlier (recover --no-follow, an enable, a deletion). */
 
 export function jobsCommand(context: ContextSource): Command {
-  const jobs = new Command('jobs').description('bulk jobs on deliveries: recover, release, discard');
+  const jobs = new Command('jobs').description('bulk jobs: recover, release, discard, a tenant\'s deletion');
 
   jobs
     .command('get')
