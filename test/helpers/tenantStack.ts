@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createWebhookClient } from '../../src/http/webhookClient';
 import type { Store } from '../../src/store/store';
+import { createMetrics } from '../../src/metrics/registry';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
 import { unique } from './kit';
@@ -54,6 +55,8 @@ export async function startTenantStack(kind: StoreKind): Promise<TenantStack> {
     dataConverter: payloadDataConverter(stack.codec),
   });
   const running = worker.run();
+  // Counted across tenants (each series labelled with its tenant): served to service keys only.
+  const metrics = createMetrics();
   const appFor = (s: Store) =>
     apiOn(
       { store: s, services, transforms: stack.transforms, references: stack.references },
@@ -64,6 +67,7 @@ export async function startTenantStack(kind: StoreKind): Promise<TenantStack> {
           { key: SERVICE_INGEST, role: 'ingest' },
         ],
         codec: { codec: stack.codec },
+        metrics: { metrics },
       },
     );
   const first = await listen(appFor(store));

@@ -3,6 +3,7 @@ import { mountedRoutes } from '../../src/api/routeTable';
 import { fastRetry, unique } from '../helpers/kit';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { apiOn, eventually } from '../helpers/stack';
+import { createMetrics } from '../../src/metrics/registry';
 import { STORE_KINDS } from '../helpers/storeKinds';
 import { SERVICE_ADMIN, startTenantStack, type TenantStack } from '../helpers/tenantStack';
 
@@ -49,6 +50,8 @@ const CASES: Record<string, Case> = {
   'DELETE /v1/tenants/:id/keys/:keyId': { kind: 'refused', status: 403, path: () => '/v1/tenants/default/keys/key_0000000000000000' },
   'POST /codec/encode': { kind: 'refused', status: 401, path: () => '/codec/encode', body: { payloads: [] } },
   'POST /codec/decode': { kind: 'refused', status: 401, path: () => '/codec/decode', body: { payloads: [] } },
+  // Every tenant's counts (labelled by tenant): the service's keys or the metrics token only.
+  'GET /metrics': { kind: 'refused', status: 401, path: () => '/metrics' },
   'POST /v1/endpoints': { kind: 'create', path: () => '/v1/endpoints', body: () => ({ url: 'http://127.0.0.1:9/hook' }), status: 201 },
   'GET /v1/endpoints': { kind: 'listing', path: '/v1/endpoints', ids: (x) => [x.endpointId] },
   'GET /v1/endpoints/:id': { kind: 'lookup', path: (x) => `/v1/endpoints/${x.endpointId}` },
@@ -90,11 +93,13 @@ const CASES: Record<string, Case> = {
 /** Reads one listing's ids (and audit targets). */
 const idsIn = (body: { data?: { id?: unknown; target?: unknown }[] }) => (body.data ?? []).flatMap((row) => [row.id, row.target].map(String));
 
-/** The routes of an app built as the service builds it. */
+const routesMetrics = createMetrics();
+
+/** The routes of an app built as the service builds it (with the codec server and /metrics). */
 function routesOfTheApp(stack: TenantStack): string[] {
   const app = apiOn(
     { store: stack.store, services: stack.services, transforms: stack.stack.transforms, references: stack.stack.references },
-    { codec: { codec: stack.stack.codec } },
+    { codec: { codec: stack.stack.codec }, metrics: { metrics: routesMetrics } },
   );
   return mountedRoutes(app).map((r) => `${r.method} ${r.path}`);
 }
