@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'rate_limited',
   'internal',
   'temporal_unavailable',
+  'store_unavailable',
   'invalid_transform',
   'transform_failed',
   // Raised outside request handling (start-up, the worker, the receiver package); one reaching the

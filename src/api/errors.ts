@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { CallbackEventsError } from '../errors';
+import { storeUnavailable } from '../store/unavailable';
 import { HTTP_STATUS } from './httpStatus';
 
 export function notFound(what: string, id: string): CallbackEventsError {
@@ -41,7 +42,7 @@ function bodyParserError(err: unknown): CallbackEventsError | undefined {
 /** Every error the API answers with: `{ "error": { "code", "message", "details"? } }`, the status from HTTP_STATUS. */
 export function errorHandler(onUnexpected: (err: unknown) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
-    const known = err instanceof CallbackEventsError ? err : bodyParserError(err);
+    const known = err instanceof CallbackEventsError ? err : (bodyParserError(err) ?? storeUnavailable(err));
     const status = known ? HTTP_STATUS[known.code] : 500;
     if (!known || status === 500) {
       onUnexpected(err);

@@ -28,6 +28,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   rate_limited: 429,
   internal: 500,
   temporal_unavailable: 503,
+  store_unavailable: 503,
   // Never raised while handling a request (filters are validated before they are stored; the
   // outbound guard and webhook verification run outside the API): a bug if one gets here.
   invalid_config: 500,

@@ -42,7 +42,7 @@ export function createMetrics(options: { deliveriesNow?: CountOf } = {}) {
     }),
     ingestRefused: new Counter({
       name: `${PREFIX}ingest_refused_total`,
-      help: 'Event posts refused for load: 429 (over the key\'s rate) and 503 (Temporal unavailable), by status.',
+      help: 'Event posts refused for load: 429 (over the key\'s rate) and 503 (Temporal or the store unavailable), by status.',
       labelNames: ['status'] as const,
       registers,
     }),
