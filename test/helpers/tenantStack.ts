@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { createWebhookClient } from '../../src/http/webhookClient';
 import type { Store } from '../../src/store/store';
 import { createMetrics } from '../../src/metrics/registry';
-import { payloadDataConverter } from '../../src/temporal/payloadCodec';
-import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
+import type { TemporalServices } from '../../src/temporal/services';
 import { unique } from './kit';
 import { listen } from './listen';
+import { startOwnWorker } from './ownWorker';
 import { apiOn, call, sharedStack, TEST_MASTER_KEY, type Stack } from './stack';
 import { storePlace, type StoreKind } from './storeKinds';
 
@@ -42,19 +39,8 @@ export async function startTenantStack(kind: StoreKind): Promise<TenantStack> {
   const place = await storePlace(kind);
   const store = await place.open({ masterKeys: [TEST_MASTER_KEY] });
   const otherStore = await place.open({ masterKeys: [TEST_MASTER_KEY] });
-  const taskQueue = unique('tenants');
-  const services = createTemporalServices(stack.client, { taskQueue, namespace: 'default' });
-  const http = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
-  const connection = await NativeConnection.connect({ address: stack.temporalAddress });
-  const worker = await Worker.create({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    activities: createActivities({ store, http, transforms: stack.transforms, references: stack.references, ...services }),
-    workflowBundle: stack.workflowBundle,
-    dataConverter: payloadDataConverter(stack.codec),
-  });
-  const running = worker.run();
+  const own = await startOwnWorker(stack, { prefix: 'tenants', store });
+  const { services, taskQueue } = own;
   // Counted across tenants (each series labelled with its tenant): served to service keys only.
   const metrics = createMetrics();
   const appFor = (s: Store) =>
@@ -99,10 +85,7 @@ export async function startTenantStack(kind: StoreKind): Promise<TenantStack> {
     async close() {
       await first.close();
       await second.close();
-      worker.shutdown();
-      await running;
-      await connection.close();
-      await http.close();
+      await own.close();
       await store.close();
       await otherStore.close();
       await place.dispose();

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { createWebhookClient } from '../../src/http/webhookClient';
 import { forTenant } from '../../src/store/tenantStore';
-import { payloadDataConverter } from '../../src/temporal/payloadCodec';
-import { createTemporalServices } from '../../src/temporal/services';
 import { unique } from '../helpers/kit';
+import { startOwnWorker } from '../helpers/ownWorker';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { sharedStack } from '../helpers/stack';
 
@@ -26,21 +22,9 @@ describe('fairness between tenants', function () {
 
   it('delivers a quiet tenant’s event ahead of most of a flooding tenant’s backlog', async () => {
     const stack = await sharedStack();
-    const taskQueue = unique('fairness');
-    const services = createTemporalServices(stack.client, { taskQueue, namespace: 'default' });
-    const http = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
-    const connection = await NativeConnection.connect({ address: stack.temporalAddress });
-    const worker = await Worker.create({
-      connection,
-      namespace: 'default',
-      taskQueue,
-      activities: createActivities({ store: stack.store, http, transforms: stack.transforms, references: stack.references, ...services }),
-      workflowBundle: stack.workflowBundle,
-      dataConverter: payloadDataConverter(stack.codec),
-      maxConcurrentWorkflowTaskExecutions: 2,
-      maxConcurrentActivityTaskExecutions: 2,
-    });
-    const running = worker.run();
+    // A deliberately small worker of its own, so the flood queues up in front of it.
+    const own = await startOwnWorker(stack, { prefix: 'fairness', maxConcurrent: 2 });
+    const { services } = own;
     try {
       const flood = unique('flood');
       const quiet = unique('quiet');
@@ -70,10 +54,7 @@ describe('fairness between tenants', function () {
       // In one line it would come after all of them; by turns, after a small share of what was left.
       assert.ok(floodFirst < deliveredBefore + (BACKLOG - deliveredBefore) / 2, `${floodFirst} flood deliveries went first`);
     } finally {
-      worker.shutdown();
-      await running;
-      await connection.close();
-      await http.close();
+      await own.close();
     }
   });
 });

@@ -2,15 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
 import { processEnvironment } from '../../src/config';
-import { createTemporalServices } from '../../src/temporal/services';
-import { createWebhookClient } from '../../src/http/webhookClient';
-import { deliverySinks } from '../../src/metrics/deliverySinks';
-import { createMetrics } from '../../src/metrics/registry';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { fastRetry, unique, useKit } from '../helpers/kit';
+import { startOwnWorker } from '../helpers/ownWorker';
 import { toolSettings } from '../helpers/settings';
 import { call, eventually, TEST_MASTER_KEY, TEST_PAYLOAD_KEY, type Stack } from '../helpers/stack';
 
@@ -245,23 +240,8 @@ describe('flow control', function () {
     const baseline = toolSettings().priorityBaseline;
     const { stack } = kit;
     // A task queue and a deliberately small worker of its own, so a backlog builds quickly.
-    const taskQueue = unique('priority');
-    const services = createTemporalServices(stack.client, { taskQueue, namespace: 'default' });
-    const http = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
-    const connection = await NativeConnection.connect({ address: stack.temporalAddress });
-    const worker = await Worker.create({
-      connection,
-      namespace: 'default',
-      taskQueue,
-      activities: createActivities({ store: stack.store, http, transforms: stack.transforms, references: stack.references, ...services }),
-      // The event workflow calls its metrics sink: a worker without one logs an error for each call.
-      sinks: deliverySinks(createMetrics()),
-      workflowBundle: stack.workflowBundle,
-      dataConverter: payloadDataConverter(stack.codec),
-      maxConcurrentWorkflowTaskExecutions: 2,
-      maxConcurrentActivityTaskExecutions: 2,
-    });
-    const running = worker.run();
+    const own = await startOwnWorker(stack, { prefix: 'priority', maxConcurrent: 2 });
+    const { services } = own;
     try {
       const routine = await kit.receiver(() => ({ status: 200, delayMs: 20 }));
       const urgent = await kit.receiver(() => 200);
@@ -307,10 +287,7 @@ describe('flow control', function () {
         assert.ok(routineBefore < deliveredBefore + backlog / 2, `${routineBefore} routine deliveries went first`);
       }
     } finally {
-      worker.shutdown();
-      await running;
-      await connection.close();
-      await http.close();
+      await own.close();
     }
   });
 });
