@@ -43,6 +43,17 @@ if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl 
   fi
 fi
 
+# Debian's Chromium: the console and Temporal UI tests drive it headless through playwright-core
+# (no browser download: test/helpers/browser.ts finds /usr/bin/chromium or CHROMIUM_PATH).
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Chromium (apt-get install chromium)..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing: apt-get install chromium (the browser tests need it)"
+  fi
+fi
+
 # The workflow bundle, built once so workers start without bundling (src/temporal/workflowBundle.ts;
 # a worker bundles at start instead whenever the workflow code no longer matches it).
 npm run --silent build:workflows
