@@ -5,23 +5,13 @@ import { unique } from '../helpers/kit';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { call, eventually, sharedStack, type Stack, apiOn } from '../helpers/stack';
 import { listen } from '../helpers/listen';
+import { assertError } from '../helpers/apiErrors';
 
 /**
  * API keys with roles, over real HTTP against the shared stack: an `ingest` key may only post
  * events; an `admin` key may do everything; no key or an unknown key is a 401, a key without
  * the role a 403.
  */
-
-type Res = Awaited<ReturnType<typeof call>>;
-
-function assertError(res: Res, status: number, code: string, ...fragments: string[]): void {
-  const dump = JSON.stringify(res.body);
-  assert.equal(res.status, status, dump);
-  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, dump);
-  assert.equal(res.body?.error?.code, code, dump);
-  assert.equal(typeof res.body.error.message, 'string', dump);
-  for (const f of fragments) assert.ok(res.body.error.message.includes(f), `${JSON.stringify(res.body.error.message)} lacks ${JSON.stringify(f)}`);
-}
 
 describe('API keys with roles', function () {
   this.timeout(60_000);

@@ -6,24 +6,13 @@ import type { AppDeps } from '../../src/api/app';
 import { createLogger } from '../../src/log';
 import { unique } from '../helpers/kit';
 import { call, sharedStack, type Stack, apiOn } from '../helpers/stack';
+import { assertError } from '../helpers/apiErrors';
 
 /**
  * Limits on what a caller can make the API do, over real HTTP against the shared stack: body
  * size (413), JSON nesting depth (400, checked before parsing), and the per-key ingestion rate
  * (429 with Retry-After).
  */
-
-type Res = Awaited<ReturnType<typeof call>>;
-
-function assertError(res: Res, status: number, code: string): void {
-  const dump = typeof res.body === 'string' ? res.body.slice(0, 300) : JSON.stringify(res.body);
-  assert.equal(res.status, status, dump);
-  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, dump);
-  assert.ok(res.body && typeof res.body === 'object' && res.body.error, dump);
-  for (const key of Object.keys(res.body.error)) assert.ok(['code', 'message', 'details'].includes(key), `unexpected error field ${key}: ${dump}`);
-  assert.equal(res.body.error.code, code, dump);
-  assert.equal(typeof res.body.error.message, 'string', dump);
-}
 
 describe('request limits', function () {
   this.timeout(60_000);
