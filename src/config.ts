@@ -235,8 +235,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sdkPort: e.CALLBACKS_SDK_METRICS_PORT,
       visibilityCacheMs: e.CALLBACKS_METRICS_CACHE_SECONDS * 1000,
     },
-    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT
-      ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''), serviceName: e.OTEL_SERVICE_NAME }
-      : undefined,
+    ...(e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''), serviceName: e.OTEL_SERVICE_NAME } }
+      : {}),
   };
 }
