@@ -26,6 +26,7 @@ import { unique, useKit } from '../helpers/kit';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlpReceiver';
 import { freePort } from '../helpers/ports';
 import { startReceiver, type Received, type Receiver } from '../helpers/receiver';
+import { serviceEnv, startService } from '../helpers/service';
 import { apiOn, call, eventually, TEST_MASTER_KEY, workflowBundle } from '../helpers/stack';
 
 /** The spans from `span` up to its root (or `top`), each found among `spans` (a missing parent fails). */
@@ -293,6 +294,58 @@ describe('tracing (OpenTelemetry, real stack, OTLP/HTTP receiver on loopback)', 
         traced,
         tracedRun,
       );
+    });
+  });
+  describe('npm start with OTEL_EXPORTER_OTLP_ENDPOINT (the service as a process)', () => {
+    it('sends each event as one trace, workflow spans included, all sent by the time it exits on SIGTERM', async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-traced-service-'));
+      const collector = await startOtlpReceiver();
+      const r = await kit.receiver();
+      const env = {
+        ...(await serviceEnv(dataDir)),
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.base,
+        // None there: the worker bundles at start, with the tracing interceptors.
+        CALLBACKS_WORKFLOW_BUNDLE: path.join(dataDir, 'dist', 'workflow-bundle.js'),
+      };
+      const serviceApi = `http://127.0.0.1:${env.PORT}`;
+      const service = startService(env);
+      try {
+        await service.waitForLine(/callback-events is running/);
+        assert.match(service.output(), /sending traces \(OTLP\/HTTP\)/);
+        assert.match(service.output(), /bundling the workflows at start/);
+        const ep = await call(serviceApi, 'POST', '/v1/endpoints', { url: r.url, eventTypes: ['disposition_updated'], sendTraceparent: true });
+        assert.equal(ep.status, 201, JSON.stringify(ep.body));
+        const event = { type: 'disposition_updated', data: { callId: unique('call'), disposition: 'booked' } };
+        const posted = await call(serviceApi, 'POST', '/v1/events', event);
+        assert.equal(posted.status, 202);
+        const [q] = await r.waitFor(1, 30_000);
+        await eventually(async () => (await call(serviceApi, 'GET', `/v1/events/${posted.body.id}`)).body?.status === 'delivered', 30_000, 'delivered');
+        const [, traceId, parentId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(q.headers.traceparent)) ?? [];
+        assert.ok(traceId, `traceparent: ${q.headers.traceparent}`);
+        assert.ok(traceparentVerifies(ep.body.secret, q));
+        assert.equal(await service.stop('SIGTERM'), 0);
+        const lines = service.output().trim().split('\n');
+        const afterStop = lines.slice(lines.findIndex((l) => /"msg":"stopping"/.test(l)));
+        assert.deepEqual(afterStop.filter((l) => /"level":"(error|warn)"/.test(l)), [], service.output());
+        // What the process held was sent before it exited.
+        const spans = collector.spans.filter((s) => s.traceId === traceId);
+        const attempt = spans.find((s) => s.spanId === parentId);
+        assert.ok(attempt, `no span ${parentId} among ${spans.map((s) => s.name).join(', ')}`);
+        assert.equal(attempt.name, ATTEMPT_SPAN_NAME);
+        const names = chainOf(attempt, spans).map((s) => s.name);
+        assert.deepEqual(names, [
+          ATTEMPT_SPAN_NAME,
+          'RunActivity:deliver',
+          'StartActivity:deliver',
+          'RunWorkflow:callbackEvent',
+          'StartWorkflow:callbackEvent',
+          'POST /v1/events',
+        ]);
+        assert.equal(attempt.resource['service.role'], 'api+worker');
+      } finally {
+        await service.stop();
+        await collector.close();
+      }
     });
   });
 });
