@@ -9,7 +9,7 @@ import { WORKFLOWS_DIR } from './workflowBundle';
 import type { Tracing } from '../telemetry/tracing';
 import { tracingSinks, tracingWorkerInterceptors } from '../telemetry/temporalTracing';
 
-export interface WorkerSetup extends Omit<ActivityDeps, 'metrics'> {
+export interface WorkerSetup extends Omit<ActivityDeps, 'metrics' | 'tracer'> {
   address: string;
   /** A connection to share (with the Client, for eager workflow start); else the worker opens its own. */
   connection?: NativeConnection;
