@@ -269,6 +269,41 @@ describe('tracing (OpenTelemetry, real stack, OTLP/HTTP receiver on loopback)', 
       for (const attempt of attempts) assert.equal(chainOf(attempt, otlp.spans, span).at(-1), span);
     });
 
+    it('carries the trace through signal-with-start: ordering per call joins its sequencer in the event\'s trace', async () => {
+      const r = await startReceiver();
+      receivers.push(r);
+      const res = await call(api, 'POST', '/v1/endpoints', { id: unique('ep'), url: r.url, ordering: 'per_call', orderingWindowMs: 100 });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      const posted = await call(api, 'POST', '/v1/events', kit.completedCall(unique('call')));
+      assert.equal(posted.status, 202);
+      await r.waitFor(1);
+      await services.events.result(posted.body.id, 60_000);
+      const named = (spans: ReceivedSpan[], name: string) => spans.find((s) => s.name === name);
+      const root = otlp.spans.find((s) => s.name === 'POST /v1/events' && s.attributes['callbacks.event_id'] === posted.body.id);
+      assert.ok(root);
+      const inTrace = await eventually(
+        async () => {
+          await tracing.flush();
+          const spans = otlp.spans.filter((s) => s.traceId === root.traceId);
+          return named(spans, 'HandleSignal:sequenceJoin') && named(spans, ATTEMPT_SPAN_NAME) && spans;
+        },
+        30_000,
+        "the sequencer's spans",
+      );
+      const join = named(inTrace, 'SignalWithStartWorkflow:callSequencer')!;
+      assert.deepEqual(chainOf(join, inTrace).map((s) => s.name), [
+        'SignalWithStartWorkflow:callSequencer',
+        'RunActivity:joinSequence',
+        'StartActivity:joinSequence',
+        'RunWorkflow:callbackEvent',
+        'StartWorkflow:callbackEvent',
+        'POST /v1/events',
+      ]);
+      // The sequencer took the join in the event's trace; the attempt stayed in the event's workflow.
+      assert.equal(named(inTrace, 'HandleSignal:sequenceJoin')!.parentSpanId, join.spanId);
+      assert.ok(chainOf(named(inTrace, ATTEMPT_SPAN_NAME)!, inTrace).some((s) => s.name === 'RunWorkflow:callbackEvent'));
+    });
+
     it('replays a run recorded with tracing off on the tracing bundle, and one recorded with it on without', async () => {
       assert.ok(untracedRun && tracedRun, 'the runs of the tests above');
       const dataConverter = payloadDataConverter(kit.stack.codec);
