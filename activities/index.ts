@@ -37,6 +37,8 @@ import { batchBody, createBatchActivities, recordMemberAttempts } from './batchi
 import { createCallContextSteps } from './callContext';
 import { deliveryReferencer } from './references';
 import { activityTenants, type TenantServicesFactory } from './tenants';
+import type { Tracer } from '@opentelemetry/api';
+import { tracedAttempt } from '../src/telemetry/attemptSpan';
 
 export interface ActivityDeps {
   store: Store;
@@ -52,6 +54,8 @@ export interface ActivityDeps {
   forTenant?: TenantServicesFactory;
   /** Attempt durations and first-attempt latency (src/metrics/); absent: not measured. */
   metrics?: AttemptMetrics;
+  /** Traces on (docs/tracing.md): each attempt is a span, and endpoints with `sendTraceparent` get it. */
+  tracer?: Tracer;
 }
 
 // Kept here too: tests and older imports take the body builder from the activities.
@@ -63,7 +67,7 @@ function subscribes(endpoint: Endpoint, type: string): boolean {
   return !isOperational(type);
 }
 
-export function createActivities({ store, http, events, deliveries, transforms, references, forTenant, metrics }: ActivityDeps): Activities {
+export function createActivities({ store, http, events, deliveries, transforms, references, forTenant, metrics, tracer }: ActivityDeps): Activities {
   const tenants = activityTenants(store, { events, deliveries, forTenant });
   /** The gateway of the endpoint's tenant: the workflows it signal-with-starts carry that tenant. */
   const endpointEvents = async (endpointId: string) => (await tenants.ofEndpoint(endpointId, DEFAULT_TENANT_ID))!.events;
@@ -204,14 +208,20 @@ export function createActivities({ store, http, events, deliveries, transforms, 
       const lease = await acquireSlot(endpoint, deliveryId, attempt, activityAttempt);
       const captures = callContext.captures(endpoint, event, target, input.batch);
       const startedAt = new Date();
-      const outcome = await http
-        .post({
-          url: targetUrl,
-          headers: requestHeaders(endpoint, event.id, body),
-          body,
-          timeoutMs: retry.attemptTimeoutMs,
-          keepWholeBody: captures,
-        })
+      const attemptFacts = { endpointId, deliveryId, attempt, target, sendTraceparent: Boolean(endpoint.sendTraceparent) };
+      const outcome = await tracedAttempt(
+        tracer,
+        attemptFacts,
+        (traceparent) =>
+          http.post({
+            url: targetUrl,
+            headers: requestHeaders(endpoint, event.id, body, { traceparent }),
+            body,
+            timeoutMs: retry.attemptTimeoutMs,
+            keepWholeBody: captures,
+          }),
+        (o) => ({ statusCode: o.statusCode, outcome: verdictOf(o, retry.retryAllErrors), failure: o.failure }),
+      )
         .catch(async (err: unknown) => {
           await store.releaseFlowSlot(endpoint.id, lease, 'neutral', maxConcurrencyOf(endpoint));
           throw err;

@@ -99,6 +99,12 @@ const envSchema = z.object({
   CALLBACKS_WORKER_METRICS_PORT: fixedPort.optional(),
   CALLBACKS_SDK_METRICS_PORT: fixedPort.optional(),
   CALLBACKS_METRICS_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(15),
+  // The OpenTelemetry SDK's own names, so an operator's usual settings work as they do elsewhere.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL, the OTLP/HTTP receiver\'s base (http://otel-collector:4318)' })
+    .refine((u) => !/[?#]/.test(u), 'must have no query or fragment')
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(200).default('callback-events'),
 });
 
 export interface Config {
@@ -148,6 +154,14 @@ export interface Config {
     /** How long a gauge read from visibility is reused: at most one count query per gauge per period. */
     visibilityCacheMs: number;
   };
+  /** OpenTelemetry traces (docs/tracing.md); absent: no tracer, no interceptors, nothing exported. */
+  tracing?: TracingConfig;
+}
+
+export interface TracingConfig {
+  /** Spans go to `<endpoint>/v1/traces` (OTLP/HTTP, JSON), as the standard variable means. */
+  endpoint: string;
+  serviceName: string;
 }
 
 /** The API's own address, as a process on this host reaches it (a wildcard host is reached on loopback). */
@@ -221,5 +235,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sdkPort: e.CALLBACKS_SDK_METRICS_PORT,
       visibilityCacheMs: e.CALLBACKS_METRICS_CACHE_SECONDS * 1000,
     },
+    ...(e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''), serviceName: e.OTEL_SERVICE_NAME } }
+      : {}),
   };
 }

@@ -4,6 +4,7 @@
  */
 export {
   isWebhookVerificationError,
+  verifyTraceparent,
   verifyWebhook,
   type VerificationFailure,
   type VerifyWebhookOptions,

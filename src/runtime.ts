@@ -25,6 +25,8 @@ import { lateServices } from './temporal/lateServices';
 import { createPayloadCodec, payloadDataConverter } from './temporal/payloadCodec';
 import { bindAddressOf, createWorker, installWorkerRuntime } from './temporal/worker';
 import { prebuiltWorkflowBundle } from './temporal/workflowBundle';
+import { startTracing, type Tracing } from './telemetry/tracing';
+import { tracingClientInterceptors } from './telemetry/temporalTracing';
 
 /**
  * Wiring shared by `npm start` (everything in one process tree) and the single-role
@@ -71,6 +73,12 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
     // Resolved once: configured keys, else generated under DATA_DIR/keys (mode 0600).
     const keys: ServiceKeys = resolveKeys({ master: config.masterKeys, payload: config.payloadKeys }, config.dataDir);
     if (keys.generated.length > 0) log.info('using generated keys (set CALLBACKS_MASTER_KEY and CALLBACKS_PAYLOAD_KEY in production)', { files: keys.generated });
+    // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set: no provider, no interceptors. Stopped last, so the last spans are sent.
+    const tracing: Tracing | undefined = config.tracing && startTracing(config.tracing, { roles });
+    if (tracing) {
+      cleanups.push(() => tracing.shutdown());
+      log.info('sending traces (OTLP/HTTP)', { service: config.tracing!.serviceName });
+    }
     const payloadCodec = createPayloadCodec(keys.payload);
     const dataConverter = payloadDataConverter(payloadCodec);
 
@@ -121,6 +129,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         references,
         codec: { codec: payloadCodec, origins: devServer?.uiUrl ? uiOrigins(devServer.uiUrl) : undefined },
         metrics: { metrics, token: config.metrics.token },
+        tracer: tracing?.tracer,
       });
       const api = await serveApi(app, config.host, config.port);
       closeApi = api.close;
@@ -139,7 +148,12 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
     }
     const connection = await connectToTemporal({ address, namespace: config.temporal.namespace, native: eagerStart, log, signal: env.signal });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter,
+      ...(tracing ? { interceptors: tracingClientInterceptors(tracing) } : {}),
+    });
     const services = createTemporalServices(client, {
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
@@ -158,7 +172,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         policy: { allowHttp: config.allowHttp, allowPrivateTargets: config.allowPrivateTargets, allowedCidrs: config.allowedCidrs },
       });
       cleanups.push(() => httpClient.close());
-      const prebuilt = prebuiltWorkflowBundle(config.temporal.workflowBundlePath);
+      const prebuilt = prebuiltWorkflowBundle(config.temporal.workflowBundlePath, { tracing: Boolean(tracing) });
       if (prebuilt.use) log.info('using the prebuilt workflow bundle', { path: prebuilt.codePath });
       else if (prebuilt.reason === 'missing') log.info('bundling the workflows at start (npm run build:workflows saves it)');
       else log.warn(`bundling the workflows at start: ${prebuilt.detail}`);
@@ -175,6 +189,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         connection: connection instanceof NativeConnection ? connection : undefined,
         workflowBundle: prebuilt.use ? { codePath: prebuilt.codePath } : undefined,
         metrics,
+        tracing,
       });
       worker = created.worker;
       const running = worker.run();

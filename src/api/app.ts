@@ -24,6 +24,8 @@ import { REFERENCES_PATH, type References } from '../domain/references';
 import { metricsRoutes } from './metricsRoutes';
 import { ingestMetrics } from '../metrics/ingest';
 import type { ServiceMetrics } from '../metrics/registry';
+import type { Tracer } from '@opentelemetry/api';
+import { serverSpan } from '../telemetry/serverSpan';
 
 export interface AppDeps {
   store: Store;
@@ -45,7 +47,12 @@ export interface AppDeps {
   ingestRps?: number;
   /** The process's metrics, counted here and served at `/metrics` (an admin key or `token`); absent: no `/metrics`. */
   metrics?: { metrics: ServiceMetrics; token?: string };
+  /** Traces (docs/tracing.md): the requests that start workflows open a span; absent: none. */
+  tracer?: Tracer;
 }
+
+/** The routes that start workflows: each request is a span, the root of what it starts. */
+const TRACED_POSTS = ['/events', '/endpoints/:id/test', '/deliveries/:id/resend'];
 
 export function createApp({
   store,
@@ -60,6 +67,7 @@ export function createApp({
   maxEventBytes = 256 * 1024,
   ingestRps = 500,
   metrics,
+  tracer,
 }: AppDeps): express.Express {
   const { events } = services;
   const ingest = metrics && ingestMetrics(metrics.metrics);
@@ -95,6 +103,8 @@ export function createApp({
   app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));
 
   const v1 = express.Router();
+  // First, so the span covers authentication and limits, and the body is read in its context.
+  if (tracer) for (const route of TRACED_POSTS) v1.post(route, serverSpan(tracer, `/v1${route}`));
   // Who calls, and for which tenant (a tenant key's own; a service key's X-Tenant-Id, else `default`).
   v1.use(authenticate(apiKeys, store));
   // Per key and per tenant, before the body is even read, so a runaway producer costs little and never reaches Temporal.

@@ -6,6 +6,7 @@ import { CallbackEventsError } from '../errors';
 import { notFound, parseOr400 } from './errors';
 import { scopeOf } from './tenantScope';
 import type { IngestMetrics } from '../metrics/ingest';
+import { noteEvent } from '../telemetry/serverSpan';
 
 export function eventRoutes({ metrics }: { metrics?: IngestMetrics } = {}): Router {
   const router = Router();
@@ -26,6 +27,7 @@ export function eventRoutes({ metrics }: { metrics?: IngestMetrics } = {}): Rout
       occurredAt: body.occurredAt ?? new Date().toISOString(),
       data: parsed.data as Record<string, unknown>,
     };
+    noteEvent(event);
     // Answered only once Temporal has the workflow: a 2xx means the event is durable.
     const scope = scopeOf(res);
     const { workflowId, duplicate } = await scope.events.start({ event });

@@ -77,7 +77,7 @@ const headerValue = z.string().max(4096).regex(/^[^\r\n]*$/, 'must not contain l
 /** Headers the service sets itself; an endpoint may not override them. */
 const RESERVED_HEADERS = new Set([
   'content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature',
-  'transfer-encoding', 'connection',
+  'transfer-encoding', 'connection', 'traceparent', 'tracestate', 'webhook-traceparent-signature',
 ]);
 
 const staticHeaders = z.record(headerName, headerValue).superRefine((headers, ctx) => {
@@ -127,6 +127,8 @@ export const endpointSettingsShape = {
   coalesce: coalesceSettingsSchema.optional(),
   /** `{ name: JSON pointer }`: values read from a 2xx answer, carried by the call's later events as `data.context` (docs/case-ids.md). */
   capture: captureSchema.optional(),
+  /** While traces are on, each request carries its attempt's W3C `traceparent`, signed (docs/tracing.md). */
+  sendTraceparent: z.boolean().optional(),
 };
 
 /** How deliveries are signed: Standard Webhooks `v1` (HMAC-SHA256) or `v1a` (Ed25519). Fixed at creation. */
@@ -169,6 +171,7 @@ export const endpointPatchSchema = z.strictObject({
   transform: endpointSettingsShape.transform.nullable(),
   coalesce: endpointSettingsShape.coalesce.nullable(),
   capture: endpointSettingsShape.capture.nullable(),
+  sendTraceparent: endpointSettingsShape.sendTraceparent.nullable(),
 });
 
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;

@@ -4,7 +4,7 @@ import type { EventType } from './catalog';
 import type { Endpoint, EndpointWithSecret } from './endpoint';
 import { withReferences, type Referencer } from './references';
 import { scopeData } from './scope';
-import { signatureHeaders } from './signing';
+import { signatureHeaders, traceparentSignatureHeaders } from './signing';
 import type { TransformRunner } from '../transforms/pool';
 import { USER_AGENT } from '../version';
 
@@ -88,11 +88,23 @@ export function plainHeaders(endpoint: Endpoint & { auth?: EndpointWithSecret['a
   return { ...endpoint.headers, ...auth, 'content-type': 'application/json', 'user-agent': USER_AGENT };
 }
 
-export function requestHeaders(endpoint: EndpointWithSecret, msgId: string, body: string): Record<string, string> {
+/**
+ * `trace.traceparent`: the attempt's W3C trace context, for an endpoint with `sendTraceparent`
+ * while traces are on; sent with its own signature (signing.ts, traceparentSignatureHeaders).
+ */
+export function requestHeaders(
+  endpoint: EndpointWithSecret,
+  msgId: string,
+  body: string,
+  trace: { traceparent?: string } = {},
+): Record<string, string> {
+  // During a rotation's grace period both secrets sign: `v1,<new> v1,<old>` (or `v1a,…`).
+  const secrets = endpoint.previousSecret ? [endpoint.secret, endpoint.previousSecret] : [endpoint.secret];
+  const signed = signatureHeaders(secrets, msgId, body);
   return {
     ...plainHeaders(endpoint),
-    // During a rotation's grace period both secrets sign: `v1,<new> v1,<old>` (or `v1a,…`).
-    ...signatureHeaders(endpoint.previousSecret ? [endpoint.secret, endpoint.previousSecret] : [endpoint.secret], msgId, body),
+    ...signed,
+    ...(trace.traceparent ? traceparentSignatureHeaders(secrets, msgId, Number(signed['webhook-timestamp']), trace.traceparent, body) : {}),
   };
 }
 
@@ -103,5 +115,11 @@ export function previewHeaders(endpoint: Endpoint, msgId: string): Record<string
     'webhook-id': msgId,
     'webhook-timestamp': '(the time of sending, in seconds)',
     'webhook-signature': '(computed when sent, over the body)',
+    ...(endpoint.sendTraceparent
+      ? {
+          traceparent: '(the attempt\'s W3C trace context, when traces are on)',
+          'webhook-traceparent-signature': '(computed when sent, over the traceparent and the body)',
+        }
+      : {}),
   };
 }

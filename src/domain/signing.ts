@@ -131,3 +131,26 @@ export function signatureHeaders(
     'webhook-signature': list.map((secret) => signWith(secret, msgId, timestamp, body)).join(' '),
   };
 }
+
+/** The header that signs a request's `traceparent` (docs/tracing.md). */
+export const TRACEPARENT_SIGNATURE_HEADER = 'webhook-traceparent-signature';
+
+/**
+ * `traceparent` and its signature: the same scheme, secrets, `webhook-id` and `webhook-timestamp`
+ * as `webhook-signature`, over `${id}.${timestamp}.${traceparent}.${body}`. So a receiver checks it
+ * with any Standard Webhooks library, giving it `${traceparent}.${body}` as the payload and this
+ * header as the signature; `webhook-signature` stays exactly what it is without a traceparent.
+ */
+export function traceparentSignatureHeaders(
+  secrets: readonly string[],
+  msgId: string,
+  timestampSeconds: number,
+  traceparent: string,
+  body: string,
+): Record<string, string> {
+  const payload = `${traceparent}.${body}`;
+  return {
+    traceparent,
+    [TRACEPARENT_SIGNATURE_HEADER]: secrets.map((secret) => signWith(secret, msgId, timestampSeconds, payload)).join(' '),
+  };
+}

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual, verify as edVerify, type KeyObject } from 'node:crypto';
-import { publicKeyObject } from './signing';
+import { publicKeyObject, TRACEPARENT_SIGNATURE_HEADER } from './signing';
 import { CallbackEventsError, hasCode } from '../errors';
 
 /**
@@ -84,7 +84,39 @@ function edKey(publicKey: string): KeyObject {
 }
 
 /** Verifies the headers' signature over the raw payload and answers the parsed JSON body; throws a `webhook_unverified` CallbackEventsError saying why not. */
-export function verifyWebhook({ payload, headers, secret, publicKey, toleranceSeconds = 300, now = new Date() }: VerifyWebhookOptions): unknown {
+export function verifyWebhook(options: VerifyWebhookOptions): unknown {
+  const body = verifySignature(options);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw unverified('invalid_payload', 'The signature is valid but the payload is not JSON.');
+  }
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * An endpoint with `sendTraceparent` (docs/tracing.md): checks that the request's `traceparent`
+ * was signed with it, by `webhook-traceparent-signature` over `${traceparent}.${body}`, and answers
+ * it; undefined when the request carries none. Verify the request itself with verifyWebhook too.
+ */
+export function verifyTraceparent(options: VerifyWebhookOptions): string | undefined {
+  const traceparent = header(options.headers, 'traceparent');
+  if (traceparent === undefined) return undefined;
+  if (!TRACEPARENT.test(traceparent)) throw unverified('invalid_payload', 'traceparent is not a W3C trace context (00-<trace id>-<span id>-<flags>).');
+  const signature = header(options.headers, TRACEPARENT_SIGNATURE_HEADER);
+  if (!signature) throw unverified('missing_headers', `Missing header(s): ${TRACEPARENT_SIGNATURE_HEADER}.`);
+  const body = typeof options.payload === 'string' ? Buffer.from(options.payload, 'utf8') : Buffer.from(options.payload);
+  verifySignature({
+    ...options,
+    payload: Buffer.concat([Buffer.from(`${traceparent}.`, 'utf8'), body]),
+    headers: { get: (name: string) => (name === 'webhook-signature' ? signature : (header(options.headers, name) ?? null)) },
+  });
+  return traceparent;
+}
+
+/** The signature check itself: answers the raw payload once a signature verifies. */
+function verifySignature({ payload, headers, secret, publicKey, toleranceSeconds = 300, now = new Date() }: VerifyWebhookOptions): Buffer {
   if (secret === undefined && publicKey === undefined) {
     throw unverified('missing_key', 'Give the endpoint\'s `secret` ("whsec_…", v1) or its `publicKey` ("whpk_…", v1a).');
   }
@@ -131,10 +163,5 @@ export function verifyWebhook({ payload, headers, secret, publicKey, toleranceSe
     const schemes = [hmac && 'v1', ed && 'v1a'].filter(Boolean).join(' or ');
     throw unverified('no_matching_signature', `No matching signature: no ${schemes} signature in webhook-signature verifies with the given key (a wrong key, or a payload changed on the way).`);
   }
-
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw unverified('invalid_payload', 'The signature is valid but the payload is not JSON.');
-  }
+  return body;
 }

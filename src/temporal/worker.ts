@@ -6,8 +6,10 @@ import { attemptMetrics } from '../metrics/attempts';
 import { deliverySinks } from '../metrics/deliverySinks';
 import type { ServiceMetrics } from '../metrics/registry';
 import { WORKFLOWS_DIR } from './workflowBundle';
+import type { Tracing } from '../telemetry/tracing';
+import { tracingSinks, tracingWorkerInterceptors } from '../telemetry/temporalTracing';
 
-export interface WorkerSetup extends Omit<ActivityDeps, 'metrics'> {
+export interface WorkerSetup extends Omit<ActivityDeps, 'metrics' | 'tracer'> {
   address: string;
   /** A connection to share (with the Client, for eager workflow start); else the worker opens its own. */
   connection?: NativeConnection;
@@ -22,6 +24,11 @@ export interface WorkerSetup extends Omit<ActivityDeps, 'metrics'> {
    * Required: the event workflow calls its sink, and a worker without it logs an error each time.
    */
   metrics: ServiceMetrics;
+  /**
+   * Traces on (docs/tracing.md): the activities' interceptors and spans, and the workflows' span
+   * sink. A prebuilt `workflowBundle` must then have been built with the tracing interceptors.
+   */
+  tracing?: Tracing;
 }
 
 let runtimeInstalled = false;
@@ -55,12 +62,14 @@ export function installWorkerRuntime(log: Logger, options: { sdkMetricsAddress?:
 
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = setup.connection ?? (await NativeConnection.connect({ address: setup.address }));
+  const { tracing } = setup;
   const worker = await Worker.create({
     connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
-    activities: createActivities({ ...setup, metrics: attemptMetrics(setup.metrics) }),
-    sinks: deliverySinks(setup.metrics),
+    activities: createActivities({ ...setup, metrics: attemptMetrics(setup.metrics), tracer: tracing?.tracer }),
+    sinks: { ...deliverySinks(setup.metrics), ...(tracing ? tracingSinks(tracing) : {}) },
+    ...(tracing ? { interceptors: tracingWorkerInterceptors(tracing, { prebuiltBundle: Boolean(setup.workflowBundle) }) } : {}),
     dataConverter: setup.dataConverter,
     ...(setup.workflowBundle
       ? { workflowBundle: setup.workflowBundle }

@@ -202,6 +202,18 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ PORT: '65535' }).port, 65535);
   });
 
+  it('turns traces on with OTEL_EXPORTER_OTLP_ENDPOINT only (a base url; OTEL_SERVICE_NAME or callback-events)', () => {
+    assert.equal(loadConfig({}).tracing, undefined);
+    assert.equal(loadConfig({ OTEL_SERVICE_NAME: 'voice-hooks', OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing, undefined);
+    assert.deepEqual(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318/' }).tracing, {
+      endpoint: 'http://otel-collector:4318',
+      serviceName: 'callback-events',
+    });
+    assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_SERVICE_NAME: 'voice-hooks' }).tracing?.serviceName, 'voice-hooks');
+    assertInvalid({ OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+    assertInvalid({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://otel-collector:4317' }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  });
+
   it('ignores variables it does not know', () => {
     const c = loadConfig({ PATH: '/usr/bin', HOME: '/root', SHELL: '/bin/bash', PORT: '4000' });
     assert.equal(c.port, 4000);

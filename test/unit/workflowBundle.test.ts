@@ -34,6 +34,21 @@ describe('the prebuilt workflow bundle', function () {
     assert.match(answer.use === false ? answer.detail : '', /npm run build:workflows/);
   });
 
+  it('is used only with the tracing setting it was built for (the tracing interceptors are in it or not)', () => {
+    assert.notEqual(workflowSourceHash(undefined, { tracing: true }), workflowSourceHash());
+    const off = prebuiltWorkflowBundle(bundlePath, { tracing: true });
+    assert.equal(off.use === false && off.reason, 'stale');
+    assert.match(off.use === false ? off.detail : '', /built without the tracing interceptors, and tracing is on/);
+    // A manifest of a bundle built with them (the bundle's content is not read here).
+    const tracedPath = path.join(dir, 'traced.js');
+    fs.copyFileSync(bundlePath, tracedPath);
+    const manifest = { sourceHash: workflowSourceHash(undefined, { tracing: true }), builtAt: new Date().toISOString(), tracing: true };
+    fs.writeFileSync(`${tracedPath}.json`, JSON.stringify(manifest));
+    assert.deepEqual(prebuiltWorkflowBundle(tracedPath, { tracing: true }), { use: true, codePath: tracedPath });
+    const on = prebuiltWorkflowBundle(tracedPath);
+    assert.match(on.use === false ? on.detail : '', /built with the tracing interceptors, and tracing is off/);
+  });
+
   it('is not there, or has no readable manifest: the worker bundles at start', () => {
     assert.equal(prebuiltWorkflowBundle(path.join(dir, 'none.js')).use, false);
     const bare = path.join(dir, 'bare.js');
