@@ -19,6 +19,9 @@ import { jobRoutes } from './jobRoutes';
 import { methodNotAllowed, routeExists } from './routeTable';
 import { tenantRoutes } from './tenantRoutes';
 import { tenantScope } from './tenantScope';
+import type { Sessions } from './sessionCookie';
+import { sessionRoutes } from './sessionRoutes';
+import { temporalUiProxy, UI_PATH } from './temporalUiProxy';
 import { referenceRoutes } from './referenceRoutes';
 import { REFERENCES_PATH, type References } from '../domain/references';
 import { metricsRoutes } from './metricsRoutes';
@@ -49,6 +52,10 @@ export interface AppDeps {
   metrics?: { metrics: ServiceMetrics; token?: string };
   /** Traces (docs/tracing.md): the requests that start workflows open a span; absent: none. */
   tracer?: Tracer;
+  /** Login sessions (POST /v1/session), sealed under the master key; absent: no login, bearer keys only. */
+  sessions?: Sessions;
+  /** The embedded Temporal Web UI's own address (loopback), served at `/ui` to the service's admins; absent: no `/ui`. */
+  temporalUi?: string;
 }
 
 /** The routes that start workflows: each request is a span, the root of what it starts. */
@@ -68,6 +75,8 @@ export function createApp({
   ingestRps = 500,
   metrics,
   tracer,
+  sessions,
+  temporalUi,
 }: AppDeps): express.Express {
   const { events } = services;
   const ingest = metrics && ingestMetrics(metrics.metrics);
@@ -99,14 +108,21 @@ export function createApp({
   // The OpenAPI document and its page, without a key (docsRoutes.ts says why).
   app.use(docsRoutes());
 
+  // The Temporal UI, same-origin so its codec calls carry the login cookie; for the service's admins only.
+  if (temporalUi) app.use(UI_PATH, temporalUiProxy({ target: temporalUi, apiKeys, store, sessions }));
+
   // Without a key too: the token is the capability. Its own rate limit, per client address.
   app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));
+
+  // Logging in trades a key for the session cookie, so it comes before /v1's authentication.
+  if (sessions) app.use('/v1/session', sessionRoutes({ apiKeys, store, sessions }));
 
   const v1 = express.Router();
   // First, so the span covers authentication and limits, and the body is read in its context.
   if (tracer) for (const route of TRACED_POSTS) v1.post(route, serverSpan(tracer, `/v1${route}`));
-  // Who calls, and for which tenant (a tenant key's own; a service key's X-Tenant-Id, else `default`).
-  v1.use(authenticate(apiKeys, store));
+  // Who calls, and for which tenant (a tenant key's own; a service key's X-Tenant-Id, else `default`):
+  // a bearer key, else the login cookie.
+  v1.use(authenticate(apiKeys, store, sessions));
   // Per key and per tenant, before the body is even read, so a runaway producer costs little and never reaches Temporal.
   if (ingest) v1.post('/events', ingest.refusals);
   v1.post('/events', rateLimit(ingestRps), tenantRateLimit());
@@ -130,7 +146,7 @@ export function createApp({
   v1.use('/audit', auditRoutes());
   app.use('/v1', v1);
   // Outside /v1: its own CORS (the Web UI calls it from the browser), body limit and admin-only auth.
-  if (codec) app.use('/codec', codecRoutes({ ...codec, apiKeys }));
+  if (codec) app.use('/codec', codecRoutes({ ...codec, apiKeys, sessions }));
   // Outside /v1: an admin key or the metrics token, so a scraper need hold no API key.
   if (metrics) app.use(metricsRoutes({ registry: metrics.metrics.registry, apiKeys, token: metrics.token }));
 
