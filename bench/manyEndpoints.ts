@@ -68,7 +68,7 @@ async function eachLimited<T>(items: T[], concurrency: number, fn: (item: T) => 
 }
 
 /** Fills the store to `total` endpoints: 100 tenants (`default` and 99 more), total/100 each. */
-async function populate(store: Store, total: number, receiverUrl: string): Promise<{ endpoints: number; tenants: number; seconds: number }> {
+export async function populate(store: Store, total: number, receiverUrl: string): Promise<{ endpoints: number; tenants: number; seconds: number }> {
   const started = Date.now();
   const perTenant = Math.floor(total / TENANTS);
   const others = producerEventTypes.filter((t) => t !== 'call_completed');
