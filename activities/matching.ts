@@ -32,16 +32,18 @@ export function subscriptionKeysFor(type: string): string[] {
 }
 
 export function createMatching({ store, observe }: MatchingDeps) {
-  // Filters are compiled once per endpoint version (its updatedAt: every write moves it), not once
-  // per event; the key holds the tenant, so two tenants' endpoints never share an entry.
+  // Filters are compiled once per endpoint version, not once per event. The version is the filter
+  // as stored, read with the candidate: an edit by any process (another worker, an API) is seen at
+  // the next event, even two edits within one millisecond (which updatedAt would not tell apart).
   const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
 
   function matchesFilter(endpoint: MatchCandidate, event: unknown): boolean {
     if (!endpoint.filter) return true;
     const key = `${endpoint.tenantId}\n${endpoint.id}`;
+    const version = JSON.stringify(endpoint.filter);
     let entry = compiled.get(key);
-    if (entry?.version !== endpoint.updatedAt) {
-      entry = { version: endpoint.updatedAt, test: compiledOrNothing(endpoint) };
+    if (entry?.version !== version) {
+      entry = { version, test: compiledOrNothing(endpoint) };
       compiled.set(key, entry);
     }
     return entry.test(event);
