@@ -1,9 +1,8 @@
-import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import {
   DEFAULT_TENANT_ID,
   FAILURE_TYPES,
-  isOperational,
   splitTenantWorkflowId,
   type Activities,
   type AttemptReport,
@@ -14,17 +13,14 @@ import {
   type EndpointState,
   type JoinCoalescerInput,
   type JoinSequenceInput,
-  type MatchedEndpoint,
   type ThrottleReport,
 } from '../workflows/contract';
-import type { EventType } from '../src/domain/catalog';
-import { AUTO_DISABLE_AFTER_MS_DEFAULT, ORDERING_WINDOW_MS_DEFAULT, resolveRetry, REVIEW_WINDOW_MS_DEFAULT, type Endpoint } from '../src/domain/endpoint';
+import { AUTO_DISABLE_AFTER_MS_DEFAULT, resolveRetry, type Endpoint } from '../src/domain/endpoint';
 import type { DeliveryListing } from '../src/temporal/deliveryListing';
 import type { EventGateway } from '../src/temporal/eventGateway';
 import { parseDeliveryId } from '../src/domain/ids';
 import { CallbackEventsError } from '../src/errors';
 import type { TransformRunner } from '../src/transforms/pool';
-import { compileFilter } from '../src/domain/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
 import { nextDelayMs, verdictOf } from '../src/domain/retryPolicy';
 import { eventBody, requestHeaders } from '../src/domain/outgoing';
