@@ -111,6 +111,21 @@ async function measuredLoop(ctx: Ctx, phase: 'e2e' | 'many', metricsUrl: string)
   return { e2e, matching };
 }
 
+/**
+ * A loop's figures. CPU per delivery (the service's processes over the measured window) moves less
+ * with the neighbours than deliveries/s does on a shared machine: compare both.
+ */
+function summary({ e2e, matching }: Awaited<ReturnType<typeof measuredLoop>>) {
+  const perDelivery = (s: number) => (e2e.deliveries_in_window > 0 ? round((s * 1000) / e2e.deliveries_in_window, 2) : 0);
+  return {
+    deliveries_per_s: e2e.deliveries_per_s,
+    matching,
+    cpu_ms_per_delivery: { server: perDelivery(e2e.cpu_s.server), postgres: perDelivery(e2e.cpu_s.postgres), worker: perDelivery(e2e.cpu_s.worker), api: perDelivery(e2e.cpu_s.api) },
+    cores: e2e.cores,
+    deliveries_in_window: e2e.deliveries_in_window,
+  };
+}
+
 /** `--endpoints N` alone; its figures go to bench/results/endpoints-latest.json (or --out). */
 export async function manyEndpointsOnly(ctx: Ctx, stack: BenchStack, run: { startedAt: Date; machine: unknown; dataDir: string }): Promise<number> {
   const metricsUrl = stack.workerMetricsUrl;
@@ -137,20 +152,22 @@ export async function manyEndpointsOnly(ctx: Ctx, stack: BenchStack, run: { star
     topology: stack.kind,
     options: ctx.opts,
     store: filled,
-    single_endpoint: { deliveries_per_s: single.e2e.deliveries_per_s, matching: single.matching, cores: single.e2e.cores, cpu_s: single.e2e.cpu_s },
-    many_endpoints: { deliveries_per_s: many.e2e.deliveries_per_s, matching: many.matching, cores: many.e2e.cores, cpu_s: many.e2e.cpu_s },
+    single_endpoint: summary(single),
+    many_endpoints: summary(many),
     ratio_many_over_single: ratio,
     lost,
   };
   const out = ctx.opts.out ?? path.join(ROOT, 'bench/results/endpoints-latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  const row = (name: string, r: typeof result.single_endpoint) =>
-    `| ${name} | ${r.deliveries_per_s} | ${r.matching.mean_ms} | ${r.matching.p50_at_most_ms} | ${r.matching.p99_at_most_ms} | ${r.matching.events} | ${r.cores.others} |`;
+  const row = (name: string, r: typeof result.single_endpoint) => {
+    const cpu = r.cpu_ms_per_delivery;
+    return `| ${name} | ${r.deliveries_per_s} | ${cpu.server}, ${cpu.postgres}, ${cpu.worker}, ${cpu.api} | ${r.matching.mean_ms} | ${r.matching.p50_at_most_ms} | ${r.matching.p99_at_most_ms} | ${r.matching.events} | ${r.cores.others} |`;
+  };
   process.stdout.write(
     [
-      '| run | e2e deliveries/s | matching ms/event mean | p50 ≤ ms | p99 ≤ ms | events matched | others\' cores |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
+      '| run | e2e deliveries/s | CPU ms/delivery server, postgres, worker, api | matching ms/event mean | p50 ≤ ms | p99 ≤ ms | events matched | others\' cores |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
       row('the bench\'s endpoints', result.single_endpoint),
       row(`${filled.endpoints} endpoints, ${TENANTS} tenants`, result.many_endpoints),
       `ratio ${ratio} (many / single); lost ${lost}`,

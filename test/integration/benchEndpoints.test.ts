@@ -36,14 +36,15 @@ describe('npm run bench -- --endpoints (tiny load)', function () {
       assert.ok(numberAt(result, `${run}.deliveries_per_s`) > 0, run);
       assert.equal(numberAt(result, `${run}.matching.events`), 15, run);
       assert.ok(numberAt(result, `${run}.matching.mean_ms`) > 0, run);
+      assert.ok(numberAt(result, `${run}.cpu_ms_per_delivery.worker`) > 0, run);
     }
     assert.ok(numberAt(result, 'ratio_many_over_single') > 0);
     assert.equal(result.lost, 0);
   });
 
   it('prints both runs and their ratio', () => {
-    assert.match(run.stdout, /^\| the bench's endpoints \| [\d.]+ \| [\d.]+ \|/m);
-    assert.match(run.stdout, /^\| \d+ endpoints, 100 tenants \| [\d.]+ \| [\d.]+ \|/m);
+    assert.match(run.stdout, /^\| the bench's endpoints \| [\d.]+ \| [\d., ]+ \| [\d.]+ \|/m);
+    assert.match(run.stdout, /^\| \d+ endpoints, 100 tenants | [\d.]+ \| [\d., ]+ \| [\d.]+ \|/m);
     assert.match(run.stdout, /^ratio [\d.]+ \(many \/ single\); lost 0$/m);
   });
 });
