@@ -1,9 +1,8 @@
-import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import {
   DEFAULT_TENANT_ID,
   FAILURE_TYPES,
-  isOperational,
   splitTenantWorkflowId,
   type Activities,
   type AttemptReport,
@@ -14,17 +13,14 @@ import {
   type EndpointState,
   type JoinCoalescerInput,
   type JoinSequenceInput,
-  type MatchedEndpoint,
   type ThrottleReport,
 } from '../workflows/contract';
-import type { EventType } from '../src/domain/catalog';
-import { AUTO_DISABLE_AFTER_MS_DEFAULT, ORDERING_WINDOW_MS_DEFAULT, resolveRetry, REVIEW_WINDOW_MS_DEFAULT, type Endpoint } from '../src/domain/endpoint';
+import { AUTO_DISABLE_AFTER_MS_DEFAULT, resolveRetry, type Endpoint } from '../src/domain/endpoint';
 import type { DeliveryListing } from '../src/temporal/deliveryListing';
 import type { EventGateway } from '../src/temporal/eventGateway';
 import { parseDeliveryId } from '../src/domain/ids';
 import { CallbackEventsError } from '../src/errors';
 import type { TransformRunner } from '../src/transforms/pool';
-import { compileFilter } from '../src/domain/filter';
 import type { WebhookClient } from '../src/http/webhookClient';
 import { nextDelayMs, verdictOf } from '../src/domain/retryPolicy';
 import { eventBody, requestHeaders } from '../src/domain/outgoing';
@@ -39,6 +35,7 @@ import { deliveryReferencer } from './references';
 import { activityTenants, type TenantServicesFactory } from './tenants';
 import type { Tracer } from '@opentelemetry/api';
 import { tracedAttempt } from '../src/telemetry/attemptSpan';
+import { createMatching } from './matching';
 
 export interface ActivityDeps {
   store: Store;
@@ -61,59 +58,12 @@ export interface ActivityDeps {
 // Kept here too: tests and older imports take the body builder from the activities.
 export { webhookBody } from '../src/domain/outgoing';
 
-/** Operational events reach only endpoints that name them; "all types" means all call events. */
-function subscribes(endpoint: Endpoint, type: string): boolean {
-  if (endpoint.eventTypes) return endpoint.eventTypes.includes(type as EventType);
-  return !isOperational(type);
-}
-
 export function createActivities({ store, http, events, deliveries, transforms, references, forTenant, metrics, tracer }: ActivityDeps): Activities {
   const tenants = activityTenants(store, { events, deliveries, forTenant });
   /** The gateway of the endpoint's tenant: the workflows it signal-with-starts carry that tenant. */
   const endpointEvents = async (endpointId: string) => (await tenants.ofEndpoint(endpointId, DEFAULT_TENANT_ID))!.events;
 
-  // Filters are compiled once per endpoint version, not once per event.
-  const compiled = new Map<string, { version: string; test: (event: unknown) => boolean }>();
-  function matchesFilter(endpoint: Endpoint, event: unknown): boolean {
-    if (!endpoint.filter) return true;
-    let entry = compiled.get(endpoint.id);
-    if (entry?.version !== endpoint.updatedAt) {
-      entry = { version: endpoint.updatedAt, test: compiledOrNothing(endpoint) };
-      compiled.set(endpoint.id, entry);
-    }
-    return entry.test(event);
-  }
   const callContext = createCallContextSteps(store);
-  /**
-   * A filter stored before its regex had to run on RE2 (a backreference, a lookaround) no longer
-   * compiles: it matches nothing until the endpoint is patched, and says so once per version,
-   * rather than failing the match of every endpoint's events.
-   */
-  function compiledOrNothing(endpoint: Endpoint): (event: unknown) => boolean {
-    try {
-      return compileFilter(endpoint.filter!);
-    } catch (err) {
-      if (!hasCode(err, 'invalid_filter')) throw err;
-      log.warn(`endpoint ${endpoint.id} matches nothing: its filter no longer compiles (${err.message}); patch its filter`);
-      return () => false;
-    }
-  }
-
-  function toMatch(endpoint: Endpoint): MatchedEndpoint {
-    return {
-      endpointId: endpoint.id,
-      retry: resolveRetry(endpoint.retry),
-      hasFallback: Boolean(endpoint.fallbackUrl),
-      reviewWindowMs: endpoint.reviewWindowMs ?? REVIEW_WINDOW_MS_DEFAULT,
-      ...(endpoint.priority === 'high' ? { priority: 'high' as const } : {}),
-      ...(endpoint.batch ? { batch: endpoint.batch } : {}),
-      ...(endpoint.ordering === 'per_call'
-        ? { ordering: 'per_call' as const, orderingWindowMs: endpoint.orderingWindowMs ?? ORDERING_WINDOW_MS_DEFAULT }
-        : {}),
-      ...(endpoint.coalesce ? { coalesce: endpoint.coalesce } : {}),
-    };
-  }
-
   function fail(type: string, report: AttemptReport, options: { nonRetryable?: boolean; nextRetryDelay?: number } = {}): never {
     throw ApplicationFailure.create({ type, message: report.message, details: [report], ...options });
   }
@@ -144,21 +94,7 @@ export function createActivities({ store, http, events, deliveries, transforms, 
   return {
     ...createBatchActivities({ tenants }),
 
-    /**
-     * Endpoints that take this event: subscribed to its type, and whose filter holds. Disabled
-     * endpoints match too: their deliveries are held, not dropped.
-     */
-    async matchEndpoints({ event, onlyEndpointId, tenantId = DEFAULT_TENANT_ID }: { event: CallbackEvent; onlyEndpointId?: string; tenantId?: string }): Promise<MatchedEndpoint[]> {
-      // Only the event's tenant's endpoints, whatever a filter says: the tenant is a hard boundary.
-      if (onlyEndpointId) {
-        const endpoint = await store.getEndpoint(onlyEndpointId, tenantId);
-        return endpoint ? [toMatch(endpoint)] : [];
-      }
-      const filterable = { id: event.id, type: event.type, timestamp: event.occurredAt, data: event.data };
-      return (await store.listEndpoints(tenantId))
-        .filter((e) => subscribes(e, event.type) && matchesFilter(e, filterable))
-        .map(toMatch);
-    },
+    ...createMatching({ store, observe: metrics && ((seconds) => metrics.matching(seconds)) }),
 
     async endpointState(endpointId: string): Promise<EndpointState> {
       const endpoint = await store.getEndpoint(endpointId);

@@ -5,7 +5,8 @@ import { Pool } from 'undici';
  * over one keep-alive pool (a producer reuses its connections too).
  */
 
-export type Phase = 'e2e' | 'fanout' | 'open50' | 'open80';
+/** `many`: the e2e loop again, once the store holds many endpoints (`--endpoints`, manyEndpoints.ts). */
+export type Phase = 'e2e' | 'fanout' | 'open50' | 'open80' | 'many';
 
 /**
  * A valid `call_completed` event, as a producer posts it; `metadata` carries what test endpoints

@@ -38,6 +38,11 @@ export interface Options {
   idleMs: number;
   /** Only the tenants phase (tenantFairness.ts): a quiet tenant's latency under another tenant's flood. */
   tenants: boolean;
+  /**
+   * Only the many-endpoints phase (manyEndpoints.ts), when above 0: e2e with the bench's endpoints,
+   * then again once the store holds this many endpoints (100 tenants), one of them matching.
+   */
+  endpoints: number;
 }
 
 const FULL = { idleMs: 10_000, warmupMs: 5_000, durationMs: { http: 15_000, temporal: 40_000, e2e: 60_000, fanout: 40_000, open: 45_000 }, drainMs: 120_000, costSample: 100 };
@@ -46,7 +51,7 @@ const QUICK = { idleMs: 5_000, warmupMs: 3_000, durationMs: { http: 6_000, tempo
 const USAGE = `usage: tsx bench/run.ts [--quick] [--duration-ms N] [--warmup-ms N] [--events N] [--drain-ms N]
                          [--http-concurrency N] [--temporal-concurrency N] [--ingest-concurrency N]
                          [--backlog N] [--sample N] [--out FILE] [--keep-data] [--wait-quiet-s N] [--single-process]
-                         [--cluster [--workers N]] [--idle-ms N] [--tenants]`;
+                         [--cluster [--workers N]] [--idle-ms N] [--tenants] [--endpoints N]`;
 
 export function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
@@ -69,6 +74,7 @@ export function parseOptions(argv: string[]): Options {
     workers: 1,
     idleMs: base.idleMs,
     tenants: false,
+    endpoints: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -100,6 +106,7 @@ export function parseOptions(argv: string[]): Options {
       case '--workers': o.workers = Math.max(1, Math.floor(num())); break;
       case '--idle-ms': o.idleMs = num(); break;
       case '--tenants': o.tenants = true; break;
+      case '--endpoints': o.endpoints = Math.floor(num()); break;
       case '--wait-quiet-s': o.waitQuietMs = num() * 1000; break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);
@@ -107,5 +114,9 @@ export function parseOptions(argv: string[]): Options {
   }
   if (o.workers > 1 && !o.cluster) throw new Error(`--workers needs --cluster (the dev-server run has one worker)\n${USAGE}`);
   if (o.cluster && o.singleProcess) throw new Error(`--cluster runs the API and the workers apart: drop --single-process\n${USAGE}`);
+  if (o.endpoints > 0 && (o.workers > 1 || o.singleProcess)) {
+    throw new Error(`--endpoints reads the matching time from one worker process's metrics: drop --workers and --single-process\n${USAGE}`);
+  }
+  if (o.endpoints > 0 && o.endpoints < 100) throw new Error(`--endpoints needs at least 100 (100 tenants)\n${USAGE}`);
   return o;
 }

@@ -175,7 +175,7 @@ export interface ClosedIngestResult {
  * 3 and 4. A closed loop on `POST /v1/events` (bounded in flight, and bounded in backlog by the
  * gate), measuring what the receiver got per second over the window.
  */
-export async function closedIngest(ctx: Ctx, phase: 'e2e' | 'fanout'): Promise<ClosedIngestResult> {
+export async function closedIngest(ctx: Ctx, phase: 'e2e' | 'fanout' | 'many'): Promise<ClosedIngestResult> {
   const paths = ctx.paths[phase];
   const prefix = `/hooks/${phase}/`;
   const gate = new BacklogGate(ctx.opts.backlogCap, () => ctx.receiver.count(prefix));
@@ -189,7 +189,7 @@ export async function closedIngest(ctx: Ctx, phase: 'e2e' | 'fanout'): Promise<C
   gate.start();
   const r = await closedLoop({
     concurrency: ctx.opts.ingestConcurrency,
-    durationMs: ctx.opts.durationMs[phase],
+    durationMs: ctx.opts.durationMs[phase === 'many' ? 'e2e' : phase],
     maxOps: ctx.opts.maxOps,
     gate: () => gate.acquire(paths.length),
     onStop: () => (cpuAtStop = cpuSnapshot(ctx)),

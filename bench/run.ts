@@ -22,6 +22,7 @@ import { parseOptions, type Options } from './options';
 import { bareFirstAttempt, closedIngest, drain, historyCost, httpCeiling, openLoopPhase, temporalCeiling, type Ctx } from './phases';
 import { idleCores } from './idle';
 import { tenantFairness } from './tenantFairness';
+import { manyEndpointsOnly } from './manyEndpoints';
 import { formatTable, topologyOf, writeResult, type BenchResult } from './report';
 import { clusterServerVersion, startBenchStack } from './stacks';
 import { machineCpuSeconds, treeCpuSeconds } from '../test/helpers/procstat';
@@ -76,8 +77,8 @@ function machine(): BenchResult['machine'] {
 }
 
 /** Endpoints through the API, one per receiver path, each filtered to its phase's events. */
-async function createEndpoints(ctx: Pick<Ctx, 'api' | 'receiver' | 'runId'>): Promise<Record<Phase, string[]>> {
-  const layout: Record<Phase, number> = { e2e: 1, fanout: FANOUT, open50: 1, open80: 1 };
+async function createEndpoints(ctx: Pick<Ctx, 'api' | 'receiver' | 'runId' | 'opts'>): Promise<Record<Phase, string[]>> {
+  const layout: Record<Phase, number> = { e2e: 1, fanout: FANOUT, open50: 1, open80: 1, many: ctx.opts.endpoints > 0 ? 1 : 0 };
   const paths = {} as Record<Phase, string[]>;
   for (const [phase, count] of Object.entries(layout) as Array<[Phase, number]>) {
     paths[phase] = [];
@@ -180,11 +181,16 @@ async function main(): Promise<number> {
       procs: { server: server.proc, postgres: stack.postgres, worker, api: apiProc, receiver: receiverProc },
       accepted: [],
       refused: {},
-      paths: await createEndpoints({ api, receiver, runId }),
+      paths: await createEndpoints({ api, receiver, runId, opts }),
       log,
     };
 
     if (opts.tenants) return await tenantsOnly(ctx, stack.apiUrl, startedAt, log);
+    if (opts.endpoints > 0) {
+      const code = await manyEndpointsOnly(ctx, stack, { startedAt, machine: machine(), dataDir });
+      if (code === 0 && !opts.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    }
 
     const noise: Record<string, number> = {};
     log('1/6 http_ceiling');

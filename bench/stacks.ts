@@ -39,6 +39,13 @@ export interface BenchStack {
   worker: Proc;
   api: Proc;
   serviceEnv: Record<string, string>;
+  /** The worker's own GET /metrics, served only when a phase reads it (`--endpoints`). */
+  workerMetricsUrl?: string;
+}
+
+/** A worker metrics port for the phases that read the worker's metrics. */
+async function workerMetricsPort(opts: Options): Promise<number | undefined> {
+  return opts.endpoints > 0 ? freePort() : undefined;
 }
 
 const NONE: CpuSource = { cpuSeconds: () => 0 };
@@ -65,7 +72,10 @@ export async function startBenchStack(opts: Options, settings: ToolSettings, dat
 }
 
 async function startDevStack(opts: Options, settings: ToolSettings, dataDir: string, ingestRps: number, log: (msg: string) => void): Promise<BenchStack> {
-  const stack = new ProcessStack({ settings, ingestRps, singleProcess: opts.singleProcess, dataDir, log });
+  const metricsPort = await workerMetricsPort(opts);
+  // Only a process with a worker and without the API serves this port: the API process ignores it.
+  const env = metricsPort ? { CALLBACKS_WORKER_METRICS_PORT: String(metricsPort) } : undefined;
+  const stack = new ProcessStack({ settings, ingestRps, singleProcess: opts.singleProcess, dataDir, log, env });
   await stack.start();
   // `npm start`'s topology (one process, eager workflow start) counts all its CPU as the worker's.
   const api: Proc = opts.singleProcess
@@ -83,6 +93,7 @@ async function startDevStack(opts: Options, settings: ToolSettings, dataDir: str
     worker: stack.worker,
     api,
     serviceEnv: stack.serviceEnv(),
+    workerMetricsUrl: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
   };
 }
 
@@ -133,10 +144,12 @@ async function startClusterStack(opts: Options, settings: ToolSettings, dataDir:
     LOG_LEVEL: 'info',
   };
   const ownDataDir = (name: string) => fs.mkdtempSync(path.join(dataDir, `${name}-data-`));
+  const metricsPort = await workerMetricsPort(opts);
   const workers: Proc[] = [];
   // One after another: each bundles its workflows at start, and 2 cores are all there is.
   for (let i = 1; i <= opts.workers; i++) {
-    workers.push(await startRole('worker', { ...serviceEnv, DATA_DIR: ownDataDir(`worker-${i}`) }, dataDir));
+    const metricsEnv: Record<string, string> = metricsPort && i === 1 ? { CALLBACKS_WORKER_METRICS_PORT: String(metricsPort) } : {};
+    workers.push(await startRole('worker', { ...serviceEnv, ...metricsEnv, DATA_DIR: ownDataDir(`worker-${i}`) }, dataDir));
     log(`worker ${i}/${opts.workers} running`);
   }
   const api = await startRole('api', { ...serviceEnv, DATA_DIR: ownDataDir('api') }, dataDir);
@@ -153,5 +166,6 @@ async function startClusterStack(opts: Options, settings: ToolSettings, dataDir:
     worker: processGroup(`${workers.length} workers`, workers),
     api,
     serviceEnv,
+    workerMetricsUrl: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
   };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { captureSchema } from './capture';
 import { eventTypeSchema } from './catalog';
 import { filterSchema } from './filter';
-import { endpointIdSchema } from './ids';
+import { endpointSlugSchema } from './ids';
 import { payloadScopeSchema } from './scope';
 import { transformSchema } from './transformSchema';
 import { DEFAULT_SIGNING_SCHEME, secretProblem, SIGNING_SCHEMES } from './signing';
@@ -136,7 +136,8 @@ export const signingSchema = z.enum(SIGNING_SCHEMES);
 
 export const endpointCreateSchema = z
   .strictObject({
-    id: endpointIdSchema.optional(),
+    /** Chosen by the client: a slug, which becomes `<tenant>.<slug>` outside the default tenant (ids.ts tenantEndpointId). */
+    id: endpointSlugSchema.optional(),
     /** A secret of your own: `whsec_…` for hmac-sha256, `whsk_…` for ed25519. */
     secret: z.string().max(200).optional(),
     signing: signingSchema.optional(),

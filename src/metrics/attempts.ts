@@ -21,6 +21,8 @@ export interface AttemptMetrics {
   attempt(outcome: Pick<PostOutcome, 'failure' | 'durationMs'>, verdict: Verdict): void;
   /** `acceptedAt` and `endedAt` in ms since the epoch. */
   firstAttempt(tenantId: string, acceptedAt: number, endedAt: number): void;
+  /** How long one event's matching took (the subscription index read and the filters). */
+  matching(seconds: number): void;
 }
 
 export function attemptMetrics(metrics: ServiceMetrics): AttemptMetrics {
@@ -31,6 +33,9 @@ export function attemptMetrics(metrics: ServiceMetrics): AttemptMetrics {
     firstAttempt(tenantId, acceptedAt, endedAt) {
       // Clocks of the Temporal server and this worker may differ by a little: never below zero.
       metrics.firstAttemptLatency.observe({ tenant: tenantOf(tenantId) }, Math.max(0, endedAt - acceptedAt) / 1000);
+    },
+    matching(seconds) {
+      metrics.matchingDuration.observe(seconds);
     },
   };
 }

@@ -17,6 +17,9 @@ const ATTEMPT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 /** Seconds; a first attempt may wait for a batch, an ordering window or a flow-control slot. */
 const FIRST_ATTEMPT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
+/** Seconds; an index read and a few filters, from microseconds to a slow store. */
+const MATCHING_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
 /**
  * `deliveriesNow`: how the gauges of deliveries now retrying, held, throttled and awaiting review
  * are read (visibility counts, cached: visibilityCounts.ts); a process without the API has none.
@@ -58,6 +61,12 @@ export function createMetrics(options: { deliveriesNow?: CountOf } = {}) {
       help: 'From the event\'s arrival (its workflow\'s start) to the end of its delivery\'s first attempt, by tenant.',
       labelNames: ['tenant'] as const,
       buckets: FIRST_ATTEMPT_BUCKETS,
+      registers,
+    }),
+    matchingDuration: new Histogram({
+      name: `${PREFIX}matching_duration_seconds`,
+      help: 'Matching one event to its endpoints in the worker: the subscription index read for its tenant and type, and the filters.',
+      buckets: MATCHING_BUCKETS,
       registers,
     }),
     deliveriesFinished: new Counter({

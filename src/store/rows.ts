@@ -48,6 +48,8 @@ export type EndpointMethods = Pick<
   | 'rotateSecret'
   | 'noteEndpointOutcome'
   | 'tenantOfEndpoint'
+  | 'matchCandidates'
+  | 'matchCandidate'
 >;
 
 export type TenantMethods = Pick<

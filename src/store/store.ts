@@ -2,6 +2,7 @@ import type { DeliveryTarget, FailureClass } from '../../workflows/contract';
 import type { CallContext } from '../domain/capture';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
 import type { Tenant, TenantKey, TenantPatch, TenantSettings } from '../domain/tenant';
+import type { MatchCandidate } from './subscriptions';
 
 /**
  * What the service keeps outside Temporal. Kept small and async so a PostgreSQL
@@ -100,6 +101,14 @@ export interface Store {
   /** Disables an enabled endpoint with a reason; false when it was already disabled or is gone. */
   disableEndpoint(id: string, reason: string): Promise<boolean>;
   deleteEndpoint(id: string, tenantId?: string): Promise<boolean>;
+  /**
+   * Matching's read, from the subscription index (subscriptions.ts): the tenant's endpoints
+   * subscribed to any of `eventTypes` (index keys: a type, or `*` for endpoints that name none),
+   * oldest first. Nothing sealed is opened: the auth credential is left out, the secrets unread.
+   */
+  matchCandidates(tenantId: string, eventTypes: string[]): Promise<MatchCandidate[]>;
+  /** One endpoint of the tenant as matching sees it (a resend to that endpoint alone); nothing sealed is opened. */
+  matchCandidate(id: string, tenantId: string): Promise<MatchCandidate | undefined>;
   /** The tenant an endpoint belongs to; undefined when it does not exist. */
   tenantOfEndpoint(id: string): Promise<string | undefined>;
   /**

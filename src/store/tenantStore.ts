@@ -1,5 +1,6 @@
 import type { CallContext } from '../domain/capture';
 import type { Endpoint, EndpointPatch, EndpointSettings, EndpointWithSecret } from '../domain/endpoint';
+import { tenantEndpointId } from '../domain/ids';
 import type { AttemptRecord, AuditInput, AuditRecord, FlowState, Store } from './store';
 
 /**
@@ -9,6 +10,7 @@ import type { AttemptRecord, AuditInput, AuditRecord, FlowState, Store } from '.
  */
 export interface TenantStore {
   readonly tenantId: string;
+  /** `id`: the slug the client chose (or one generated); the endpoint's id is in the tenant's namespace (tenantEndpointId). */
   createEndpoint(input: { id: string; secret: string; settings: EndpointSettings }): Promise<EndpointWithSecret>;
   getEndpoint(id: string): Promise<EndpointWithSecret | undefined>;
   listEndpoints(): Promise<Endpoint[]>;
@@ -29,7 +31,8 @@ export interface TenantStore {
 export function forTenant(store: Store, tenantId: string): TenantStore {
   return {
     tenantId,
-    createEndpoint: (input) => store.createEndpoint({ ...input, tenantId }),
+    // Ids are namespaced per tenant, so a tenant's create never meets another tenant's id.
+    createEndpoint: (input) => store.createEndpoint({ ...input, id: tenantEndpointId(tenantId, input.id), tenantId }),
     getEndpoint: (id) => store.getEndpoint(id, tenantId),
     listEndpoints: () => store.listEndpoints(tenantId),
     updateEndpoint: (id, patch) => store.updateEndpoint(id, patch, tenantId),

@@ -28,6 +28,8 @@ export interface StorePlace {
   kind: StoreKind;
   open(secrets: SecretsAtRest): Promise<Store>;
   rawEndpoint(id: string): Promise<RawEndpointRow | undefined>;
+  /** Overwrites an endpoint's stored secret and settings as they are (sealed or not): for a row the keys cannot open. */
+  writeRawEndpoint(id: string, row: { secret: string; settings: string }): Promise<void>;
   /** A referenced link's column as the store keeps it: for checking that it is sealed at rest. */
   rawReferencedLink(eventId: string, field: string): Promise<string | undefined>;
   /** Removes the data; close the stores first. */
@@ -36,6 +38,7 @@ export interface StorePlace {
 
 const RAW_ENDPOINT = 'SELECT secret, settings, previous_secret FROM endpoints WHERE id = ';
 const RAW_LINK = 'SELECT sealed_url FROM referenced_links WHERE ';
+const WRITE_ENDPOINT = 'UPDATE endpoints SET secret = $1, settings = $2 WHERE id = $3';
 
 export async function storePlace(kind: StoreKind): Promise<StorePlace> {
   if (kind === 'sqlite') {
@@ -49,6 +52,14 @@ export async function storePlace(kind: StoreKind): Promise<StorePlace> {
         const db = new Database(path.join(dir, 'callbacks.sqlite'), { readonly: true });
         try {
           return db.prepare(`${RAW_ENDPOINT}?`).get(id) as RawEndpointRow | undefined;
+        } finally {
+          db.close();
+        }
+      },
+      async writeRawEndpoint(id, row) {
+        const db = new Database(path.join(dir, 'callbacks.sqlite'));
+        try {
+          db.prepare(WRITE_ENDPOINT.replace(/\$\d/g, '?')).run(row.secret, row.settings, id);
         } finally {
           db.close();
         }
@@ -74,6 +85,9 @@ export async function storePlace(kind: StoreKind): Promise<StorePlace> {
     },
     async rawEndpoint(id) {
       return withClient(url, async (client) => (await client.query<RawEndpointRow>(`${RAW_ENDPOINT}$1`, [id])).rows[0]);
+    },
+    async writeRawEndpoint(id, row) {
+      await withClient(url, (client) => client.query(WRITE_ENDPOINT, [row.secret, row.settings, id]));
     },
     async rawReferencedLink(eventId, field) {
       return withClient(url, async (client) => (await client.query<{ sealed_url: string }>(`${RAW_LINK}event_id = $1 AND field = $2`, [eventId, field])).rows[0]?.sealed_url);

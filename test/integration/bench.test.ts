@@ -1,52 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { processEnvironment } from '../../src/config';
+import { numberAt, runBench } from '../helpers/benchRunner';
 
 /**
  * The benchmark end to end at a tiny load: it starts the real stack (dev server, worker, API,
  * receiver, ceiling worker) as `npm run bench` does, and must write a complete, well-formed
  * result with an exact ledger. The figures themselves are not judged here, only their shape.
  */
-
-const ROOT = path.resolve(__dirname, '../..');
-
-function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
-      cwd: ROOT,
-      env: processEnvironment(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    // SIGINT lets the bench stop its own stack before it goes.
-    const timer = setTimeout(() => {
-      child.kill('SIGINT');
-      reject(new Error(`the bench did not finish within ${timeoutMs} ms:\n${stderr.slice(-4000)}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function numberAt(obj: unknown, keyPath: string): number {
-  let value: unknown = obj;
-  for (const key of keyPath.split('.')) {
-    assert.ok(value !== null && typeof value === 'object', `${keyPath}: no object at "${key}"`);
-    assert.ok(key in (value as object), `${keyPath}: missing key "${key}"`);
-    value = (value as Record<string, unknown>)[key];
-  }
-  assert.equal(typeof value, 'number', `${keyPath} is not a number: ${JSON.stringify(value)}`);
-  assert.ok(Number.isFinite(value as number), `${keyPath} is not finite`);
-  return value as number;
-}
 
 describe('npm run bench (tiny load)', function () {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-bench-test-')), 'result.json');

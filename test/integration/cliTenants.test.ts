@@ -45,9 +45,12 @@ describe('the callbacks CLI: tenants and keys', function () {
     assert.match(listed.stdout, new RegExp(`^${keyId}\\s+admin\\s+ops\\s`, 'm'));
     assert.equal(listed.stdout.includes(key), false, 'a listed key never shows its material');
 
-    // The tenant's key makes an endpoint of that tenant; the service key sees it only with --tenant.
-    const endpointId = unique('ep');
-    await ok(['endpoints', 'create', '--id', endpointId, '--url', 'http://127.0.0.1:9/none'], key);
+    // The tenant's key makes an endpoint of that tenant, its id in the tenant's namespace; the
+    // service key sees it only with --tenant.
+    const chosen = unique('ep');
+    const endpointId = `${tenant}.${chosen}`;
+    const endpoint = await ok(['endpoints', 'create', '--id', chosen, '--url', 'http://127.0.0.1:9/none'], key);
+    assert.ok(endpoint.stdout.includes(endpointId), endpoint.stdout);
     assert.match((await ok(['endpoints', 'list'], key)).stdout, new RegExp(`^${endpointId}\\s`, 'm'));
     assert.equal((await ok(['endpoints', 'list'])).stdout.includes(endpointId), false);
     assert.match((await ok(['endpoints', 'list', '--tenant', tenant])).stdout, new RegExp(`^${endpointId}\\s`, 'm'));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   deliveryId,
   endpointIdSchema,
+  endpointSlugSchema,
   eventIdSchema,
   newId,
   parseDeliveryId,
@@ -58,7 +59,10 @@ describe('ids', () => {
         'evt_1~CRM',
         'evt_1~-crm',
         'evt_1~crm_hook',
-        'evt_1~crm.hook',
+        'evt_1~crm.hook.x',
+        'evt_1~.hook',
+        'evt_1~crm.',
+        'evt_1~Clinic.hook',
         'evt_1~crm hook',
         'evt_1~' + 'e'.repeat(64),
         '.evt~crm',
@@ -73,9 +77,10 @@ describe('ids', () => {
     });
   });
 
-  describe('endpointIdSchema (slug)', () => {
+  describe('endpointSlugSchema (a chosen endpoint id)', () => {
     it('accepts lowercase slugs of 1 to 63 characters', () => {
       for (const v of ['a', '0', 'crm', 'crm-prod', 'ep-0123abcd', 'a1-b2-c3', 'a-', 'x'.repeat(63), '9'.repeat(63)]) {
+        assert.equal(ok(endpointSlugSchema, v), true, v);
         assert.equal(ok(endpointIdSchema, v), true, v);
       }
     });
@@ -98,6 +103,20 @@ describe('ids', () => {
         42,
         undefined,
       ]) {
+        assert.equal(ok(endpointSlugSchema, v), false, JSON.stringify(v));
+      }
+    });
+  });
+
+  describe('endpointIdSchema (a slug, in a tenant\'s namespace outside default)', () => {
+    it('accepts a slug alone or prefixed with one tenant id and a dot', () => {
+      for (const v of ['crm', 'clinic.crm', 'tn-0123abcd.ep-0123abcd', `${'t'.repeat(63)}.${'x'.repeat(63)}`]) {
+        assert.equal(ok(endpointIdSchema, v), true, v);
+      }
+    });
+
+    it('refuses anything else', () => {
+      for (const v of ['', '.crm', 'clinic.', 'clinic..crm', 'a.b.c', 'Clinic.crm', 'clinic.-crm', 'clinic~crm', `${'t'.repeat(64)}.crm`, 'crm_prod', 42]) {
         assert.equal(ok(endpointIdSchema, v), false, JSON.stringify(v));
       }
     });

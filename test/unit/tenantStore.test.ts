@@ -67,30 +67,31 @@ describeEachStore('store tenants', [MASTER_KEY], (t) => {
     await store.createTenant({ id: 'clinic', settings: { name: 'Clinic' } });
     const clinic = forTenant(store, 'clinic');
     const home = forTenant(store, 'default');
+    // Its id is in its namespace: `clinic.` and the slug it chose.
     await clinic.createEndpoint({ id: 'ep-clinic', secret: SECRET, settings: { url } });
     await home.createEndpoint({ id: 'ep-home', secret: SECRET, settings: { url } });
 
-    assert.deepEqual((await clinic.listEndpoints()).map((e) => e.id), ['ep-clinic']);
+    assert.deepEqual((await clinic.listEndpoints()).map((e) => e.id), ['clinic.ep-clinic']);
     assert.deepEqual((await home.listEndpoints()).map((e) => e.id), ['ep-home']);
-    assert.equal(await home.getEndpoint('ep-clinic'), undefined);
-    assert.equal(await home.updateEndpoint('ep-clinic', { description: 'hijacked' }), undefined);
-    assert.equal(await home.rotateSecret('ep-clinic', { secret: 'whsec_x', graceMs: 0 }), undefined);
-    assert.equal(await home.flowState('ep-clinic', 10), undefined);
-    assert.equal(await home.deleteEndpoint('ep-clinic'), false);
-    const kept = await clinic.getEndpoint('ep-clinic');
+    assert.equal(await home.getEndpoint('clinic.ep-clinic'), undefined);
+    assert.equal(await home.updateEndpoint('clinic.ep-clinic', { description: 'hijacked' }), undefined);
+    assert.equal(await home.rotateSecret('clinic.ep-clinic', { secret: 'whsec_x', graceMs: 0 }), undefined);
+    assert.equal(await home.flowState('clinic.ep-clinic', 10), undefined);
+    assert.equal(await home.deleteEndpoint('clinic.ep-clinic'), false);
+    const kept = await clinic.getEndpoint('clinic.ep-clinic');
     assert.equal(kept?.secret, SECRET);
     assert.equal(kept?.description, undefined);
-    assert.equal(await store.tenantOfEndpoint('ep-clinic'), 'clinic');
+    assert.equal(await store.tenantOfEndpoint('clinic.ep-clinic'), 'clinic');
     // The worker (no tenant) reads every tenant's endpoints by id.
-    assert.equal((await store.getEndpoint('ep-clinic'))?.id, 'ep-clinic');
+    assert.equal((await store.getEndpoint('clinic.ep-clinic'))?.id, 'clinic.ep-clinic');
 
-    await store.recordAttempt({ deliveryId: 'evt_1~ep-clinic', attempt: 1, target: 'primary', url, startedAt: new Date().toISOString(), durationMs: 5 });
-    assert.equal((await clinic.listAttempts('evt_1~ep-clinic')).length, 1);
-    assert.deepEqual(await home.listAttempts('evt_1~ep-clinic'), []);
-    assert.equal((await home.countAttempts(['evt_1~ep-clinic'])).size, 0);
+    await store.recordAttempt({ deliveryId: 'evt_1~clinic.ep-clinic', attempt: 1, target: 'primary', url, startedAt: new Date().toISOString(), durationMs: 5 });
+    assert.equal((await clinic.listAttempts('evt_1~clinic.ep-clinic')).length, 1);
+    assert.deepEqual(await home.listAttempts('evt_1~clinic.ep-clinic'), []);
+    assert.equal((await home.countAttempts(['evt_1~clinic.ep-clinic'])).size, 0);
 
-    await clinic.recordAudit({ at: new Date().toISOString(), keyId: 'key_c', action: 'endpoint.create', target: 'ep-clinic' });
-    assert.deepEqual((await clinic.listAudit({ limit: 10 })).map((r) => r.target), ['ep-clinic']);
+    await clinic.recordAudit({ at: new Date().toISOString(), keyId: 'key_c', action: 'endpoint.create', target: 'clinic.ep-clinic' });
+    assert.deepEqual((await clinic.listAudit({ limit: 10 })).map((r) => r.target), ['clinic.ep-clinic']);
     assert.deepEqual(await home.listAudit({ limit: 10 }), []);
 
     // Call ids and event ids are each tenant's own: the same ids hold different values.
@@ -111,7 +112,7 @@ describeEachStore('store tenants', [MASTER_KEY], (t) => {
     await insurer.createEndpoint({ id: 'ep-ins', secret: SECRET, settings: { url } });
     await forTenant(store, 'default').createEndpoint({ id: 'ep-stays', secret: SECRET, settings: { url } });
     await store.createTenantKey({ id: 'key_i', tenantId: 'insurer', role: 'admin', hash: hashOf('cbk_ins') });
-    await store.recordAttempt({ deliveryId: 'evt_2~ep-ins', attempt: 1, target: 'primary', url, startedAt: new Date().toISOString(), durationMs: 5 });
+    await store.recordAttempt({ deliveryId: 'evt_2~insurer.ep-ins', attempt: 1, target: 'primary', url, startedAt: new Date().toISOString(), durationMs: 5 });
     await store.saveCallContext('call-2', { caseId: 'C-INS' }, new Date(), 'insurer');
     await store.keepReferencedLink({ eventId: 'evt_2', field: 'url', url, keepUntil: new Date(Date.now() + 60_000), tenantId: 'insurer' });
 
@@ -123,7 +124,7 @@ describeEachStore('store tenants', [MASTER_KEY], (t) => {
     assert.equal(await store.findTenantKey(hashOf('cbk_ins')), undefined);
 
     assert.deepEqual(await store.purgeTenant('insurer'), { endpoints: 1, attempts: 1 });
-    assert.equal(await store.getEndpoint('ep-ins'), undefined);
+    assert.equal(await store.getEndpoint('insurer.ep-ins'), undefined);
     assert.equal((await store.getEndpoint('ep-stays'))?.id, 'ep-stays');
     assert.deepEqual(await store.listTenantKeys('insurer'), []);
     assert.deepEqual(await store.getCallContext('call-2', 'insurer'), {});

@@ -8,6 +8,7 @@ import { sealSettings } from '../secrets';
 import { inTransaction } from './transaction';
 import { forgetFlow } from './flow';
 import { DEFAULT_TENANT_ID } from '../../domain/tenant';
+import { subscriptionKeys, toCandidate, type CandidateRow } from '../subscriptions';
 
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -26,18 +27,29 @@ export function createPgEndpoints(pool: Pool, keyring: Keyring): EndpointMethods
   };
   const saveSettings = (client: PoolClient, id: string, settings: EndpointSettings) =>
     client.query('UPDATE endpoints SET settings = $2, updated_at = $3 WHERE id = $1', [id, storedSettings(settings), new Date().toISOString()]);
+  /** Keeps the subscription index in step with the endpoint's event types (../subscriptions.ts). */
+  const subscribe = async (client: PoolClient, id: string, tenant: string, settings: EndpointSettings) => {
+    await client.query('DELETE FROM endpoint_subscriptions WHERE endpoint_id = $1', [id]);
+    await client.query(
+      'INSERT INTO endpoint_subscriptions (tenant_id, event_type, endpoint_id) SELECT $1, t, $3 FROM unnest($2::text[]) AS t ON CONFLICT DO NOTHING',
+      [tenant, subscriptionKeys(settings), id],
+    );
+  };
 
   return {
     async createEndpoint({ id, secret, settings, tenantId = DEFAULT_TENANT_ID }) {
       const now = new Date().toISOString();
       try {
-        await pool.query('INSERT INTO endpoints (id, secret, settings, created_at, updated_at, tenant_id) VALUES ($1, $2, $3, $4, $4, $5)', [
-          id,
-          keyring.seal(secret),
-          storedSettings(settings),
-          now,
-          tenantId,
-        ]);
+        await inTransaction(pool, async (client) => {
+          await client.query('INSERT INTO endpoints (id, secret, settings, created_at, updated_at, tenant_id) VALUES ($1, $2, $3, $4, $4, $5)', [
+            id,
+            keyring.seal(secret),
+            storedSettings(settings),
+            now,
+            tenantId,
+          ]);
+          await subscribe(client, id, tenantId, settings);
+        });
       } catch (err) {
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
           throw new CallbackEventsError('conflict', `An endpoint with id "${id}" already exists.`);
@@ -61,7 +73,10 @@ export function createPgEndpoints(pool: Pool, keyring: Keyring): EndpointMethods
       return inTransaction(pool, async (client) => {
         const current = await get(client, id, tenantId ?? null, true);
         if (!current) return undefined;
-        await saveSettings(client, id, applyPatch(settingsOf(current), patch));
+        const settings = applyPatch(settingsOf(current), patch);
+        await saveSettings(client, id, settings);
+        const { rows } = await client.query<{ tenant_id: string }>('SELECT tenant_id FROM endpoints WHERE id = $1', [id]);
+        await subscribe(client, id, rows[0].tenant_id, settings);
         return withoutSecret((await get(client, id, null))!);
       });
     },
@@ -78,9 +93,29 @@ export function createPgEndpoints(pool: Pool, keyring: Keyring): EndpointMethods
         const deleted = await client.query('DELETE FROM endpoints WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)', [id, tenantId ?? null]);
         const removed = (deleted.rowCount ?? 0) > 0;
         // An endpoint made again with this id starts with fresh flow control.
-        if (removed) await forgetFlow(client, id);
+        if (removed) {
+          await client.query('DELETE FROM endpoint_subscriptions WHERE endpoint_id = $1', [id]);
+          await forgetFlow(client, id);
+        }
         return removed;
       });
+    },
+    async matchCandidates(tenantId, eventTypes) {
+      const { rows } = await pool.query<CandidateRow>(
+        `SELECT e.id, e.tenant_id, e.settings, e.created_at, e.updated_at
+         FROM endpoint_subscriptions s JOIN endpoints e ON e.id = s.endpoint_id AND e.tenant_id = s.tenant_id
+         WHERE s.tenant_id = $1 AND s.event_type = ANY($2::text[])
+         ORDER BY e.created_at, e.id`,
+        [tenantId, eventTypes],
+      );
+      return rows.map(toCandidate);
+    },
+    async matchCandidate(id, tenantId) {
+      const { rows } = await pool.query<CandidateRow>(
+        'SELECT id, tenant_id, settings, created_at, updated_at FROM endpoints WHERE id = $1 AND tenant_id = $2',
+        [id, tenantId],
+      );
+      return rows[0] && toCandidate(rows[0]);
     },
     async tenantOfEndpoint(id) {
       const { rows } = await pool.query<{ tenant_id: string }>('SELECT tenant_id FROM endpoints WHERE id = $1', [id]);

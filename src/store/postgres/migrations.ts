@@ -115,6 +115,19 @@ export const PG_MIGRATIONS: string[] = [
    ALTER TABLE referenced_links ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
    ALTER TABLE referenced_links DROP CONSTRAINT referenced_links_pkey;
    ALTER TABLE referenced_links ADD PRIMARY KEY (tenant_id, event_id, field);`,
+  // The subscription index (store/subscriptions.ts): matching reads an event's candidates by
+  // (tenant, type) without opening any endpoint's secrets. Existing endpoints are indexed from
+  // their settings: each of their event types, or `*` when they name none.
+  `CREATE TABLE endpoint_subscriptions (
+     tenant_id   TEXT NOT NULL,
+     event_type  TEXT NOT NULL,
+     endpoint_id TEXT NOT NULL,
+     PRIMARY KEY (tenant_id, event_type, endpoint_id)
+   );
+   CREATE INDEX endpoint_subscriptions_endpoint ON endpoint_subscriptions (endpoint_id);
+   INSERT INTO endpoint_subscriptions (tenant_id, event_type, endpoint_id)
+     SELECT DISTINCT e.tenant_id, COALESCE(t.value, '*'), e.id
+     FROM endpoints e LEFT JOIN LATERAL jsonb_array_elements_text(e.settings::jsonb -> 'eventTypes') AS t(value) ON true;`,
 ];
 
 /** Any constant will do, as long as it is ours alone: the advisory lock every migrating process waits on. */

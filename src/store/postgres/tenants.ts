@@ -58,6 +58,7 @@ export function createPgTenants(pool: Pool): TenantMethods {
       return inTransaction(pool, async (client) => {
         const { rows } = await client.query<{ id: string }>('DELETE FROM endpoints WHERE tenant_id = $1 RETURNING id', [id]);
         for (const row of rows) await forgetFlow(client, row.id);
+        await client.query('DELETE FROM endpoint_subscriptions WHERE tenant_id = $1', [id]);
         const attempts = (await client.query('DELETE FROM attempts WHERE tenant_id = $1', [id])).rowCount ?? 0;
         await client.query('DELETE FROM call_context WHERE tenant_id = $1', [id]);
         await client.query('DELETE FROM referenced_links WHERE tenant_id = $1', [id]);

@@ -6,7 +6,7 @@ import { applyPatch, settingsOf, withoutSecret } from '../endpointRecords';
 import { toEndpoint, type EndpointMethods, type EndpointRow } from '../rows';
 import { sealSettings } from '../secrets';
 import { DEFAULT_TENANT_ID } from '../../domain/tenant';
-
+import { subscriptionKeys, toCandidate, type CandidateRow } from '../subscriptions';
 
 /** The endpoints table, secrets sealed with `keyring`; `onDelete` drops what other tables keep for an endpoint. */
 export function createSqliteEndpoints(db: Database.Database, keyring: Keyring, onDelete: (id: string) => void): EndpointMethods {
@@ -29,6 +29,20 @@ export function createSqliteEndpoints(db: Database.Database, keyring: Keyring, o
       'UPDATE endpoints SET failing_since = COALESCE(failing_since, @at) WHERE id = @id RETURNING failing_since',
     ),
     healthy: db.prepare('UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL'),
+    subscribe: db.prepare('INSERT OR IGNORE INTO endpoint_subscriptions (tenant_id, event_type, endpoint_id) VALUES (?, ?, ?)'),
+    unsubscribe: db.prepare('DELETE FROM endpoint_subscriptions WHERE endpoint_id = ?'),
+    candidates: db.prepare(
+      `SELECT e.id, e.tenant_id, e.settings, e.created_at, e.updated_at
+       FROM endpoint_subscriptions s JOIN endpoints e ON e.id = s.endpoint_id AND e.tenant_id = s.tenant_id
+       WHERE s.tenant_id = @tenant AND s.event_type IN (SELECT value FROM json_each(@types))
+       ORDER BY e.created_at, e.id`,
+    ),
+    candidate: db.prepare('SELECT id, tenant_id, settings, created_at, updated_at FROM endpoints WHERE id = ? AND tenant_id = ?'),
+  };
+  /** Keeps the subscription index in step with the endpoint's event types (../subscriptions.ts). */
+  const subscribe = (id: string, tenant: string, settings: EndpointSettings) => {
+    stmt.unsubscribe.run(id);
+    for (const type of subscriptionKeys(settings)) stmt.subscribe.run(tenant, type, id);
   };
   const get = (id: string, tenant: string | null = null) => {
     const row = stmt.get.get({ id, tenant }) as EndpointRow | undefined;
@@ -40,6 +54,7 @@ export function createSqliteEndpoints(db: Database.Database, keyring: Keyring, o
     if (!current) return undefined;
     const settings = applyPatch(settingsOf(current), patch);
     stmt.update.run({ id, settings: storedSettings(settings), now: new Date().toISOString() });
+    subscribe(id, stmt.tenantOf.get(id) as string, settings);
     return withoutSecret(get(id)!);
   });
   const rotate = db.transaction((id: string, secret: string, graceMs: number, tenant: string | null) => {
@@ -64,12 +79,21 @@ export function createSqliteEndpoints(db: Database.Database, keyring: Keyring, o
     stmt.update.run({ id, settings: storedSettings(settings), now: new Date().toISOString() });
     return true;
   });
+  const insert = db.transaction((row: { id: string; secret: string; settings: string; now: string; tenant: string }, settings: EndpointSettings) => {
+    stmt.insert.run(row);
+    subscribe(row.id, row.tenant, settings);
+  });
+  const remove = db.transaction((id: string, tenant: string | null) => {
+    const removed = stmt.remove.run({ id, tenant }).changes > 0;
+    if (removed) stmt.unsubscribe.run(id);
+    return removed;
+  });
 
   return {
     async createEndpoint({ id, secret, settings, tenantId = DEFAULT_TENANT_ID }) {
       const now = new Date().toISOString();
       try {
-        stmt.insert.run({ id, secret: keyring.seal(secret), settings: storedSettings(settings), now, tenant: tenantId });
+        insert.immediate({ id, secret: keyring.seal(secret), settings: storedSettings(settings), now, tenant: tenantId }, settings);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
           throw new CallbackEventsError('conflict', `An endpoint with id "${id}" already exists.`);
@@ -94,9 +118,16 @@ export function createSqliteEndpoints(db: Database.Database, keyring: Keyring, o
       return disable.immediate(id, reason);
     },
     async deleteEndpoint(id, tenantId) {
-      const removed = stmt.remove.run({ id, tenant: tenantId ?? null }).changes > 0;
+      const removed = remove.immediate(id, tenantId ?? null);
       if (removed) onDelete(id);
       return removed;
+    },
+    async matchCandidates(tenantId, eventTypes) {
+      return (stmt.candidates.all({ tenant: tenantId, types: JSON.stringify(eventTypes) }) as CandidateRow[]).map(toCandidate);
+    },
+    async matchCandidate(id, tenantId) {
+      const row = stmt.candidate.get(id, tenantId) as CandidateRow | undefined;
+      return row && toCandidate(row);
     },
     async tenantOfEndpoint(id) {
       return stmt.tenantOf.get(id) as string | undefined;

@@ -132,6 +132,19 @@ export const MIGRATIONS: string[] = [
    DROP TABLE referenced_links;
    ALTER TABLE referenced_links_by_tenant RENAME TO referenced_links;
    CREATE INDEX referenced_links_keep_until ON referenced_links (keep_until);`,
+  // The subscription index (store/subscriptions.ts): matching reads an event's candidates by
+  // (tenant, type) without opening any endpoint's secrets. Existing endpoints are indexed from
+  // their settings: each of their event types, or `*` when they name none.
+  `CREATE TABLE endpoint_subscriptions (
+     tenant_id   TEXT NOT NULL,
+     event_type  TEXT NOT NULL,
+     endpoint_id TEXT NOT NULL,
+     PRIMARY KEY (tenant_id, event_type, endpoint_id)
+   );
+   CREATE INDEX endpoint_subscriptions_endpoint ON endpoint_subscriptions (endpoint_id);
+   INSERT OR IGNORE INTO endpoint_subscriptions (tenant_id, event_type, endpoint_id)
+     SELECT e.tenant_id, COALESCE(t.value, '*'), e.id
+     FROM endpoints e LEFT JOIN json_each(e.settings, '$.eventTypes') t;`,
 ];
 
 export function migrate(db: Database.Database): void {

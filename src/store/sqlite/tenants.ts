@@ -15,6 +15,7 @@ export function createSqliteTenants(db: Database.Database, onDelete: (endpointId
     dropKeys: db.prepare('DELETE FROM tenant_keys WHERE tenant_id = ?'),
     endpointIds: db.prepare('SELECT id FROM endpoints WHERE tenant_id = ?').pluck(),
     dropEndpoints: db.prepare('DELETE FROM endpoints WHERE tenant_id = ?'),
+    dropSubscriptions: db.prepare('DELETE FROM endpoint_subscriptions WHERE tenant_id = ?'),
     dropAttempts: db.prepare('DELETE FROM attempts WHERE tenant_id = ?'),
     dropCallContext: db.prepare('DELETE FROM call_context WHERE tenant_id = ?'),
     dropLinks: db.prepare('DELETE FROM referenced_links WHERE tenant_id = ?'),
@@ -48,6 +49,7 @@ export function createSqliteTenants(db: Database.Database, onDelete: (endpointId
   const purge = db.transaction((id: string) => {
     const endpointIds = stmt.endpointIds.all(id) as string[];
     const endpoints = stmt.dropEndpoints.run(id).changes;
+    stmt.dropSubscriptions.run(id);
     const attempts = stmt.dropAttempts.run(id).changes;
     stmt.dropCallContext.run(id);
     stmt.dropLinks.run(id);
