@@ -13,6 +13,7 @@ import type { TransformRunner } from '../transforms/pool';
 import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
 import { docsRoutes } from './docsRoutes';
+import { CONSOLE_PATH, consoleRoutes } from './consoleRoutes';
 import { errorHandler, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
 import { jobRoutes } from './jobRoutes';
@@ -90,6 +91,8 @@ export function createApp({
 
   // The OpenAPI document and its page, without a key (docsRoutes.ts says why).
   app.use(docsRoutes());
+  // The web console: static files only; it acts through /v1 with the login session (docs/console.md).
+  app.use(CONSOLE_PATH, consoleRoutes());
 
   // Without a key too: the token is the capability. Its own rate limit, per client address.
   app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));
