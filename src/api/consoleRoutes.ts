@@ -61,6 +61,7 @@ const page = `<!doctype html>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>callback-events console</title>
+    <link rel="icon" href="data:," />
     <link rel="stylesheet" href="${VENDOR}/pico.min.css" />
     <link rel="stylesheet" href="${APP}/console.css" />
     <script type="importmap">${importMap}</script>
