@@ -41,7 +41,7 @@ export function EndpointDetail({ id }) {
       : null}
     <details><summary>Settings (JSON)</summary><pre class="mono">${pretty(settings)}</pre></details>
     <${EndpointEdit} key=${endpoint.updatedAt || endpoint.url} endpoint=${endpoint} path=${path} onSaved=${reload} />
-    <${EndpointTest} path=${path} disabled=${endpoint.disabled} />
+    <${EndpointTest} id=${id} path=${path} disabled=${endpoint.disabled} />
     <${EndpointPreview} path=${path} />
     <${EndpointSecret} path=${path} />
   </section>`;

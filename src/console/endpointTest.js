@@ -7,7 +7,7 @@ import { useCatalog } from './catalogData.js';
 import { href } from './route.js';
 
 /** POST /v1/endpoints/:id/test: one signed attempt of a catalog example, marked "test": true. */
-export function EndpointTest({ path, disabled }) {
+export function EndpointTest({ id, path, disabled }) {
   const { types } = useCatalog();
   const [type, setType] = useState('endpoint_test');
   const send = useAction(() => api('POST', `${path}/test`, { type }));
@@ -29,7 +29,7 @@ export function EndpointTest({ path, disabled }) {
           <strong>${r.delivered ? 'Delivered' : 'Not delivered'}</strong>
           ${r.statusCode !== undefined ? html` · HTTP ${r.statusCode}` : null}
           ${r.error ? html` · ${r.error}` : null}
-          <p><small>Event <code>${r.eventId}</code> · <a href=${href(['deliveries'], { eventType: type })}>see it in the deliveries</a></small></p>
+          <p><small>Event <code>${r.eventId}</code> · <a href=${href(['deliveries'], { endpointId: id })}>see it in the deliveries</a></small></p>
         </article>`
       : null}
   </details>`;

@@ -32,7 +32,7 @@ export function JobProgress({ jobId }) {
 
   return html`<article class="job" data-job=${jobId} data-status=${job ? job.status : 'starting'} role="status">
     <header>Job <code>${jobId}</code> · ${job ? job.status : 'starting'}</header>
-    ${job && job.total > 0 ? html`<progress value=${job.done} max=${job.total}></progress>` : html`<progress></progress>`}
+    ${job && job.total > 0 ? html`<progress key="determinate" max=${job.total} value=${job.done}></progress>` : html`<progress key="indeterminate"></progress>`}
     ${job
       ? html`<p class="counts">${job.done} of ${job.total} done${job.failed ? `, ${job.failed} failed` : ''}</p>`
       : null}

@@ -49,12 +49,12 @@ export function Shell({ session, onLogout }) {
         <ul>
           ${SECTIONS.map(([key, label]) => html`<li><a href=${href([key])} aria-current=${route.parts[0] === key ? 'page' : undefined}>${label}</a></li>`)}
         </ul>
-        <ul>
-          <li><small class="who">key <code>${session.keyId}</code> · ${session.role} · tenant <code data-tenant>${actingFor}</code></small></li>
-          <li><button class="secondary outline" onClick=${logout}>Log out</button></li>
-        </ul>
       </nav>
-      ${session.service ? html`<${TenantPicker} onChange=${pick} />` : null}
+      <div class="session-bar">
+        <small class="who">key <code>${session.keyId}</code> · ${session.role} · tenant <code data-tenant>${actingFor}</code></small>
+        ${session.service ? html`<${TenantPicker} onChange=${pick} />` : null}
+        <button class="secondary outline" onClick=${logout}>Log out</button>
+      </div>
     </header>
     <main class="container">
       ${session.role === 'admin'

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
+import { unique } from '../helpers/kit';
+import { launchBrowser, type TestBrowser } from '../helpers/browser';
+import { startReceiver, type Receiver } from '../helpers/receiver';
+import { eventually } from '../helpers/stack';
+import { SERVICE_ADMIN, startTenantStack, type TenantStack } from '../helpers/tenantStack';
+
+/**
+ * The web console in Debian's chromium, a whole operator's task against the real service (API,
+ * worker, Temporal, SQLite) and real receivers: log in with a key, create an endpoint that points
+ * at a receiver answering 500, send it a test event, find the failed delivery and its attempt log,
+ * point the endpoint at a live receiver, resend, and see it delivered with a signature that
+ * verifies. Then a tenant's own key (it sees only its tenant), a preview, the catalog, and the
+ * recovery of a window with its progress. Screenshots of each step: test-artifacts/console/.
+ */
+
+const shot = (b: TestBrowser, page: Page, name: string) => b.screenshot(page, `console/${name}`);
+
+/** Logs in with `key`, logging out first whoever the browser's session was. */
+async function logIn(page: Page, base: string, key: string) {
+  await page.goto(`${base}/console`);
+  const logOut = page.getByRole('button', { name: 'Log out' });
+  await page.getByLabel('API key').or(logOut).waitFor();
+  if (await logOut.isVisible()) await logOut.click();
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+}
+
+describe('web console (chromium)', function () {
+  this.timeout(240_000);
+  let t: TenantStack;
+  let browser: TestBrowser;
+  let page: Page;
+  const receivers: Receiver[] = [];
+  const receiver = async (status: number, body = '') => {
+    const r = await startReceiver(() => ({ status, body }));
+    receivers.push(r);
+    return r;
+  };
+
+  before(async function () {
+    this.timeout(240_000);
+    t = await startTenantStack('sqlite');
+    browser = await launchBrowser();
+    page = await browser.page();
+    // An assertion failure says what the page said: its errors are printed with the test's output.
+    page.on('pageerror', (err) => console.error('console page error:', err.message));
+  });
+  after(async () => {
+    await browser?.close();
+    await Promise.all(receivers.map((r) => r.close()));
+    await t?.close();
+  });
+
+  it('an operator with a service key: a failing test send, its attempt log, a fixed url, a resend that is delivered and verifies', async () => {
+    const tenant = await t.tenant('console-ops');
+    const dead = await receiver(500, 'receiver down for maintenance');
+    const live = await receiver(204);
+    const endpointId = unique('console-ep');
+
+    // A wrong key: the API's error, as it answered it.
+    await page.goto(`${t.base}/console`);
+    await page.getByLabel('API key').fill('not-a-key');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const refused = page.getByRole('alert');
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /unauthorized/);
+    await shot(browser, page, '01-login-refused');
+
+    await page.getByLabel('API key').fill(SERVICE_ADMIN);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    // The key went to the server once; the page holds it nowhere, and the session cookie is HttpOnly.
+    const held = await page.evaluate(() => {
+      // Runs in the page (the test's own types know no DOM).
+      const w = globalThis as unknown as { localStorage: object; sessionStorage: object; document: { cookie: string } };
+      return JSON.stringify({ ...w.localStorage }) + JSON.stringify({ ...w.sessionStorage }) + w.document.cookie;
+    });
+    assert.ok(!held.includes(SERVICE_ADMIN), held);
+    assert.ok(!held.includes('callbacks_session'), held);
+    assert.equal(await page.getByLabel('API key').count(), 0);
+
+    // A service key picks the tenant it acts for.
+    await page.getByLabel('Tenant').selectOption(tenant.id);
+    await page.locator('code[data-tenant]', { hasText: tenant.id }).waitFor();
+    await shot(browser, page, '02-logged-in');
+
+    await page.getByText('New endpoint').click();
+    const form = page.getByRole('form', { name: 'New endpoint' });
+    await form.locator('input[name=url]').fill(dead.url);
+    await form.locator('input[name=id]').fill(endpointId);
+    await form.locator('input[name=description]').fill('CRM webhook');
+    await form.getByRole('button', { name: 'Create endpoint' }).click();
+    const created = page.locator('article.created');
+    await created.waitFor();
+    const secret = (await created.locator('pre.secret').innerText()).trim();
+    assert.match(secret, /^whsec_/);
+    await page.locator(`tr[data-endpoint="${endpointId}"]`).waitFor();
+    await shot(browser, page, '03-endpoint-created');
+    // It was created in the picked tenant, through the public API.
+    assert.equal((await t.api(SERVICE_ADMIN, 'GET', `/v1/endpoints/${endpointId}`, undefined, tenant.id)).status, 200);
+    assert.equal((await t.api(SERVICE_ADMIN, 'GET', `/v1/endpoints/${endpointId}`)).status, 404);
+
+    // A test send of a call_completed to the receiver that answers 500.
+    await created.getByRole('link', { name: endpointId }).click();
+    await page.getByRole('heading', { name: endpointId }).waitFor();
+    await page.locator('select[name=testType]').selectOption('call_completed');
+    await page.getByRole('button', { name: 'Send test' }).click();
+    const outcome = page.locator('article.test-result');
+    await outcome.waitFor({ timeout: 30_000 });
+    assert.match(await outcome.innerText(), /Not delivered · HTTP 500/);
+    assert.equal(dead.requests.length, 1);
+    await shot(browser, page, '04-test-failed');
+
+    // The failed delivery in the list (from Temporal visibility: refreshed until it shows).
+    await page.getByRole('button', { name: 'Deliveries' }).click();
+    await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
+    await page.getByRole('switch').check();
+    const failedRow = page.locator('tr[data-status="discarded"]');
+    await failedRow.waitFor({ timeout: 45_000 });
+    assert.equal(await page.locator('tr[data-delivery]').count(), 1);
+    assert.match(await failedRow.innerText(), /call_completed/);
+    await shot(browser, page, '05-deliveries-failed');
+
+    // Its attempt log shows the receiver's 500 and its answer.
+    await failedRow.getByRole('link').first().click();
+    const attempt = page.locator('tr[data-attempt="1"]');
+    await attempt.waitFor();
+    assert.match(await attempt.innerText(), /500/);
+    assert.match(await attempt.innerText(), /receiver down for maintenance/);
+    const deliveryHash = new URL(page.url()).hash;
+    const deliveryId = decodeURIComponent(deliveryHash.split('/')[2]);
+    await shot(browser, page, '06-attempt-log');
+
+    // Point the endpoint at the live receiver.
+    await page.locator('section.delivery hgroup').getByRole('link', { name: endpointId }).click();
+    await page.getByText('Edit', { exact: true }).click();
+    const edit = page.getByRole('form', { name: 'Edit endpoint' });
+    await edit.locator('input[name=url]').fill(live.url);
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.locator('p.url', { hasText: live.url }).waitFor();
+    await shot(browser, page, '07-endpoint-edited');
+    live.trust('/hook', secret);
+
+    // Resend: delivered, and the page follows it there by itself.
+    await page.goto(`${t.base}/console${deliveryHash}`);
+    await page.getByRole('button', { name: 'Resend' }).click();
+    await page.locator('h2 [data-status="delivered"]').waitFor({ timeout: 45_000 });
+    await page.locator('tr[data-attempt="2"]').waitFor();
+    assert.match(await page.locator('tr[data-attempt="2"]').innerText(), /204/);
+    await shot(browser, page, '08-delivered');
+
+    const [got] = await live.waitFor(1);
+    assert.equal(got.signatureValid, true);
+    // As a customer's receiver checks it, with the secret the console showed.
+    const body = new Webhook(secret).verify(got.body, {
+      'webhook-id': String(got.headers['webhook-id']),
+      'webhook-timestamp': String(got.headers['webhook-timestamp']),
+      'webhook-signature': String(got.headers['webhook-signature']),
+    }) as { type: string; test?: boolean };
+    assert.equal(body.type, 'call_completed');
+    assert.equal(body.test, true);
+    assert.equal(dead.requests.length, 1);
+    const api = await t.api(SERVICE_ADMIN, 'GET', `/v1/deliveries/${encodeURIComponent(deliveryId)}`, undefined, tenant.id);
+    assert.equal(api.body.status, 'delivered');
+    assert.deepEqual(api.body.attempts.map((a: { statusCode?: number }) => a.statusCode), [500, 204]);
+  });
+
+  it("a tenant's own key sees only its tenant: its endpoints, a transform's preview, the catalog", async () => {
+    const mine = await t.tenant('console-mine');
+    const theirs = await t.tenant('console-theirs');
+    const myEndpoint = unique('mine');
+    const theirEndpoint = unique('theirs');
+    const make = (key: string, id: string, extra: Record<string, unknown> = {}) =>
+      t.api(key, 'POST', '/v1/endpoints', { id, url: 'http://127.0.0.1:9/hook', ...extra });
+    assert.equal((await make(mine.admin, myEndpoint, { transform: { jsonata: '{ "kind": type, "call": data.callId }' } })).status, 201);
+    assert.equal((await make(theirs.admin, theirEndpoint)).status, 201);
+
+    await logIn(page, t.base, mine.admin);
+    await page.locator(`tr[data-endpoint="${myEndpoint}"]`).waitFor();
+    assert.equal(await page.locator('tr[data-endpoint]').count(), 1);
+    assert.equal(await page.getByLabel('Tenant').count(), 0);
+    assert.equal(await page.locator('code[data-tenant]').innerText(), mine.id);
+    await shot(browser, page, '09-tenant-key');
+
+    // Another tenant's endpoint, asked for by its id, does not exist for this key.
+    await page.goto(`${t.base}/console#/endpoints/${theirEndpoint}`);
+    assert.match(await page.getByRole('alert').innerText(), /not_found/);
+
+    await page.goto(`${t.base}/console#/endpoints/${myEndpoint}`);
+    await page.getByText('Preview a delivery').click();
+    await page.locator('select[name=previewType]').selectOption('call_started');
+    await page.locator('textarea[name=previewData]').fill(JSON.stringify({ callId: 'call_console_preview', direction: 'inbound', from: '+15550100', to: '+15550101', startedAt: '2026-11-30T10:00:00Z' }));
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    const preview = page.locator('.preview-result');
+    await preview.waitFor();
+    assert.deepEqual(JSON.parse(await preview.locator('pre').first().innerText()), { kind: 'call_started', call: 'call_console_preview' });
+    await shot(browser, page, '10-preview');
+
+    await page.getByRole('link', { name: 'Event catalog' }).click();
+    const completed = page.locator('#type-call_completed');
+    await completed.waitFor();
+    assert.match(await completed.innerText(), /"callId"/);
+    assert.match(await completed.innerText(), /transcript/);
+    await shot(browser, page, '11-catalog');
+  });
+
+  it('recovers a window of an endpoint with live progress', async () => {
+    const tenant = await t.tenant('console-recover');
+    const dead = await receiver(503);
+    const live = await receiver(200);
+    const id = unique('recover');
+    const created = await t.api(tenant.admin, 'POST', '/v1/endpoints', { id, url: dead.url });
+    assert.equal(created.status, 201);
+    for (let i = 0; i < 3; i++) assert.equal((await t.api(tenant.admin, 'POST', `/v1/endpoints/${id}/test`, {})).body.delivered, false);
+    // The job finds them through Temporal visibility: wait until it lists all three.
+    await eventually(async () => {
+      const listed = await t.api(tenant.admin, 'GET', `/v1/deliveries?endpointId=${id}&status=discarded`);
+      return listed.body.data?.length === 3;
+    }, 45_000, 'three discarded deliveries listed');
+    assert.equal((await t.api(tenant.admin, 'PATCH', `/v1/endpoints/${id}`, { url: live.url })).status, 200);
+    live.trust('/hook', created.body.secret);
+
+    await logIn(page, t.base, tenant.admin);
+    await page.getByRole('link', { name: 'Recover', exact: true }).click();
+    await page.locator('select[name=endpointId]').selectOption(id);
+    for (const status of ['awaiting_review', 'expired']) await page.locator(`input[name=status][value=${status}]`).uncheck();
+    await page.locator('input[name=status][value=discarded]').check();
+    await page.getByRole('button', { name: 'Start recovery' }).click();
+    const job = page.locator('article.job');
+    await job.waitFor();
+    assert.equal(await job.locator('progress').count(), 1);
+    await shot(browser, page, '12-recover-running');
+    await page.locator('article.job[data-status="completed"]').waitFor({ timeout: 45_000 });
+    assert.match(await job.locator('.counts').innerText(), /^3 of 3 done$/);
+    assert.equal(await job.locator('progress').evaluate((p) => (p as unknown as { position: number }).position), 1);
+    await shot(browser, page, '13-recover-done');
+
+    const got = await live.waitFor(3, 30_000);
+    assert.ok(got.every((r) => r.signatureValid === true));
+    assert.equal(new Set(got.map((r) => r.webhookId)).size, 3);
+  });
+});
