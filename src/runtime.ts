@@ -6,6 +6,7 @@ import { serveApi } from './api/serve';
 import type { Config } from './config';
 import { resolveKeys, type ServiceKeys } from './crypto/keys';
 import { createReferenceTokens } from './crypto/referenceTokens';
+import { createSessionSeal } from './crypto/sessionSeal';
 import type { References } from './domain/references';
 import { createTemporalServices } from './temporal/services';
 import { createWebhookClient, type WebhookClient } from './http/webhookClient';
@@ -121,6 +122,8 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         references,
         codec: { codec: payloadCodec, origins: devServer?.uiUrl ? uiOrigins(devServer.uiUrl) : undefined },
         metrics: { metrics, token: config.metrics.token },
+        // Sealed under the master key, so every API process sharing it honours every other's logins.
+        sessions: { seal: createSessionSeal(keys.master), publicOrigin: config.publicUrl },
       });
       const api = await serveApi(app, config.host, config.port);
       closeApi = api.close;

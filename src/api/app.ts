@@ -20,6 +20,8 @@ import { jobRoutes } from './jobRoutes';
 import { methodNotAllowed, routeExists } from './routeTable';
 import { tenantRoutes } from './tenantRoutes';
 import { tenantScope } from './tenantScope';
+import type { Sessions } from './sessionCookie';
+import { sessionRoutes } from './sessionRoutes';
 import { referenceRoutes } from './referenceRoutes';
 import { REFERENCES_PATH, type References } from '../domain/references';
 import { metricsRoutes } from './metricsRoutes';
@@ -46,6 +48,8 @@ export interface AppDeps {
   ingestRps?: number;
   /** The process's metrics, counted here and served at `/metrics` (an admin key or `token`); absent: no `/metrics`. */
   metrics?: { metrics: ServiceMetrics; token?: string };
+  /** Login sessions (POST /v1/session), sealed under the master key; absent: no login, bearer keys only. */
+  sessions?: Sessions;
 }
 
 export function createApp({
@@ -61,6 +65,7 @@ export function createApp({
   maxEventBytes = 256 * 1024,
   ingestRps = 500,
   metrics,
+  sessions,
 }: AppDeps): express.Express {
   const { events } = services;
   const ingest = metrics && ingestMetrics(metrics.metrics);
@@ -97,9 +102,13 @@ export function createApp({
   // Without a key too: the token is the capability. Its own rate limit, per client address.
   app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));
 
+  // Logging in trades a key for the session cookie, so it comes before /v1's authentication.
+  if (sessions) app.use('/v1/session', sessionRoutes({ apiKeys, store, sessions }));
+
   const v1 = express.Router();
-  // Who calls, and for which tenant (a tenant key's own; a service key's X-Tenant-Id, else `default`).
-  v1.use(authenticate(apiKeys, store));
+  // Who calls, and for which tenant (a tenant key's own; a service key's X-Tenant-Id, else `default`):
+  // a bearer key, else the login cookie.
+  v1.use(authenticate(apiKeys, store, sessions));
   // Per key and per tenant, before the body is even read, so a runaway producer costs little and never reaches Temporal.
   if (ingest) v1.post('/events', ingest.refusals);
   v1.post('/events', rateLimit(ingestRps), tenantRateLimit());
@@ -123,7 +132,7 @@ export function createApp({
   v1.use('/audit', auditRoutes());
   app.use('/v1', v1);
   // Outside /v1: its own CORS (the Web UI calls it from the browser), body limit and admin-only auth.
-  if (codec) app.use('/codec', codecRoutes({ ...codec, apiKeys }));
+  if (codec) app.use('/codec', codecRoutes({ ...codec, apiKeys, sessions }));
   // Outside /v1: an admin key or the metrics token, so a scraper need hold no API key.
   if (metrics) app.use(metricsRoutes({ registry: metrics.metrics.registry, apiKeys, token: metrics.token }));
 

@@ -1,9 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { ApiKey, ApiKeyRole } from '../config';
 import { DEFAULT_TENANT_ID, tenantIdSchema } from '../domain/tenant';
 import { CallbackEventsError } from '../errors';
 import type { Store } from '../store/store';
+import type { Tenant } from '../domain/tenant';
+import { cookieMayAct, sessionCookieOf, type Sessions } from './sessionCookie';
 import { isTenantKey, tenantKeyHash } from './tenantKeys';
 
 /**
@@ -33,36 +35,83 @@ const ANONYMOUS = { keyId: 'anonymous', role: 'admin', service: true } as const;
 
 const noKey = () => new CallbackEventsError('unauthorized', 'Send the API key as "Authorization: Bearer <key>".');
 
+/** A key as presented: its SHA-256 (hex; all a login session keeps of it) and whether it is a tenant key. */
+export interface KeyCredential {
+  keyHash: string;
+  tenantKey: boolean;
+}
+
+export const credentialOf = (key: string): KeyCredential => ({ keyHash: tenantKeyHash(key), tenantKey: isTenantKey(key) });
+
+export interface ResolvedKey {
+  caller: Omit<Caller, 'tenantId'>;
+  /** A tenant key's tenant, and its settings as they are now. */
+  keyTenant?: { id: string; tenant: Tenant };
+}
+
+/**
+ * Who a key is, read afresh each time: a tenant key by its hash in the store (absent: the codec
+ * server's case, service keys only), a service key by comparing digests in constant time.
+ */
+export function keyResolver(keys: ApiKey[], store?: Store): (credential: KeyCredential) => Promise<ResolvedKey | undefined> {
+  const known = keys.map((k) => ({ digest: digest(k.key), caller: { keyId: keyIdOf(k.key), role: k.role, service: true } }));
+  return async ({ keyHash, tenantKey }) => {
+    const found = store && tenantKey ? await store.findTenantKey(keyHash) : undefined;
+    if (found) return { caller: { keyId: found.id, role: found.role, service: false }, keyTenant: { id: found.tenantId, tenant: found.tenant } };
+    const given = Buffer.from(keyHash, 'hex');
+    let caller: ResolvedKey['caller'] | undefined;
+    // Compare against every key so timing does not reveal which one matched.
+    for (const k of known) if (timingSafeEqual(k.digest, given)) caller = k.caller;
+    return caller && { caller };
+  };
+}
+
+/**
+ * The credential of a request authenticated by its login session (no Authorization header): an
+ * unreadable or expired cookie is a 401; one on a request that may change something, from a page
+ * not of this API, a 403 (sessionCookie.ts).
+ */
+function sessionCredential(req: Request, sessions: Sessions): KeyCredential | undefined {
+  const sealed = sessionCookieOf(req);
+  if (sealed === undefined) return undefined;
+  const claims = sessions.seal.open(sealed);
+  if (!claims || claims.expiresAt * 1000 <= Date.now()) {
+    throw new CallbackEventsError('unauthorized', 'The login session has expired or is not valid; log in again (POST /v1/session).');
+  }
+  if (!cookieMayAct(req, sessions.publicOrigin)) {
+    throw new CallbackEventsError('forbidden', 'A request authenticated by the login cookie that changes something must come from this API\'s own pages (Origin).');
+  }
+  return { keyHash: claims.keyHash, tenantKey: claims.tenantKey };
+}
+
 /**
  * `store` absent: the service's keys only (the codec server, which serves every tenant's payloads).
  * With it, tenant keys too; `res.locals.tenant` is then the tenant acted for, or undefined when
- * X-Tenant-Id names none (tenantScope answers that 404).
+ * X-Tenant-Id names none (tenantScope answers that 404). `sessions`: the login cookie is accepted
+ * where no Authorization header is sent (a bearer key wins), with the same roles and tenant rules.
  */
-export function authenticate(keys: ApiKey[], store?: Store): RequestHandler {
-  const known = keys.map((k) => ({ digest: digest(k.key), caller: { keyId: keyIdOf(k.key), role: k.role, service: true } }));
+export function authenticate(keys: ApiKey[], store?: Store, sessions?: Sessions): RequestHandler {
+  const resolve = keyResolver(keys, store);
   return async (req, res, next) => {
     try {
       const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
       const given = match?.[1].trim();
-      let caller: Omit<Caller, 'tenantId'> | undefined;
-      let keyTenant: string | undefined;
-      const found = store && given !== undefined && isTenantKey(given) ? await store.findTenantKey(tenantKeyHash(given)) : undefined;
-      if (found) {
-        caller = { keyId: found.id, role: found.role, service: false };
-        keyTenant = found.tenantId;
-      } else if (given !== undefined && known.length > 0) {
-        const givenDigest = digest(given);
-        // Compare against every key so timing does not reveal which one matched.
-        for (const k of known) if (timingSafeEqual(k.digest, givenDigest)) caller = k.caller;
-      } else if (known.length === 0 && !(given !== undefined && isTenantKey(given))) {
+      const fromSession = given === undefined && sessions ? sessionCredential(req, sessions) : undefined;
+      const credential = given !== undefined ? credentialOf(given) : fromSession;
+      let resolved = credential && (await resolve(credential));
+      if (!resolved && keys.length === 0 && !credential?.tenantKey) {
         // A revoked tenant key is refused even here: it must not become the anonymous admin.
-        caller = ANONYMOUS;
+        resolved = { caller: ANONYMOUS };
       }
-      if (!caller) throw given === undefined ? noKey() : new CallbackEventsError('unauthorized', 'The API key is not valid.');
-      const tenantId = tenantFor(req.get(TENANT_HEADER), keyTenant, store);
-      res.locals.caller = { ...caller, tenantId } satisfies Caller;
+      if (!resolved) {
+        throw credential === undefined
+          ? noKey()
+          : new CallbackEventsError('unauthorized', fromSession ? 'The key this login session was made with is no longer valid; log in again.' : 'The API key is not valid.');
+      }
+      const tenantId = tenantFor(req.get(TENANT_HEADER), resolved.keyTenant?.id, store);
+      res.locals.caller = { ...resolved.caller, tenantId } satisfies Caller;
       // Its settings (limits) as they are now: read per request, so an edit holds at once everywhere.
-      res.locals.tenant = found?.tenant ?? (await store?.getTenant(tenantId));
+      res.locals.tenant = resolved.keyTenant?.tenant ?? (await store?.getTenant(tenantId));
       next();
     } catch (err) {
       next(err);

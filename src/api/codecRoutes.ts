@@ -3,6 +3,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import type { ApiKey } from '../config';
 import { authenticate, requireRole } from './auth';
+import type { Sessions } from './sessionCookie';
 import { CallbackEventsError, hasCode } from '../errors';
 import { parseOr400 } from './errors';
 
@@ -77,10 +78,11 @@ function cors(origins?: string[]): RequestHandler {
   };
 }
 
-export function codecRoutes({ codec, origins, apiKeys }: CodecServerOptions & { apiKeys: ApiKey[] }): Router {
+export function codecRoutes({ codec, origins, apiKeys, sessions }: CodecServerOptions & { apiKeys: ApiKey[]; sessions?: Sessions }): Router {
   const router = Router();
   router.use(cors(origins));
-  router.use(authenticate(apiKeys));
+  // The service's keys, as a bearer or as the login cookie (the UI under /ui sends it, same-origin).
+  router.use(authenticate(apiKeys, undefined, sessions));
   router.use(requireRole('admin'));
   router.use(express.json({ limit: MAX_BODY, strict: true, type: () => true }));
 

@@ -11,7 +11,8 @@ import { recoverBodySchema, rotateBodySchema, testBodySchema } from './endpointR
 import { previewBodySchema } from './endpointPreview';
 import { referenceParamsSchema } from './referenceRoutes';
 import { documentedEventBodySchema } from './eventBody';
-import { MAX_HEADER_BYTES } from './limits';
+import { json, ok, problem, transport } from './openapiParts';
+import { sessionPaths, sessionSecurityScheme } from './openapiSession';
 import * as responses from './responseSchemas';
 import * as tenantSchemas from './tenantSchemas';
 import { tenantCreateSchema, tenantIdSchema, tenantKeyCreateSchema, tenantPatchSchema } from '../domain/tenant';
@@ -23,17 +24,10 @@ import { tenantCreateSchema, tenantIdSchema, tenantKeyCreateSchema, tenantPatchS
  * `/openapi.json`; schemathesis fuzzes the service against it (`npm run test:fuzz`).
  */
 
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const ok = (description: string, schema: z.ZodType) => ({ description, ...json(schema) });
-const problem = (description: string) => ({ description, ...json(responses.errorBodySchema) });
 
 /** Seconds to wait; sent with every 429 and 503 the API makes. */
 const retryAfter = z.object({ 'retry-after': z.string().regex(/^[0-9]+$/).meta({ description: 'Seconds to wait before retrying.' }) });
 
-/** What the HTTP server itself answers, before any route: a request line and headers over MAX_HEADER_BYTES. */
-const transport: ZodOpenApiResponsesObject = {
-  '431': { description: `The request line and headers together are over ${MAX_HEADER_BYTES / 1024} KiB (answered by the HTTP server, with no body).` },
-};
 
 /** Answers every `/v1` and `/codec` request can get, whatever the route: from auth and the body parser. */
 const guarded: ZodOpenApiResponsesObject = {
@@ -370,7 +364,7 @@ function build() {
       version: VERSION,
       description: 'Signed, scoped, durable webhooks for voice-agent call events. Errors are `{ "error": { "code", "message", "details"? } }`.',
     },
-    security: [{ apiKey: [] }],
+    security: [{ apiKey: [] }, { session: [] }],
     components: {
       securitySchemes: {
         apiKey: {
@@ -379,10 +373,11 @@ function build() {
           description:
             'A service key from CALLBACKS_API_KEY (`admin:` or `ingest:`; none is needed when none is configured), or a tenant key (`cbk_…`, POST /v1/tenants/{id}/keys), which acts only for its tenant.',
         },
+        session: sessionSecurityScheme,
       },
       schemas: { Error: responses.errorBodySchema, Endpoint: responses.endpointSchema },
     },
-    paths: { ...tenantPaths, ...endpointsPaths, ...eventPaths, ...deliveryPaths, ...servicePaths },
+    paths: { ...tenantPaths, ...endpointsPaths, ...eventPaths, ...deliveryPaths, ...servicePaths, ...sessionPaths() },
   }, {
     // The endpoint filter is checked by code (filter.ts); its own metadata says it is an object.
     allowEmptySchema: { custom: true },

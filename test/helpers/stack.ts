@@ -18,7 +18,8 @@ import { installWorkerRuntime } from '../../src/temporal/worker';
 import type { TransformRunner } from '../../src/transforms/pool';
 import { toolSettings } from './settings';
 import type { References } from '../../src/domain/references';
-import { startWorkerSide, TEST_PAYLOAD_KEY, workflowBundle } from './workerSide';
+import { startWorkerSide, TEST_MASTER_KEY, TEST_PAYLOAD_KEY, workflowBundle } from './workerSide';
+import { createSessionSeal } from '../../src/crypto/sessionSeal';
 
 export { TEST_MASTER_KEY, TEST_PAYLOAD_KEY, testReferences, workflowBundle } from './workerSide';
 
@@ -179,6 +180,7 @@ export function apiOn(
     policy: { allowHttp: true, allowPrivateTargets: true },
     apiKeys: [],
     log: createLogger('error', 'test'),
+    sessions: { seal: createSessionSeal([TEST_MASTER_KEY]) },
     ...overrides,
   });
 }

@@ -40,6 +40,10 @@ const CASES: Record<string, Case> = {
   'GET /openapi.json': { kind: 'shared', why: 'the document' },
   'GET /docs': { kind: 'shared', why: 'the document' },
   'GET /v1/event-types': { kind: 'shared', why: 'the event catalog' },
+  // The caller's own key and nothing else: a session acts with its key's tenant rules (session.test.ts).
+  'POST /v1/session': { kind: 'shared', why: 'logs in with the key given' },
+  'GET /v1/session': { kind: 'shared', why: 'names the caller itself' },
+  'DELETE /v1/session': { kind: 'shared', why: 'clears the caller’s own cookie' },
   'POST /v1/tenants': { kind: 'refused', status: 403, path: () => '/v1/tenants', body: { name: 'x' } },
   'GET /v1/tenants': { kind: 'refused', status: 403, path: () => '/v1/tenants' },
   'GET /v1/tenants/:id': { kind: 'refused', status: 403, path: () => '/v1/tenants/default' },
