@@ -46,7 +46,7 @@ export function DeliveryDetail({ id }) {
           (a) => html`<tr data-attempt=${a.attempt}>
             <td>${a.attempt}</td><td>${a.target}</td><td class="url">${a.url}</td><td title=${a.startedAt}>${when(a.startedAt)}</td>
             <td>${Math.round(a.durationMs)}</td><td>${a.statusCode ?? ''}</td><td>${a.failure ?? ''}</td>
-            <td><code class="answer">${a.responseBody ?? ''}</code></td>
+            <td>${a.responseBody ? html`<code class="answer">${a.responseBody}</code>` : null}</td>
           </tr>`,
         )}
         ${d.attempts.length === 0 ? html`<tr><td colspan="8">No attempt yet.</td></tr>` : null}
