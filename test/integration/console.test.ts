@@ -34,6 +34,8 @@ describe('web console (chromium)', function () {
   let t: TenantStack;
   let browser: TestBrowser;
   let page: Page;
+  /** What the page did that it should not: script errors, CSP refusals, requests to another origin. */
+  let trouble: string[] = [];
   const receivers: Receiver[] = [];
   const receiver = async (status: number, body = '') => {
     const r = await startReceiver(() => ({ status, body }));
@@ -46,8 +48,20 @@ describe('web console (chromium)', function () {
     t = await startTenantStack('sqlite');
     browser = await launchBrowser();
     page = await browser.page();
-    // An assertion failure says what the page said: its errors are printed with the test's output.
-    page.on('pageerror', (err) => console.error('console page error:', err.message));
+    page.on('pageerror', (err) => trouble.push(`page error: ${err.message}`));
+    page.on('console', (m) => {
+      if (/Content[- ]Security[- ]Policy/i.test(m.text())) trouble.push(`CSP: ${m.text()}`);
+    });
+    // Offline: the console asks this server for everything, and nothing else.
+    page.on('request', (r) => {
+      if (!r.url().startsWith(`${t.base}/`)) trouble.push(`request elsewhere: ${r.url()}`);
+    });
+  });
+  beforeEach(() => {
+    trouble = [];
+  });
+  afterEach(() => {
+    assert.deepEqual(trouble, [], 'the page misbehaved');
   });
   after(async () => {
     await browser?.close();
@@ -191,6 +205,25 @@ describe('web console (chromium)', function () {
     assert.match(await page.getByRole('alert').innerText(), /not_found/);
 
     await page.goto(`${t.base}/console#/endpoints/${myEndpoint}`);
+    // Disable, then enable: the endpoint's state follows, in the page and in the API.
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.locator('h2 [data-state]', { hasText: 'disabled' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Send test' }).isDisabled(), true);
+    assert.equal((await t.api(mine.admin, 'GET', `/v1/endpoints/${myEndpoint}`)).body.disabled, true);
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.locator('h2 [data-state]', { hasText: 'enabled' }).waitFor();
+    assert.equal((await t.api(mine.admin, 'GET', `/v1/endpoints/${myEndpoint}`)).body.disabled, false);
+
+    // Rotate the secret at once: the page shows the new one, the one the API now holds.
+    const before = (await t.api(mine.admin, 'GET', `/v1/endpoints/${myEndpoint}/secret`)).body.secret;
+    await page.getByText('Signing secret').click();
+    await page.locator('input[name=graceSeconds]').fill('0');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const rotated = (await page.locator('details.secret pre.secret').innerText()).trim();
+    const after = (await t.api(mine.admin, 'GET', `/v1/endpoints/${myEndpoint}/secret`)).body.secret;
+    assert.notEqual(after, before);
+    assert.equal(rotated, after);
+
     await page.getByText('Preview a delivery').click();
     await page.locator('select[name=previewType]').selectOption('call_started');
     await page.locator('textarea[name=previewData]').fill(JSON.stringify({ callId: 'call_console_preview', direction: 'inbound', from: '+15550100', to: '+15550101', startedAt: '2026-11-30T10:00:00Z' }));
