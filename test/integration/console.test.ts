@@ -275,5 +275,18 @@ describe('web console (chromium)', function () {
     const got = await live.waitFor(3, 30_000);
     assert.ok(got.every((r) => r.signatureValid === true));
     assert.equal(new Set(got.map((r) => r.webhookId)).size, 3);
+
+    // The list, filtered by endpoint and status in the page's form: the three, delivered now.
+    await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
+    const filters = page.getByRole('form', { name: 'Filters' });
+    await filters.locator('input[name=endpointId]').fill(id);
+    await filters.locator('select[name=status]').selectOption('delivered');
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    const applied = new URLSearchParams(new URL(page.url()).hash.split('?')[1]);
+    assert.deepEqual([applied.get('endpointId'), applied.get('status')], [id, 'delivered']);
+    await page.getByRole('switch').check();
+    await eventually(async () => (await page.locator('tr[data-status="delivered"]').count()) === 3, 45_000, 'three delivered rows');
+    assert.equal(await page.locator('tr[data-delivery]').count(), 3);
+    await shot(browser, page, '14-deliveries-filtered');
   });
 });
