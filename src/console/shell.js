@@ -52,7 +52,7 @@ export function Shell({ session, onLogout }) {
       </nav>
       <div class="session-bar">
         <small class="who">key <code>${session.keyId}</code> · ${session.role} · tenant <code data-tenant>${actingFor}</code></small>
-        ${session.service ? html`<${TenantPicker} onChange=${pick} />` : null}
+        ${session.service && session.role === 'admin' ? html`<${TenantPicker} onChange=${pick} />` : null}
         <button class="secondary outline" onClick=${logout}>Log out</button>
       </div>
     </header>

@@ -19,14 +19,14 @@ import { SERVICE_ADMIN, startTenantStack, type TenantStack } from '../helpers/te
 const shot = (b: TestBrowser, page: Page, name: string) => b.screenshot(page, `console/${name}`);
 
 /** Logs in with `key`, logging out first whoever the browser's session was. */
-async function logIn(page: Page, base: string, key: string) {
+async function logIn(page: Page, base: string, key: string, landing = 'Endpoints') {
   await page.goto(`${base}/console`);
   const logOut = page.getByRole('button', { name: 'Log out' });
   await page.getByLabel('API key').or(logOut).waitFor();
   if (await logOut.isVisible()) await logOut.click();
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+  if (landing) await page.getByRole('heading', { name: landing }).waitFor();
 }
 
 describe('web console (chromium)', function () {
@@ -288,5 +288,13 @@ describe('web console (chromium)', function () {
     await eventually(async () => (await page.locator('tr[data-status="delivered"]').count()) === 3, 45_000, 'three delivered rows');
     assert.equal(await page.locator('tr[data-delivery]').count(), 3);
     await shot(browser, page, '14-deliveries-filtered');
+  });
+
+  it('an ingest key logs in but is offered nothing: it may only post events', async () => {
+    const tenant = await t.tenant('console-ingest');
+    await logIn(page, t.base, tenant.ingest, '');
+    assert.match(await page.getByRole('alert').innerText(), /ingest key: it may only post events/);
+    assert.equal(await page.getByRole('heading', { name: 'Endpoints' }).count(), 0);
+    assert.equal(await page.getByLabel('Tenant').count(), 0);
   });
 });
