@@ -42,7 +42,7 @@ export function EndpointDetail({ id }) {
     <details><summary>Settings (JSON)</summary><pre class="mono">${pretty(settings)}</pre></details>
     <${EndpointEdit} key=${endpoint.updatedAt || endpoint.url} endpoint=${endpoint} path=${path} onSaved=${reload} />
     <${EndpointTest} id=${id} path=${path} disabled=${endpoint.disabled} />
-    <${EndpointPreview} path=${path} />
+    <${EndpointPreview} path=${path} endpoint=${endpoint} onSaved=${reload} />
     <${EndpointSecret} path=${path} />
   </section>`;
 }

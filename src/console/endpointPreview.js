@@ -6,13 +6,21 @@ import { ErrorBox } from './errorBox.js';
 import { useCatalog } from './catalogData.js';
 import { pretty } from './format.js';
 
-/** POST /v1/endpoints/:id/preview: what the endpoint would receive (scope, transform, headers); nothing is sent. */
-export function EndpointPreview({ path }) {
+/**
+ * POST /v1/endpoints/:id/preview: what the endpoint would receive (scope, transform, headers);
+ * nothing is sent. The endpoint's transform can be changed here (PATCH) and previewed at once.
+ */
+export function EndpointPreview({ path, endpoint, onSaved }) {
   const { types } = useCatalog();
   const [type, setType] = useState('call_completed');
   const [data, setData] = useState('');
   const [localError, setLocalError] = useState();
   const preview = useAction((body) => api('POST', `${path}/preview`, body));
+  const [expression, setExpression] = useState(endpoint.transform ? endpoint.transform.jsonata : '');
+  const saveTransform = useAction(() => api('PATCH', path, { transform: expression.trim() ? { jsonata: expression } : null }));
+  const save = async () => {
+    if (await saveTransform.act()) onSaved();
+  };
   const example = types.find((t) => t.type === type);
   // Start from the type's catalog example, editable.
   useEffect(() => {
@@ -42,8 +50,17 @@ export function EndpointPreview({ path }) {
       <label>data (JSON)
         <textarea name="previewData" rows="10" class="mono" spellcheck="false" value=${data} onInput=${(e) => setData(e.currentTarget.value)}></textarea>
       </label>
-      <button type="submit" aria-busy=${preview.busy}>Preview</button>
+      <label>Transform <small>(JSONata on the scoped body; empty: the body as it is; see the transforms docs)</small>
+        <textarea name="transform" rows="3" class="mono" spellcheck="false" value=${expression} onInput=${(e) => setExpression(e.currentTarget.value)}></textarea>
+        <small>Saving changes what this endpoint receives from now on.</small>
+      </label>
+      <div role="group">
+        <button type="button" class="secondary" onClick=${save} aria-busy=${saveTransform.busy}>Save transform</button>
+        <button type="submit" aria-busy=${preview.busy}>Preview</button>
+      </div>
     </form>
+    <${ErrorBox} error=${saveTransform.error} />
+    ${saveTransform.result ? html`<p role="status" class="saved">Transform saved.</p>` : null}
     <${ErrorBox} error=${localError || preview.error} />
     ${r
       ? html`<div class="grid preview-result" role="status">

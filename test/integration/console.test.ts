@@ -233,6 +233,19 @@ describe('web console (chromium)', function () {
     assert.deepEqual(JSON.parse(await preview.locator('pre').first().innerText()), { kind: 'call_started', call: 'call_console_preview' });
     await shot(browser, page, '10-preview');
 
+    // A transform that does not compile is refused with the API's own error; a good one is saved and previewed at once.
+    const transform = page.locator('textarea[name=transform]');
+    await transform.fill('{ "only": ');
+    await page.getByRole('button', { name: 'Save transform' }).click();
+    assert.match(await page.locator('details.preview [role=alert]').innerText(), /invalid_transform/);
+    await transform.fill('{ "only": data.callId }');
+    await page.getByRole('button', { name: 'Save transform' }).click();
+    await page.locator('details.preview .saved').waitFor();
+    assert.deepEqual((await t.api(mine.admin, 'GET', `/v1/endpoints/${myEndpoint}`)).body.transform, { jsonata: '{ "only": data.callId }' });
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await eventually(async () => (await preview.locator('pre').first().innerText()).includes('"only"'), 10_000, 'the new transform previewed');
+    assert.deepEqual(JSON.parse(await preview.locator('pre').first().innerText()), { only: 'call_console_preview' });
+
     await page.getByRole('link', { name: 'Event catalog' }).click();
     const completed = page.locator('#type-call_completed');
     await completed.waitFor();
