@@ -24,7 +24,7 @@ export function Deliveries({ params }) {
   return html`<section>
     <hgroup><h2>Deliveries</h2><p>Newest first. Filters apply to this tenant's deliveries.</p></hgroup>
     <${DeliveryFilters} key=${JSON.stringify(params)} params=${params} onApply=${(next) => go(['deliveries'], next)} />
-    <div role="group" class="list-actions">
+    <div class="list-actions">
       <button class="outline" onClick=${reload} aria-busy=${loading}>Refresh</button>
       <label><input type="checkbox" role="switch" checked=${live} onChange=${(e) => setLive(e.currentTarget.checked)} />Refresh every 2 s</label>
     </div>
