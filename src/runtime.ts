@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
+import { UI_PATH } from './api/temporalUiProxy';
 import { metricsApp } from './api/metricsRoutes';
 import { serveApi } from './api/serve';
 import type { Config } from './config';
@@ -34,24 +35,24 @@ import { prebuiltWorkflowBundle } from './temporal/workflowBundle';
 
 export type Role = 'api' | 'worker';
 
-/** Where the Web UI (in the operator's browser) reaches the codec server; undefined when the port is not known yet. */
-export function codecEndpointFor(host: string, port: number): string | undefined {
-  if (port === 0) return undefined;
+/** The address a browser on this host uses for a server bound to `host` (a wildcard is not one it can call). */
+export function browserUrlOf(host: string, port: number): string {
   const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}/codec`;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
-/** The embedded UI's origins, as a browser names them. */
-function uiOrigins(uiUrl: string): string[] {
-  const url = new URL(uiUrl);
-  return [url.origin, `${url.protocol}//localhost:${url.port}`];
-}
+/**
+ * The embedded UI's codec endpoint: the API's, relative, so the UI (served by the API at /ui)
+ * calls it on whatever origin the browser used, with the login cookie (docs/temporal-ui.md).
+ */
+export const UI_CODEC_ENDPOINT = '/codec';
 
 export interface Running {
   apiUrl?: string;
   /** A worker's own GET /metrics, when CALLBACKS_WORKER_METRICS_PORT is set. */
   workerMetricsUrl?: string;
   temporalAddress: string;
+  /** The embedded Temporal UI as a browser opens it: the API's `/ui`. */
   uiUrl?: string;
   stop(): Promise<void>;
 }
@@ -84,7 +85,9 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         port: config.temporal.devServerPort,
         uiPort: config.temporal.devServerUiPort,
         namespace: config.temporal.namespace,
-        codecEndpoint: roles.includes('api') ? codecEndpointFor(config.host, config.port) : undefined,
+        // With the API here, the UI is served under its origin (/ui), and decodes through its /codec.
+        uiPublicPath: roles.includes('api') ? UI_PATH : undefined,
+        codecEndpoint: roles.includes('api') ? UI_CODEC_ENDPOINT : undefined,
       });
       cleanups.push(() => devServer!.stop());
       address = devServer.address;
@@ -108,6 +111,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         : undefined,
     });
     let apiUrl: string | undefined;
+    let uiUrl: string | undefined;
     if (roles.includes('api')) {
       const app = createApp({
         store,
@@ -120,7 +124,10 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         log,
         transforms,
         references,
-        codec: { codec: payloadCodec, origins: devServer?.uiUrl ? uiOrigins(devServer.uiUrl) : undefined },
+        // The embedded UI calls /codec same-origin: no other origin needs CORS. Without it, any
+        // origin may (a separately deployed UI), with a key.
+        codec: { codec: payloadCodec, origins: devServer?.uiUrl ? [] : undefined },
+        temporalUi: devServer?.uiUrl,
         metrics: { metrics, token: config.metrics.token },
         // Sealed under the master key, so every API process sharing it honours every other's logins.
         sessions: { seal: createSessionSeal(keys.master), publicOrigin: config.publicUrl },
@@ -128,6 +135,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
       const api = await serveApi(app, config.host, config.port);
       closeApi = api.close;
       apiUrl = api.url;
+      if (devServer?.uiUrl) uiUrl = `${browserUrlOf(config.host, Number(new URL(api.url).port || 80))}${UI_PATH}`;
     }
 
     // With a worker here, the Client shares the worker's connection, so event workflows start
@@ -201,7 +209,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
       }
     }
 
-    return { apiUrl, workerMetricsUrl, temporalAddress: address, uiUrl: devServer?.uiUrl, stop };
+    return { apiUrl, workerMetricsUrl, temporalAddress: address, uiUrl, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -22,6 +22,7 @@ import { tenantRoutes } from './tenantRoutes';
 import { tenantScope } from './tenantScope';
 import type { Sessions } from './sessionCookie';
 import { sessionRoutes } from './sessionRoutes';
+import { temporalUiProxy, UI_PATH } from './temporalUiProxy';
 import { referenceRoutes } from './referenceRoutes';
 import { REFERENCES_PATH, type References } from '../domain/references';
 import { metricsRoutes } from './metricsRoutes';
@@ -50,6 +51,8 @@ export interface AppDeps {
   metrics?: { metrics: ServiceMetrics; token?: string };
   /** Login sessions (POST /v1/session), sealed under the master key; absent: no login, bearer keys only. */
   sessions?: Sessions;
+  /** The embedded Temporal Web UI's own address (loopback), served at `/ui` to the service's admins; absent: no `/ui`. */
+  temporalUi?: string;
 }
 
 export function createApp({
@@ -66,6 +69,7 @@ export function createApp({
   ingestRps = 500,
   metrics,
   sessions,
+  temporalUi,
 }: AppDeps): express.Express {
   const { events } = services;
   const ingest = metrics && ingestMetrics(metrics.metrics);
@@ -98,6 +102,9 @@ export function createApp({
   app.use(docsRoutes());
   // The web console: static files only; it acts through /v1 with the login session (docs/console.md).
   app.use(CONSOLE_PATH, consoleRoutes());
+
+  // The Temporal UI, same-origin so its codec calls carry the login cookie; for the service's admins only.
+  if (temporalUi) app.use(UI_PATH, temporalUiProxy({ target: temporalUi, apiKeys, store, sessions }));
 
   // Without a key too: the token is the capability. Its own rate limit, per client address.
   app.use(REFERENCES_PATH, referenceRoutes({ store, tokens: references.tokens, log }));

@@ -3,6 +3,7 @@ import { html } from './html.js';
 import { api, onUnauthorized } from './api.js';
 import { Login } from './login.js';
 import { Shell } from './shell.js';
+import { nextPage } from './next.js';
 
 /** The session gate: the login form until GET /v1/session answers who is logged in. */
 export function App() {
@@ -14,6 +15,12 @@ export function App() {
   }, []);
 
   if (session === undefined) return html`<main class="container"><p aria-busy="true">Loading…</p></main>`;
-  if (!session) return html`<${Login} onLogin=${setSession} />`;
+  // Only right after logging in: a session that the next page refuses would send the browser back here.
+  const loggedIn = (s) => {
+    const next = nextPage();
+    if (next) location.assign(next);
+    else setSession(s);
+  };
+  if (!session) return html`<${Login} onLogin=${loggedIn} next=${nextPage()} />`;
   return html`<${Shell} session=${session} onLogout=${() => setSession(null)} />`;
 }

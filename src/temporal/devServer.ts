@@ -20,8 +20,10 @@ export interface DevServerOptions {
   headless?: boolean;
   /** Extra `--dynamic-config-value` pairs. */
   dynamicConfig?: Record<string, unknown>;
-  /** The codec server the Web UI decodes payloads with (`http://<api>/codec`). */
+  /** The codec server the Web UI decodes payloads with (`/codec`: the API's, same-origin when the API serves the UI). */
   codecEndpoint?: string;
+  /** Where the UI is served from (`/ui`: the API proxies it there); default `/`. */
+  uiPublicPath?: string;
 }
 
 export interface DevServer {
@@ -58,7 +60,9 @@ export function devServerArgs(o: DevServerOptions): string[] {
   ];
   if (o.headless) args.push('--headless');
   else {
-    args.push('--ui-port', String(o.uiPort), '--ui-disable-news-fetch');
+    // Loopback only: browsers reach it through the API's /ui, which checks who they are.
+    args.push('--ui-ip', '127.0.0.1', '--ui-port', String(o.uiPort), '--ui-disable-news-fetch');
+    if (o.uiPublicPath) args.push('--ui-public-path', o.uiPublicPath);
     if (o.codecEndpoint) args.push('--ui-codec-endpoint', o.codecEndpoint);
   }
   for (const [key, value] of Object.entries({ ...DEFAULT_DYNAMIC_CONFIG, ...o.dynamicConfig })) {

@@ -27,6 +27,8 @@ const toolSchema = z.object({
   PRIORITY_BASELINE: flag,
   /** Where scripts/cluster.sh keeps the Temporal server it builds (`npm run test:cluster`). */
   CLUSTER_CACHE_DIR: text,
+  /** The browser the UI tests drive (Debian's chromium package). */
+  CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
 });
 
 export interface ToolSettings {
@@ -38,6 +40,7 @@ export interface ToolSettings {
   priorityBacklog: number;
   priorityBaseline: boolean;
   clusterCacheDir?: string;
+  chromiumPath: string;
   /** What a child process needs of ours to run: PATH and HOME. */
   baseEnv: Record<string, string>;
 }
@@ -66,6 +69,7 @@ export function loadToolSettings(env: Record<string, string | undefined>): ToolS
     priorityBacklog: e.PRIORITY_BACKLOG,
     priorityBaseline: e.PRIORITY_BASELINE,
     clusterCacheDir: e.CLUSTER_CACHE_DIR,
+    chromiumPath: e.CHROMIUM_PATH,
     baseEnv: { PATH: e.PATH, HOME: e.HOME },
   };
 }

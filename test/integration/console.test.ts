@@ -47,7 +47,7 @@ describe('web console (chromium)', function () {
     this.timeout(240_000);
     t = await startTenantStack('sqlite');
     browser = await launchBrowser();
-    page = await browser.page();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (err) => trouble.push(`page error: ${err.message}`));
     page.on('console', (m) => {
       if (/Content[- ]Security[- ]Policy/i.test(m.text())) trouble.push(`CSP: ${m.text()}`);
@@ -309,5 +309,25 @@ describe('web console (chromium)', function () {
     assert.match(await page.getByRole('alert').innerText(), /ingest key: it may only post events/);
     assert.equal(await page.getByRole('heading', { name: 'Endpoints' }).count(), 0);
     assert.equal(await page.getByLabel('Tenant').count(), 0);
+  });
+
+  it('after logging in goes on to the page that sent the browser here, on this origin only', async () => {
+    const tenant = await t.tenant('console-next');
+    const loginVia = async (next: string) => {
+      await page.request.delete(`${t.base}/v1/session`);
+      await page.goto(`${t.base}/console?next=${encodeURIComponent(next)}`);
+      await page.getByLabel('API key').fill(tenant.admin);
+      await page.getByRole('button', { name: 'Log in' }).click();
+    };
+    // Off-site, however spelled: ignored, the console opens.
+    for (const next of ['//example.com/x', 'https://example.com/x', '/\\example.com/x']) {
+      await loginVia(next);
+      await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+      assert.equal(new URL(page.url()).origin, t.base, next);
+    }
+    // A page of this origin (the Temporal UI at /ui sends browsers here so): followed once logged in.
+    await loginVia('/v1/session?from=console');
+    await page.waitForURL(`${t.base}/v1/session?from=console`);
+    assert.equal(JSON.parse(await page.locator('body').innerText()).tenantId, tenant.id);
   });
 });

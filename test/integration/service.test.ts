@@ -37,9 +37,10 @@ describe('npm start: the whole service in one process tree', function () {
       const first = startService(env);
       const ready = await first.waitForLine(/callback-events is running/);
       assert.match(ready, new RegExp(`API ${api}`));
-      assert.match(ready, new RegExp(`Temporal UI http://127.0.0.1:${env.TEMPORAL_UI_PORT}`));
-      const ui = await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/`);
-      assert.equal(ui.status, 200);
+      // The UI under the API's origin (no keys here: open, as the API is), its own server on loopback.
+      assert.match(ready, new RegExp(`Temporal UI ${api}/ui`));
+      assert.equal((await fetch(`${api}/ui/`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/ui/`)).status, 200);
       assert.equal((await call(api, 'GET', '/healthz')).status, 200);
       assert.match(first.output(), /bundling the workflows at start/);
 

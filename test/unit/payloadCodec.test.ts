@@ -113,17 +113,20 @@ describe('payload codec', () => {
 });
 
 describe('codec endpoint for the Web UI', () => {
-  it('points the dev server UI at the API’s /codec', async () => {
+  it('serves the dev server UI under /ui on loopback, decoding through the API’s /codec', async () => {
     const { devServerArgs } = await import('../../src/temporal/devServer');
-    const { codecEndpointFor } = await import('../../src/runtime');
+    const { browserUrlOf, UI_CODEC_ENDPOINT } = await import('../../src/runtime');
     const base = { cliPath: 'temporal', dataDir: '/tmp/x', port: 7233, uiPort: 8233, namespace: 'default' };
-    const args = devServerArgs({ ...base, codecEndpoint: codecEndpointFor('127.0.0.1', 3000) });
-    assert.equal(args[args.indexOf('--ui-codec-endpoint') + 1], 'http://127.0.0.1:3000/codec');
+    const args = devServerArgs({ ...base, codecEndpoint: UI_CODEC_ENDPOINT, uiPublicPath: '/ui' });
+    const flag = (name: string) => args[args.indexOf(name) + 1];
+    assert.equal(flag('--ui-codec-endpoint'), '/codec');
+    assert.equal(flag('--ui-public-path'), '/ui');
+    assert.equal(flag('--ui-ip'), '127.0.0.1');
     assert.ok(!devServerArgs(base).includes('--ui-codec-endpoint'));
     assert.ok(!devServerArgs({ ...base, headless: true, codecEndpoint: 'http://x/codec' }).includes('--ui-codec-endpoint'));
-    // The browser cannot call a wildcard address; an unknown port (0) gives no endpoint.
-    assert.equal(codecEndpointFor('0.0.0.0', 3000), 'http://127.0.0.1:3000/codec');
-    assert.equal(codecEndpointFor('::', 3000), 'http://[::1]:3000/codec');
-    assert.equal(codecEndpointFor('127.0.0.1', 0), undefined);
+    // The browser cannot call a wildcard address.
+    assert.equal(browserUrlOf('0.0.0.0', 3000), 'http://127.0.0.1:3000');
+    assert.equal(browserUrlOf('::', 3000), 'http://[::1]:3000');
+    assert.equal(browserUrlOf('127.0.0.1', 3000), 'http://127.0.0.1:3000');
   });
 });
