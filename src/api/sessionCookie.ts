@@ -48,8 +48,10 @@ export function fromOwnOrigin(req: Request, publicOrigin?: string): boolean {
   return publicOrigin !== undefined && new URL(publicOrigin).origin === new URL(origin).origin;
 }
 
+/** `Secure` when the browser spoke https: to this server, or to a proxy in front that says so. */
 function options(req: Request) {
-  return { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure } as const;
+  const https = req.secure || req.get('x-forwarded-proto')?.split(',')[0].trim() === 'https';
+  return { httpOnly: true, sameSite: 'strict', path: '/', secure: https } as const;
 }
 
 export function setSessionCookie(req: Request, res: Response, sealed: string): void {

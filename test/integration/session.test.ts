@@ -71,6 +71,8 @@ describe('login session', function () {
     assert.ok(!/;\s*Secure/i.test(res.setCookie), 'no Secure over plain http');
     assert.ok(!res.setCookie.includes(SERVICE_ADMIN) && !res.setCookie.includes(tenantKeyHash(SERVICE_ADMIN)), 'the key and its hash are sealed');
     assert.equal(res.headers.get('cache-control'), 'no-store');
+    // Behind a proxy that ended TLS, the cookie is Secure.
+    assert.match((await login(SERVICE_ADMIN, { 'x-forwarded-proto': 'https' })).setCookie, /;\s*Secure/);
 
     const me = await call(base, 'GET', '/v1/session', undefined, withCookie(res.cookie));
     assert.equal(me.status, 200);

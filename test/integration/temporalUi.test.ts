@@ -105,6 +105,20 @@ describe('the Temporal UI under the API, with API keys set', function () {
       throw err;
     });
     await browser!.screenshot(page, 'temporal-ui-summary');
+
+    // The UI's own write calls pass the proxy (the login cookie from the API's origin, the UI's CSRF token):
+    // Temporal itself answers, here that the workflow has completed.
+    const csrf = (await page.context().cookies(api)).find((c) => c.name === '_csrf')?.value ?? '';
+    assert.ok(csrf, 'the UI set its CSRF cookie');
+    const signal = await page.evaluate(async ({ wf, csrf }) => {
+      const res = await fetch(`/ui/api/v1/namespaces/default/workflows/${encodeURIComponent(wf)}/signal/resend`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify({ workflowExecution: { workflowId: wf } }),
+      });
+      return { status: res.status, body: await res.text() };
+    }, { wf: workflowId, csrf });
+    assert.match(signal.body, /completed/i, `${signal.status} ${signal.body}`);
   });
 
   it('shows a browser without the login neither: pages go to the console, the UI’s API and the codec answer 401', async () => {
@@ -141,5 +155,15 @@ describe('the Temporal UI under the API, with API keys set', function () {
     assert.equal(refused.status, 403);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'forbidden');
     assert.equal((await fetch(settings, { headers: { authorization: `Bearer ${key}` } })).status, 403);
+  });
+
+  it('answers the UI\'s render page itself, the text escaped in a page that may load nothing', async () => {
+    const res = await fetch(`${api}/ui/render?content=${encodeURIComponent('<script>alert(1)</script> **x**')}&theme=dark`, { headers: auth });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    const html = await res.text();
+    assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt; **x**'), html);
+    assert.ok(!html.includes('<script>'), html);
+    assert.equal((await fetch(`${api}/ui/render?content=x`)).status, 401);
   });
 });
