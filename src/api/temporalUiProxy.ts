@@ -3,7 +3,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { ApiKey } from '../config';
 import type { Store } from '../store/store';
 import { CallbackEventsError } from '../errors';
-import { authenticate, requireServiceAdmin } from './auth';
+import { authenticate, type Caller } from './auth';
 import { SESSION_COOKIE, type Sessions } from './sessionCookie';
 import { temporalUiRender } from './temporalUiRender';
 
@@ -48,6 +48,10 @@ function forward(target: URL, req: Request, res: Response, onError: (err: Error)
     },
   );
   upstream.on('error', onError);
+  // A browser that goes away (a page left mid-poll) ends the upstream request too.
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
   req.pipe(upstream);
 }
 
@@ -67,7 +71,11 @@ export function temporalUiProxy({ target, apiKeys, store, sessions }: { target: 
         return;
       }
       if (err) return next(err);
-      requireServiceAdmin(req, res, next);
+      const caller = res.locals.caller as Caller;
+      if (!caller.service || caller.role !== 'admin') {
+        return next(new CallbackEventsError('forbidden', `The Temporal UI shows every tenant's workflows: it needs one of the service's admin keys, not this one (${caller.keyId}).`));
+      }
+      next();
     });
   router.use(gate);
   // The UI server does not serve its render page under a public path (temporalUiRender.ts).
