@@ -48,8 +48,11 @@ export function createSessionSeal(masterKeys: Buffer[]): SessionSeal {
       if (text.length > MAX_SEALED_LENGTH) return undefined;
       const [version, keyId, body, extra] = text.split('.');
       if (version !== 'v1' || !keyId || !body || extra !== undefined) return undefined;
+      const bytes = Buffer.from(body, 'base64url');
+      // Base64url decoding ignores stray trailing bits: only the one spelling of the value is the value.
+      if (bytes.toString('base64url') !== body) return undefined;
       try {
-        const claims = claimsSchema.safeParse(JSON.parse(keyring.decrypt(keyId, Buffer.from(body, 'base64url'), AAD).toString('utf8')));
+        const claims = claimsSchema.safeParse(JSON.parse(keyring.decrypt(keyId, bytes, AAD).toString('utf8')));
         if (!claims.success) return undefined;
         const [keyHash, tenantKey, expiresAt] = claims.data;
         return { keyHash, tenantKey, expiresAt };
