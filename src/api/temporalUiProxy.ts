@@ -21,8 +21,8 @@ import { temporalUiRender } from './temporalUiRender';
 export const UI_PATH = '/ui';
 export const LOGIN_PAGE = '/console';
 
-/** Request headers that describe this hop, not the request. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'authorization']);
+/** Headers that describe this hop, not the request (and, on the way in, `host`, set for the UI server, and the key). */
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'authorization']);
 
 function withoutSessionCookie(header: string | undefined): string | undefined {
   if (!header) return undefined;
@@ -35,14 +35,14 @@ function withoutSessionCookie(header: string | undefined): string | undefined {
 
 function forward(target: URL, req: Request, res: Response, onError: (err: Error) => void): void {
   const headers: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name) && name !== 'cookie') headers[name] = value;
+  for (const [name, value] of Object.entries(req.headers)) if (!NOT_FORWARDED.has(name) && name !== 'cookie') headers[name] = value;
   const cookie = withoutSessionCookie(req.get('cookie'));
   if (cookie) headers.cookie = cookie;
   const upstream = http.request(
     { protocol: target.protocol, hostname: target.hostname, port: target.port, method: req.method, path: req.originalUrl, headers: { ...headers, host: target.host } },
     (answer) => {
       const out: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !NOT_FORWARDED.has(name)) out[name] = value;
       res.writeHead(answer.statusCode ?? 502, out);
       answer.pipe(res);
     },
