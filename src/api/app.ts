@@ -13,6 +13,7 @@ import type { TransformRunner } from '../transforms/pool';
 import { deliveryRoutes } from './deliveryRoutes';
 import { endpointRoutes } from './endpointRoutes';
 import { docsRoutes } from './docsRoutes';
+import { CONSOLE_PATH, consoleRoutes } from './consoleRoutes';
 import { errorHandler, unknownRoute } from './errors';
 import { eventRoutes, eventTypeRoutes } from './eventRoutes';
 import { jobRoutes } from './jobRoutes';
@@ -107,6 +108,8 @@ export function createApp({
 
   // The OpenAPI document and its page, without a key (docsRoutes.ts says why).
   app.use(docsRoutes());
+  // The web console: static files only; it acts through /v1 with the login session (docs/console.md).
+  app.use(CONSOLE_PATH, consoleRoutes());
 
   // The Temporal UI, same-origin so its codec calls carry the login cookie; for the service's admins only.
   if (temporalUi) app.use(UI_PATH, temporalUiProxy({ target: temporalUi, apiKeys, store, sessions }));

@@ -315,6 +315,11 @@ function build() {
         '200': { description: 'An HTML page that renders /openapi.json.', content: { 'text/html': { schema: z.string() } } },
       }),
     },
+    '/console': {
+      get: open('The web console (docs/console.md): a page that acts through this API with the login session', {
+        '200': { description: 'An HTML page; its scripts and styles are served from this server under /console/.', content: { 'text/html': { schema: z.string() } } },
+      }),
+    },
     '/metrics': {
       get: {
         tags: ['service'],

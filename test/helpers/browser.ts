@@ -27,7 +27,7 @@ export interface TestBrowser {
   browser: Browser;
   /** A page in a fresh context (its own cookies and storage). */
   newPage(options?: { viewport?: { width: number; height: number } }): Promise<Page>;
-  /** Saves `page` as test-artifacts/<name>.png; answers the file. */
+  /** Saves `page` as test-artifacts/<name>.png (`name` may name a folder: `console/01-login`); answers the file. */
   screenshot(page: Page, name: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -48,8 +48,10 @@ export async function launchBrowser(): Promise<TestBrowser> {
       return context.newPage();
     },
     async screenshot(page, name) {
-      fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
-      const file = path.join(ARTIFACTS_DIR, `${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.png`);
+      // `console/01-login` keeps its folder: one test's screenshots together.
+      const parts = name.split('/').map((part) => part.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^\.+$/, '-'));
+      const file = path.join(ARTIFACTS_DIR, ...parts.slice(0, -1), `${parts[parts.length - 1]}.png`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
       await page.screenshot({ path: file, fullPage: true });
       return file;
     },

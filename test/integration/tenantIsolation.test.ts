@@ -39,6 +39,7 @@ const CASES: Record<string, Case> = {
   'GET /healthz': { kind: 'shared', why: 'no data' },
   'GET /openapi.json': { kind: 'shared', why: 'the document' },
   'GET /docs': { kind: 'shared', why: 'the document' },
+  'GET /console': { kind: 'shared', why: 'the console page: static, it acts through /v1 with the caller’s session' },
   'GET /v1/event-types': { kind: 'shared', why: 'the event catalog' },
   // The caller's own key and nothing else: a session acts with its key's tenant rules (session.test.ts).
   'POST /v1/session': { kind: 'shared', why: 'logs in with the key given' },
