@@ -73,7 +73,7 @@ describe('web console (chromium)', function () {
     const tenant = await t.tenant('console-ops');
     const dead = await receiver(500, 'receiver down for maintenance');
     const live = await receiver(204);
-    const endpointId = unique('console-ep');
+    const slug = unique('console-ep');
 
     // A wrong key: the API's error, as it answered it.
     await page.goto(`${t.base}/console`);
@@ -105,7 +105,9 @@ describe('web console (chromium)', function () {
     await page.getByText('New endpoint').click();
     const form = page.getByRole('form', { name: 'New endpoint' });
     await form.locator('input[name=url]').fill(dead.url);
-    await form.locator('input[name=id]').fill(endpointId);
+    await form.locator('input[name=id]').fill(slug);
+    // Outside `default`, a chosen id lives in the tenant's namespace.
+    const endpointId = `${tenant.id}.${slug}`;
     await form.locator('input[name=description]').fill('CRM webhook');
     await form.getByRole('button', { name: 'Create endpoint' }).click();
     const created = page.locator('article.created');
@@ -186,12 +188,16 @@ describe('web console (chromium)', function () {
   it("a tenant's own key sees only its tenant: its endpoints, a transform's preview, the catalog", async () => {
     const mine = await t.tenant('console-mine');
     const theirs = await t.tenant('console-theirs');
-    const myEndpoint = unique('mine');
-    const theirEndpoint = unique('theirs');
+    const mySlug = unique('mine');
+    const theirSlug = unique('theirs');
     const make = (key: string, id: string, extra: Record<string, unknown> = {}) =>
       t.api(key, 'POST', '/v1/endpoints', { id, url: 'http://127.0.0.1:9/hook', ...extra });
-    assert.equal((await make(mine.admin, myEndpoint, { transform: { jsonata: '{ "kind": type, "call": data.callId }' } })).status, 201);
-    assert.equal((await make(theirs.admin, theirEndpoint)).status, 201);
+    const madeMine = await make(mine.admin, mySlug, { transform: { jsonata: '{ "kind": type, "call": data.callId }' } });
+    assert.equal(madeMine.status, 201);
+    const madeTheirs = await make(theirs.admin, theirSlug);
+    assert.equal(madeTheirs.status, 201);
+    const myEndpoint: string = madeMine.body.id;
+    const theirEndpoint: string = madeTheirs.body.id;
 
     await logIn(page, t.base, mine.admin);
     await page.locator(`tr[data-endpoint="${myEndpoint}"]`).waitFor();
@@ -258,8 +264,8 @@ describe('web console (chromium)', function () {
     const tenant = await t.tenant('console-recover');
     const dead = await receiver(503);
     const live = await receiver(200);
-    const id = unique('recover');
-    const created = await t.api(tenant.admin, 'POST', '/v1/endpoints', { id, url: dead.url });
+    const created = await t.api(tenant.admin, 'POST', '/v1/endpoints', { id: unique('recover'), url: dead.url });
+    const id: string = created.body.id;
     assert.equal(created.status, 201);
     for (let i = 0; i < 3; i++) assert.equal((await t.api(tenant.admin, 'POST', `/v1/endpoints/${id}/test`, {})).body.delivered, false);
     // The job finds them through Temporal visibility: wait until it lists all three.
