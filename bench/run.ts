@@ -343,6 +343,11 @@ async function tenantsOnly(ctx: Ctx, apiUrl: string, startedAt: Date, log: (msg:
       row(`B under A's flood (${under.flood_accepted} events, receiver ${result.receiver_delay_ms} ms)`, under),
       '',
       `A's flood: ${under.flood_accepted} accepted in ${under.flood_ingest_ms} ms, all delivered by ${under.flood_backlog_ms} ms (${under.flood_undelivered} undelivered)`,
+      '',
+      `| where B's first attempt waited | alone p50 ms | under the flood p50 ms | under the flood p99 ms |`,
+      '| --- | --- | --- | --- |',
+      ...Object.keys(under.hops).map((hop) => `| ${hop} | ${alone.hops[hop]?.p50} | ${under.hops[hop].p50} | ${under.hops[hop].p99} |`),
+      '',
       `target: B's p50 under the flood <= 3 x ${alone.first_attempt.p50} + 500 = ${result.target_p50_ms} ms: ${result.target_met ? 'met' : 'NOT met'} (${under.first_attempt.p50} ms)`,
     ].join('\n') + '\n',
   );

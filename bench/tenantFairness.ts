@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { Pool } from 'undici';
 import { machineCpuSeconds, treeCpuSeconds } from '../test/helpers/procstat';
+import { hopBreakdown } from './hops';
 import { callCompletedEvent } from './ingest';
 import { closedLoop, nowMs } from './load';
 import { summarize, type Summary } from './percentiles';
@@ -24,6 +25,8 @@ export interface BRound {
   first_attempt: Summary;
   sent: number;
   undelivered: number;
+  /** Where B's first attempts spent their time, hop by hop, from their workflows' histories. */
+  hops: Record<string, Summary>;
   /** Cores that programs other than the bench's kept busy during the round (a shared machine). */
   other_programs_cores: number;
 }
@@ -99,6 +102,7 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
    */
   const bPosts = async (phase: string, path: string, more: (i: number) => boolean): Promise<Omit<BRound, 'other_programs_cores'>> => {
     const scheduled = new Map<string, number>();
+    const workflowIds = new Map<string, string>();
     const inFlight: Array<Promise<void>> = [];
     const t0 = nowMs() + 20;
     for (let i = 0; ; i++) {
@@ -108,7 +112,11 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
       const id = `b-${phase}-${i}`;
       inFlight.push(
         post('/v1/events', callCompletedEvent(id, { phase }), tenantB)
-          .then((res) => void (accepted(res.status) && scheduled.set(id, at)))
+          .then((res) => {
+            if (!accepted(res.status)) return;
+            scheduled.set(id, at);
+            workflowIds.set(id, String(res.json.workflowId));
+          })
           .catch(() => undefined),
       );
     }
@@ -116,7 +124,9 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
     await waitFor(path, scheduled.size, Date.now() + ctx.opts.drainMs);
     const arrivals = (await ctx.receiver.arrivals(path))[path] ?? {};
     const latencies = [...scheduled].flatMap(([id, at]) => (arrivals[id] === undefined ? [] : [arrivals[id] - at]));
-    return { first_attempt: summarize(latencies), sent: inFlight.length, undelivered: scheduled.size - latencies.length };
+    const traced = [...scheduled].flatMap(([id, at]) => (arrivals[id] === undefined ? [] : [{ workflowId: workflowIds.get(id)!, sentAt: at, arrivedAt: arrivals[id] }]));
+    const hops = await hopBreakdown(ctx.client, traced);
+    return { first_attempt: summarize(latencies), sent: inFlight.length, undelivered: scheduled.size - latencies.length, hops };
   };
 
   try {
