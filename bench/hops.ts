@@ -4,9 +4,9 @@ import { summarize, type Summary } from './percentiles';
 
 /**
  * Where an event's first attempt spent its time, read from its workflow's history: from the
- * scheduled send to the workflow's start (the API), each workflow task and activity on the way to
- * the first `deliver` (waiting in the queue: scheduled → started; running in the worker: started →
- * completed), and from the `deliver` task's start to the receiver's arrival. Timestamps are the
+ * scheduled send to the workflow's start (the API), the first workflow task (waiting in the queue:
+ * scheduled → started; in the worker: started → completed, matching included, a local activity),
+ * the `deliver` activity's wait in the queue, and from its start to the receiver's arrival. Timestamps are the
  * server's, on the same machine's clock as the bench's.
  */
 
@@ -14,58 +14,44 @@ const { EventType } = temporal.api.enums.v1;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 export const HOPS = [
-  'api (send → workflow started)',
-  'workflow task 1 queued',
-  'workflow task 1 in the worker',
-  'matchEndpoints queued',
-  'matchEndpoints in the worker',
-  'workflow task 2 queued',
-  'workflow task 2 in the worker',
-  'deliver queued',
+  'API (send → workflow started)',
+  'first workflow task queued',
+  'first workflow task in the worker (matching, a local activity)',
+  'deliver activity queued',
   'deliver started → arrival',
 ] as const;
 
+/** History numbers are Longs ({ low, high }), strings or numbers; Number() alone does not read the first. */
+const num = (x: unknown): number => {
+  if (x === undefined || x === null) return Number.NaN;
+  if (typeof x === 'object' && 'low' in x && 'high' in x) {
+    const { low, high } = x as { low: number; high: number };
+    return high * 2 ** 32 + (low >>> 0);
+  }
+  return Number(x);
+};
+
 const ms = (e: HistoryEvent | undefined): number => {
   const t = e?.eventTime;
-  return t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : Number.NaN;
+  return t ? num(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : Number.NaN;
 };
 
 function hopsOf(events: HistoryEvent[], sentAt: number, arrivedAt: number): number[] | undefined {
   const of = (type: number) => events.filter((e) => e.eventType === type);
   const started = of(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)[0];
-  const activity = (name: string) => {
-    const scheduled = of(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
-    const id = Number(scheduled?.eventId ?? -1);
-    const by = (type: number, key: 'activityTaskStartedEventAttributes' | 'activityTaskCompletedEventAttributes' | 'activityTaskFailedEventAttributes') =>
-      of(type).find((e) => Number(e[key]?.scheduledEventId ?? -2) === id);
-    return {
-      scheduled,
-      started: by(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, 'activityTaskStartedEventAttributes'),
-      completed: by(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, 'activityTaskCompletedEventAttributes') ?? by(EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, 'activityTaskFailedEventAttributes'),
-    };
-  };
-  /** The first workflow task scheduled after event `afterId`: scheduled, started, completed. */
-  const wft = (afterId: number) => {
-    const scheduled = of(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED).find((e) => Number(e.eventId) > afterId);
-    const id = Number(scheduled?.eventId ?? -1);
-    const startedE = of(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).find((e) => Number(e.workflowTaskStartedEventAttributes?.scheduledEventId ?? -2) === id);
-    const completed = of(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).find((e) => Number(e.workflowTaskCompletedEventAttributes?.scheduledEventId ?? -2) === id);
-    return { scheduled, started: startedE, completed };
-  };
-  const match = activity('matchEndpoints');
-  const deliver = activity('deliver');
-  const w1 = wft(0);
-  const w2 = wft(Number(match.completed?.eventId ?? Infinity));
+  const firstWft = (type: number, key: 'workflowTaskStartedEventAttributes' | 'workflowTaskCompletedEventAttributes') =>
+    of(type).find((e) => num(e[key]?.scheduledEventId) === num(wftScheduled?.eventId));
+  const wftScheduled = of(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)[0];
+  const wftStarted = firstWft(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, 'workflowTaskStartedEventAttributes');
+  const wftCompleted = firstWft(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, 'workflowTaskCompletedEventAttributes');
+  const deliver = of(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliver');
+  const deliverStarted = of(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).find((e) => num(e.activityTaskStartedEventAttributes?.scheduledEventId) === num(deliver?.eventId));
   const hops = [
     ms(started) - sentAt,
-    ms(w1.started) - ms(w1.scheduled),
-    ms(w1.completed) - ms(w1.started),
-    ms(match.started) - ms(match.scheduled),
-    ms(match.completed) - ms(match.started),
-    ms(w2.started) - ms(w2.scheduled),
-    ms(w2.completed) - ms(w2.started),
-    ms(deliver.started) - ms(deliver.scheduled),
-    arrivedAt - ms(deliver.started),
+    ms(wftStarted) - ms(wftScheduled),
+    ms(wftCompleted) - ms(wftStarted),
+    ms(deliverStarted) - ms(deliver),
+    arrivedAt - ms(deliverStarted),
   ];
   return hops.every(Number.isFinite) ? hops : undefined;
 }

@@ -175,6 +175,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         connection: connection instanceof NativeConnection ? connection : undefined,
         workflowBundle: prebuilt.use ? { codePath: prebuilt.codePath } : undefined,
         metrics,
+        slots: config.workerSlots,
       });
       worker = created.worker;
       const running = worker.run();

@@ -22,6 +22,8 @@ export interface WorkerSetup extends Omit<ActivityDeps, 'metrics'> {
    * Required: the event workflow calls its sink, and a worker without it logs an error each time.
    */
   metrics: ServiceMetrics;
+  /** Tasks held at once (config.workerSlots); absent: the SDK's defaults (40 workflow tasks, 100 activities). */
+  slots?: { workflowTasks: number; activityTasks: number };
 }
 
 let runtimeInstalled = false;
@@ -62,6 +64,9 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     activities: createActivities({ ...setup, metrics: attemptMetrics(setup.metrics) }),
     sinks: deliverySinks(setup.metrics),
     dataConverter: setup.dataConverter,
+    ...(setup.slots
+      ? { maxConcurrentWorkflowTaskExecutions: setup.slots.workflowTasks, maxConcurrentActivityTaskExecutions: setup.slots.activityTasks }
+      : {}),
     ...(setup.workflowBundle
       ? { workflowBundle: setup.workflowBundle }
       : { workflowsPath: require.resolve(WORKFLOWS_DIR) }),
