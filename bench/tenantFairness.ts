@@ -25,6 +25,8 @@ export interface BRound {
   first_attempt: Summary;
   sent: number;
   undelivered: number;
+  /** Each first attempt: [ms from the round's start to its scheduled send, its latency ms], in send order. */
+  by_send: Array<[number, number]>;
   /** Where B's first attempts spent their time, hop by hop, from their workflows' histories. */
   hops: Record<string, Summary>;
   /** Cores that programs other than the bench's kept busy during the round (a shared machine). */
@@ -105,6 +107,7 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
     const workflowIds = new Map<string, string>();
     const inFlight: Array<Promise<void>> = [];
     const t0 = nowMs() + 20;
+    const sinceStart = (at: number) => Math.round(at - t0);
     for (let i = 0; ; i++) {
       const at = t0 + (i * 1000) / B_RATE;
       await sleep(Math.max(0, at - nowMs()));
@@ -126,7 +129,8 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
     const latencies = [...scheduled].flatMap(([id, at]) => (arrivals[id] === undefined ? [] : [arrivals[id] - at]));
     const traced = [...scheduled].flatMap(([id, at]) => (arrivals[id] === undefined ? [] : [{ workflowId: workflowIds.get(id)!, sentAt: at, arrivedAt: arrivals[id] }]));
     const hops = await hopBreakdown(ctx.client, traced);
-    return { first_attempt: summarize(latencies), sent: inFlight.length, undelivered: scheduled.size - latencies.length, hops };
+    const bySend = traced.map((e): [number, number] => [sinceStart(e.sentAt), Math.round(e.arrivedAt - e.sentAt)]).sort((a, b) => a[0] - b[0]);
+    return { first_attempt: summarize(latencies), sent: inFlight.length, undelivered: scheduled.size - latencies.length, by_send: bySend, hops };
   };
 
   try {

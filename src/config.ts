@@ -99,7 +99,7 @@ const envSchema = z.object({
   CALLBACKS_WORKER_METRICS_PORT: fixedPort.optional(),
   CALLBACKS_SDK_METRICS_PORT: fixedPort.optional(),
   CALLBACKS_METRICS_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(15),
-  CALLBACKS_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(1000).default(40),
+  CALLBACKS_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(1000).default(4),
   CALLBACKS_ACTIVITY_TASK_SLOTS: z.coerce.number().int().min(1).max(10_000).default(100),
 });
 
