@@ -2,6 +2,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { CallbackEventsError } from './errors';
+import { DEFAULT_WORKER_SLOTS } from './temporal/workerSlots';
 
 /**
  * The service's whole configuration, read from the environment once at start.
@@ -99,8 +100,8 @@ const envSchema = z.object({
   CALLBACKS_WORKER_METRICS_PORT: fixedPort.optional(),
   CALLBACKS_SDK_METRICS_PORT: fixedPort.optional(),
   CALLBACKS_METRICS_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(15),
-  CALLBACKS_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(1000).default(4),
-  CALLBACKS_ACTIVITY_TASK_SLOTS: z.coerce.number().int().min(1).max(10_000).default(100),
+  CALLBACKS_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(1000).default(DEFAULT_WORKER_SLOTS.workflowTasks),
+  CALLBACKS_ACTIVITY_TASK_SLOTS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_WORKER_SLOTS.activityTasks),
 });
 
 export interface Config {
