@@ -32,6 +32,7 @@ import type { References } from '../src/domain/references';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 import { createCallContextSteps } from './callContext';
 import { deliveryReferencer } from './references';
+import { createTenantDeletionActivities } from './tenantDeletion';
 import { activityTenants, type TenantServicesFactory } from './tenants';
 import type { Tracer } from '@opentelemetry/api';
 import { tracedAttempt } from '../src/telemetry/attemptSpan';
@@ -93,6 +94,7 @@ export function createActivities({ store, http, events, deliveries, transforms, 
 
   return {
     ...createBatchActivities({ tenants }),
+    ...createTenantDeletionActivities({ tenants }),
 
     ...createMatching({ store, observe: metrics && ((seconds) => metrics.matching(seconds)) }),
 

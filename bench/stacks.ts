@@ -74,7 +74,7 @@ export async function startBenchStack(opts: Options, settings: ToolSettings, dat
 async function startDevStack(opts: Options, settings: ToolSettings, dataDir: string, ingestRps: number, log: (msg: string) => void): Promise<BenchStack> {
   const metricsPort = await workerMetricsPort(opts);
   // Only a process with a worker and without the API serves this port: the API process ignores it.
-  const env = metricsPort ? { CALLBACKS_WORKER_METRICS_PORT: String(metricsPort) } : undefined;
+  const env = { ...(metricsPort ? { CALLBACKS_WORKER_METRICS_PORT: String(metricsPort) } : {}), ...opts.serviceEnv };
   const stack = new ProcessStack({ settings, ingestRps, singleProcess: opts.singleProcess, dataDir, log, env });
   await stack.start();
   // `npm start`'s topology (one process, eager workflow start) counts all its CPU as the worker's.
@@ -142,6 +142,7 @@ async function startClusterStack(opts: Options, settings: ToolSettings, dataDir:
     CALLBACKS_ALLOW_HTTP: 'true',
     CALLBACKS_INGEST_RPS: String(ingestRps),
     LOG_LEVEL: 'info',
+    ...opts.serviceEnv,
   };
   const ownDataDir = (name: string) => fs.mkdtempSync(path.join(dataDir, `${name}-data-`));
   const metricsPort = await workerMetricsPort(opts);
