@@ -10,7 +10,7 @@ import { call, eventually } from '../helpers/stack';
 
 /**
  * The operator's path with API keys set, in headless chromium against `npm start` as a real
- * process tree: log in once (POST /v1/session from the page), then the Temporal UI at the API's
+ * process tree: log in once (the console's key field), then the Temporal UI at the API's
  * /ui shows the event workflow decoded through the same-origin /codec: its summary (the event
  * type) and its input. A browser without the login is sent to the console and sees neither.
  */
@@ -76,15 +76,18 @@ describe('the Temporal UI under the API, with API keys set', function () {
 
   it('shows a logged-in browser the workflow decoded: the event type in its summary and input, and the endpoint id', async () => {
     const page = await browser!.newPage();
-    await page.goto(`${api}/healthz`);
-    const login = await page.evaluate(async (key) => {
-      const res = await fetch('/v1/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
-      return { status: res.status, body: (await res.json()) as { service?: boolean } };
-    }, ADMIN_KEY);
-    assert.equal(login.status, 200, JSON.stringify(login.body));
-    assert.equal(login.body.service, true);
+    // The operator's path: the UI sends a browser without the login to the console, whose key
+    // field (a password input) logs in once and goes back to the page asked for.
+    const workflowPage = `${api}/ui/namespaces/default/workflows/${encodeURIComponent(workflowId)}`;
+    await page.goto(workflowPage);
+    const keyField = page.getByLabel('API key');
+    await keyField.waitFor();
+    assert.equal(await keyField.getAttribute('type'), 'password');
+    await keyField.fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/ui/namespaces/default/workflows/'), { timeout: 30_000 });
+    assert.equal(new URL(page.url()).pathname, new URL(workflowPage).pathname);
 
-    await page.goto(`${api}/ui/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
     // As the UI prints decoded JSON: the input's event type and the result's endpoint id exist
     // only inside the encrypted payloads (search attributes and ids would not spell them so).
     const decoded = [`"type": "${eventType}"`, `"endpointId": "${endpointId}"`, '"disposition": "booked"'];
