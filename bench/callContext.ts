@@ -5,17 +5,11 @@
  * Measured on each store (SQLite in a temporary folder, PostgreSQL on a throwaway server), one
  * caller after another, so the figures are latencies, not a throughput ceiling. Prints a table.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { captureValues } from '../src/domain/capture';
-import { openPostgresStore } from '../src/store/postgres';
-import { openSqliteStore } from '../src/store/sqlite';
 import type { Store } from '../src/store/store';
-import { freshDatabase, sharedPostgres } from '../test/helpers/postgres';
+import { measureOnEachStore } from './eachStore';
 import { summarize } from './percentiles';
 
-const MASTER_KEY = Buffer.alloc(32, 5);
 const CALLS = 10_000;
 
 async function timed(n: number, fn: (i: number) => Promise<unknown> | unknown): Promise<number[]> {
@@ -59,26 +53,7 @@ async function main(): Promise<void> {
     lines.push(row(`parse a ${Math.max(1, Math.round(body.length / 1024))} KiB answer and capture 2 names`, parses));
   }
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-bench-context-'));
-  const sqlite = openSqliteStore(dir, { masterKeys: [MASTER_KEY] });
-  try {
-    lines.push(...(await measureStore('SQLite', sqlite, reads)));
-  } finally {
-    await sqlite.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-
-  const server = await sharedPostgres();
-  try {
-    const postgres = await openPostgresStore({ url: await freshDatabase(), poolSize: 4 }, { masterKeys: [MASTER_KEY] });
-    try {
-      lines.push(...(await measureStore('PostgreSQL', postgres, reads)));
-    } finally {
-      await postgres.close();
-    }
-  } finally {
-    await server.stop();
-  }
+  lines.push(...(await measureOnEachStore('context', (kind, store) => measureStore(kind, store, reads))));
   console.log(lines.join('\n'));
 }
 

@@ -9,21 +9,15 @@
  * Each read is followed by the same type and filter test, so the figures compare the reads. The
  * platform-wide read takes a second or so: it runs a twentieth as many times.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createMatching } from '../activities/matching';
 import type { Endpoint } from '../src/domain/endpoint';
 import { compileFilter } from '../src/domain/filter';
-import { openPostgresStore } from '../src/store/postgres';
-import { openSqliteStore } from '../src/store/sqlite';
 import type { Store } from '../src/store/store';
 import { isOperational, type CallbackEvent } from '../workflows/contract';
-import { freshDatabase, sharedPostgres } from '../test/helpers/postgres';
 import { populate } from './manyEndpoints';
+import { measureOnEachStore } from './eachStore';
 import { summarize } from './percentiles';
 
-const MASTER_KEY = Buffer.alloc(32, 6);
 const TOTAL = 10_000;
 const eventsArg = process.argv.indexOf('--events');
 const EVENTS = eventsArg > 0 ? Number(process.argv[eventsArg + 1]) : 300;
@@ -70,25 +64,7 @@ async function measure(kind: string, store: Store): Promise<string[]> {
 
 async function main(): Promise<void> {
   const lines = ['| read per event | matched | events | p50 µs | p99 µs |', '| --- | --- | --- | --- | --- |'];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-bench-matching-'));
-  const sqlite = openSqliteStore(dir, { masterKeys: [MASTER_KEY] });
-  try {
-    lines.push(...(await measure('SQLite', sqlite)));
-  } finally {
-    await sqlite.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  const server = await sharedPostgres();
-  try {
-    const postgres = await openPostgresStore({ url: await freshDatabase(), poolSize: 4 }, { masterKeys: [MASTER_KEY] });
-    try {
-      lines.push(...(await measure('PostgreSQL', postgres)));
-    } finally {
-      await postgres.close();
-    }
-  } finally {
-    await server.stop();
-  }
+  lines.push(...(await measureOnEachStore('matching', measure)));
   console.log(lines.join('\n'));
 }
 

@@ -22,6 +22,21 @@ export const fastRetry = (maxAttempts: number, extra: Record<string, unknown> = 
   ...extra,
 });
 
+/** A call_completed event with no sensitive call data, tagged for the test that sends it. */
+export const plainCompletedCall = (callId: string, tag: string) => ({
+  type: 'call_completed',
+  occurredAt: '2026-11-29T10:00:05Z',
+  data: {
+    callId,
+    startedAt: '2026-11-29T09:58:00Z',
+    endedAt: '2026-11-29T10:00:00Z',
+    durationMs: 120000,
+    endedReason: 'caller_hangup',
+    disposition: 'qualified',
+    metadata: { test: tag },
+  },
+});
+
 export interface Kit {
   readonly stack: Stack;
   readonly tag: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
-import { unique } from '../helpers/kit';
+import { plainCompletedCall, unique } from '../helpers/kit';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { eventually } from '../helpers/stack';
 import { STORE_KINDS } from '../helpers/storeKinds';
@@ -12,18 +12,7 @@ import { startTenantStack, type TenantStack } from '../helpers/tenantStack';
  * sees and receives only its own, and nothing one tenant's key sends tells it about the other's.
  */
 
-const completed = (tag: string) => ({
-  type: 'call_completed',
-  data: {
-    callId: unique('call'),
-    startedAt: '2026-11-29T09:58:00Z',
-    endedAt: '2026-11-29T10:00:00Z',
-    durationMs: 120000,
-    endedReason: 'caller_hangup',
-    disposition: 'qualified',
-    metadata: { test: tag },
-  },
-});
+const completed = (tag: string) => plainCompletedCall(unique('call'), tag);
 
 for (const kind of STORE_KINDS) {
   describe(`endpoint ids per tenant (${kind})`, function () {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { unique } from '../helpers/kit';
+import { plainCompletedCall, unique } from '../helpers/kit';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { eventually } from '../helpers/stack';
 import { STORE_KINDS } from '../helpers/storeKinds';
@@ -16,19 +16,7 @@ import { workflowIdForEvent, type EventSnapshot } from '../../workflows/contract
 
 const BACKOFF_MS = 12_000;
 
-const completed = (callId: string, tag: string) => ({
-  type: 'call_completed',
-  occurredAt: '2026-11-29T10:00:05Z',
-  data: {
-    callId,
-    startedAt: '2026-11-29T09:58:00Z',
-    endedAt: '2026-11-29T10:00:00Z',
-    durationMs: 120000,
-    endedReason: 'caller_hangup',
-    disposition: 'qualified',
-    metadata: { test: tag },
-  },
-});
+const completed = plainCompletedCall;
 
 for (const kind of STORE_KINDS) {
   describe(`deleting a tenant (${kind})`, function () {

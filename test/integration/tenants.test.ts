@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { Webhook } from 'standardwebhooks';
-import { fastRetry, unique } from '../helpers/kit';
+import { fastRetry, plainCompletedCall, unique } from '../helpers/kit';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { eventually } from '../helpers/stack';
 import { STORE_KINDS } from '../helpers/storeKinds';
@@ -16,19 +16,7 @@ import { searchAttributes } from '../../workflows/contract';
  * deleting a tenant as a job.
  */
 
-const completed = (callId: string, tag: string) => ({
-  type: 'call_completed',
-  occurredAt: '2026-11-29T10:00:05Z',
-  data: {
-    callId,
-    startedAt: '2026-11-29T09:58:00Z',
-    endedAt: '2026-11-29T10:00:00Z',
-    durationMs: 120000,
-    endedReason: 'caller_hangup',
-    disposition: 'qualified',
-    metadata: { test: tag },
-  },
-});
+const completed = plainCompletedCall;
 
 for (const kind of STORE_KINDS) {
   describe(`tenants (${kind})`, function () {
