@@ -36,6 +36,7 @@ import type { References } from '../src/domain/references';
 import { batchBody, createBatchActivities, recordMemberAttempts } from './batching';
 import { createCallContextSteps } from './callContext';
 import { deliveryReferencer } from './references';
+import { createTenantDeletionActivities } from './tenantDeletion';
 import { activityTenants, type TenantServicesFactory } from './tenants';
 import type { Tracer } from '@opentelemetry/api';
 import { tracedAttempt } from '../src/telemetry/attemptSpan';
@@ -143,6 +144,7 @@ export function createActivities({ store, http, events, deliveries, transforms, 
 
   return {
     ...createBatchActivities({ tenants }),
+    ...createTenantDeletionActivities({ tenants }),
 
     /**
      * Endpoints that take this event: subscribed to its type, and whose filter holds. Disabled

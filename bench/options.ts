@@ -38,6 +38,8 @@ export interface Options {
   idleMs: number;
   /** Only the tenants phase (tenantFairness.ts): a quiet tenant's latency under another tenant's flood. */
   tenants: boolean;
+  /** More settings for the service's processes (`--service-env K=V`, repeatable): a knob tried under the bench. */
+  serviceEnv: Record<string, string>;
 }
 
 const FULL = { idleMs: 10_000, warmupMs: 5_000, durationMs: { http: 15_000, temporal: 40_000, e2e: 60_000, fanout: 40_000, open: 45_000 }, drainMs: 120_000, costSample: 100 };
@@ -46,7 +48,7 @@ const QUICK = { idleMs: 5_000, warmupMs: 3_000, durationMs: { http: 6_000, tempo
 const USAGE = `usage: tsx bench/run.ts [--quick] [--duration-ms N] [--warmup-ms N] [--events N] [--drain-ms N]
                          [--http-concurrency N] [--temporal-concurrency N] [--ingest-concurrency N]
                          [--backlog N] [--sample N] [--out FILE] [--keep-data] [--wait-quiet-s N] [--single-process]
-                         [--cluster [--workers N]] [--idle-ms N] [--tenants]`;
+                         [--cluster [--workers N]] [--idle-ms N] [--tenants] [--service-env K=V ...]`;
 
 export function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
@@ -69,6 +71,7 @@ export function parseOptions(argv: string[]): Options {
     workers: 1,
     idleMs: base.idleMs,
     tenants: false,
+    serviceEnv: {},
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -100,6 +103,12 @@ export function parseOptions(argv: string[]): Options {
       case '--workers': o.workers = Math.max(1, Math.floor(num())); break;
       case '--idle-ms': o.idleMs = num(); break;
       case '--tenants': o.tenants = true; break;
+      case '--service-env': {
+        const [key, ...value] = (argv[++i] ?? '').split('=');
+        if (!/^[A-Z][A-Z0-9_]*$/.test(key) || value.length === 0) throw new Error(`--service-env needs KEY=VALUE\n${USAGE}`);
+        o.serviceEnv[key] = value.join('=');
+        break;
+      }
       case '--wait-quiet-s': o.waitQuietMs = num() * 1000; break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);

@@ -65,7 +65,7 @@ export async function startBenchStack(opts: Options, settings: ToolSettings, dat
 }
 
 async function startDevStack(opts: Options, settings: ToolSettings, dataDir: string, ingestRps: number, log: (msg: string) => void): Promise<BenchStack> {
-  const stack = new ProcessStack({ settings, ingestRps, singleProcess: opts.singleProcess, dataDir, log });
+  const stack = new ProcessStack({ settings, ingestRps, singleProcess: opts.singleProcess, dataDir, log, env: opts.serviceEnv });
   await stack.start();
   // `npm start`'s topology (one process, eager workflow start) counts all its CPU as the worker's.
   const api: Proc = opts.singleProcess
@@ -131,6 +131,7 @@ async function startClusterStack(opts: Options, settings: ToolSettings, dataDir:
     CALLBACKS_ALLOW_HTTP: 'true',
     CALLBACKS_INGEST_RPS: String(ingestRps),
     LOG_LEVEL: 'info',
+    ...opts.serviceEnv,
   };
   const ownDataDir = (name: string) => fs.mkdtempSync(path.join(dataDir, `${name}-data-`));
   const workers: Proc[] = [];

@@ -1,36 +1,71 @@
+import os from 'node:os';
 import { Pool } from 'undici';
+import { machineCpuSeconds, treeCpuSeconds } from '../test/helpers/procstat';
+import { hopBreakdown } from './hops';
 import { callCompletedEvent } from './ingest';
-import { closedLoop, openLoop } from './load';
+import { closedLoop, nowMs } from './load';
 import { summarize, type Summary } from './percentiles';
 import type { Ctx } from './phases';
 
 /**
- * `npm run bench -- --tenants`: does one tenant's flood delay another tenant's events? A flooding
- * tenant posts as fast as it can (a backlog builds on the shared task queue) while a quiet tenant
- * posts a few events a second; the quiet tenant's first-attempt latency is measured twice: as a
- * tenant of its own (its own fairness key), and, for reference, with the same events posted in
- * the flooding tenant (one key for both, as without tenants).
+ * `npm run bench -- --tenants`, the shape of the tenants issue: does one tenant's flood delay
+ * another tenant's events?
+ *
+ *  1. **B alone**: tenant B posts 1 event a second, nothing else runs: its unloaded first attempt.
+ *  2. **B under A's flood**: tenant A posts 1,000 events as fast as the API accepts them (32
+ *     producers), to a receiver that answers in 200 ms; meanwhile B posts 1 event a second, until
+ *     A's last delivery has arrived (A's backlog is over).
+ *
+ * First attempt: from B's *scheduled* send to the receiver's first arrival of that webhook-id.
+ * Target: B's p50 under the flood ≤ 3 × its p50 alone + 500 ms.
  */
 
-export interface TenantRound {
-  flood_sent: number;
-  flood_accepted: number;
-  quiet_sent: number;
-  /** The quiet events' first attempt, from their scheduled send (ms). */
-  quiet_first_attempt: Summary;
-  quiet_undelivered: number;
+export interface BRound {
+  /** B's first attempt from its scheduled send (ms). */
+  first_attempt: Summary;
+  sent: number;
+  undelivered: number;
+  /** Where B's first attempts spent their time, hop by hop, from their workflows' histories. */
+  hops: Record<string, Summary>;
+  /** Cores that programs other than the bench's kept busy during the round (a shared machine). */
+  other_programs_cores: number;
 }
 
 export interface TenantFairnessResult {
+  flood_events: number;
   flood_concurrency: number;
-  quiet_rate_per_s: number;
-  duration_ms: number;
-  own_tenant: TenantRound;
-  same_tenant: TenantRound;
+  b_rate_per_s: number;
+  receiver_delay_ms: number;
+  b_alone: BRound;
+  b_under_flood: BRound & {
+    flood_accepted: number;
+    /** From the flood's first post until the API had accepted the last of A's events. */
+    flood_ingest_ms: number;
+    /** From the flood's first post until A's last delivery arrived: the backlog B was measured in. */
+    flood_backlog_ms: number;
+    flood_undelivered: number;
+  };
+  target_p50_ms: number;
+  target_met: boolean;
+  loadavg_at_end: number[];
 }
 
-const QUIET_RATE = 2;
+export const FLOOD_EVENTS = 1_000;
 const FLOOD_CONCURRENCY = 32;
+const B_RATE = 1;
+const RECEIVER_DELAY_MS = 200;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** Cores other programs kept busy while `fn` ran: the machine's busy CPU minus ours. */
+async function disturbance<T>(fn: () => Promise<T>): Promise<{ value: T; cores: number }> {
+  const at = () => ({ t: Date.now(), machine: machineCpuSeconds().busy, ours: treeCpuSeconds(process.pid) });
+  const before = at();
+  const value = await fn();
+  const after = at();
+  const seconds = Math.max(0.001, (after.t - before.t) / 1000);
+  return { value, cores: round2(Math.max(0, after.machine - before.machine - (after.ours - before.ours)) / seconds) };
+}
 
 export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFairnessResult> {
   const pool = new Pool(apiUrl, { connections: FLOOD_CONCURRENCY + 4, keepAliveTimeout: 30_000 });
@@ -40,12 +75,14 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
     const text = await res.body.text();
     return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, any>) : {} };
   };
-  const flood = `bench-flood-${ctx.runId}`;
-  const quiet = `bench-quiet-${ctx.runId}`;
+  const accepted = (status: number) => status >= 200 && status < 300;
+  const tenantA = `bench-a-${ctx.runId}`;
+  const tenantB = `bench-b-${ctx.runId}`;
+  /** An endpoint of `tenant` on its own receiver path, answering after RECEIVER_DELAY_MS. */
   const endpoint = async (tenant: string, phase: string) => {
-    const path = `/hooks/${phase}/1`;
+    const path = `/hooks/${phase}/delay-${RECEIVER_DELAY_MS}/1`;
     const res = await post('/v1/endpoints', {
-      id: `bench-${phase}-${ctx.runId}`,
+      id: `bench-${phase}`,
       url: ctx.receiver.url + path,
       eventTypes: ['call_completed'],
       filter: { 'data.metadata.phase': phase },
@@ -55,72 +92,102 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
     await ctx.receiver.checkSignatures(path, res.json.secret);
     return path;
   };
+  const waitFor = async (path: string, count: number, deadline: number) => {
+    while (Date.now() < deadline && (await ctx.receiver.count(path)) < count) await sleep(200);
+  };
+
+  /**
+   * B posts 1 event a second from now on, each at its scheduled time whatever the service does,
+   * until `more()` says stop (checked before each); then its deliveries are waited for.
+   */
+  const bPosts = async (phase: string, path: string, more: (i: number) => boolean): Promise<Omit<BRound, 'other_programs_cores'>> => {
+    const scheduled = new Map<string, number>();
+    const workflowIds = new Map<string, string>();
+    const inFlight: Array<Promise<void>> = [];
+    const t0 = nowMs() + 20;
+    for (let i = 0; ; i++) {
+      const at = t0 + (i * 1000) / B_RATE;
+      await sleep(Math.max(0, at - nowMs()));
+      if (!more(i)) break;
+      const id = `b-${phase}-${i}`;
+      inFlight.push(
+        post('/v1/events', callCompletedEvent(id, { phase }), tenantB)
+          .then((res) => {
+            if (!accepted(res.status)) return;
+            scheduled.set(id, at);
+            workflowIds.set(id, String(res.json.workflowId));
+          })
+          .catch(() => undefined),
+      );
+    }
+    await Promise.all(inFlight);
+    await waitFor(path, scheduled.size, Date.now() + ctx.opts.drainMs);
+    const arrivals = (await ctx.receiver.arrivals(path))[path] ?? {};
+    const latencies = [...scheduled].flatMap(([id, at]) => (arrivals[id] === undefined ? [] : [arrivals[id] - at]));
+    const traced = [...scheduled].flatMap(([id, at]) => (arrivals[id] === undefined ? [] : [{ workflowId: workflowIds.get(id)!, sentAt: at, arrivedAt: arrivals[id] }]));
+    const hops = await hopBreakdown(ctx.client, traced);
+    return { first_attempt: summarize(latencies), sent: inFlight.length, undelivered: scheduled.size - latencies.length, hops };
+  };
 
   try {
-    for (const id of [flood, quiet]) {
+    for (const id of [tenantA, tenantB]) {
       const res = await post('/v1/tenants', { id, name: id });
       if (res.status !== 201) throw new Error(`creating tenant ${id}: HTTP ${res.status} ${JSON.stringify(res.json)}`);
     }
-    await endpoint(flood, `tflood-${ctx.runId}`);
-    const ownPath = await endpoint(quiet, `tquiet-${ctx.runId}`);
-    const samePath = await endpoint(flood, `tsame-${ctx.runId}`);
+    const floodPhase = `ta-${ctx.runId}`;
+    const alonePhase = `tb-alone-${ctx.runId}`;
+    const underPhase = `tb-flood-${ctx.runId}`;
+    const floodPath = await endpoint(tenantA, floodPhase);
+    const alonePath = await endpoint(tenantB, alonePhase);
+    const underPath = await endpoint(tenantB, underPhase);
 
-    const floodPhase = `tflood-${ctx.runId}`;
-    const floodPath = `/hooks/${floodPhase}/1`;
-    /** The flood's deliveries arrive on one path across both rounds. */
-    let floodBefore = 0;
-    const round = async (name: string, quietTenant: string, quietPhase: string, quietPath: string): Promise<TenantRound> => {
-      let floodSent = 0;
+    const aloneCount = Math.max(1, Math.min(ctx.opts.maxOps, Math.floor((ctx.opts.durationMs.open / 1000) * B_RATE)));
+    ctx.log(`    1. B alone: ${aloneCount} events at ${B_RATE}/s`);
+    const alone = await disturbance(() => bPosts(alonePhase, alonePath, (i) => i < aloneCount));
+    const bAlone: BRound = { ...alone.value, other_programs_cores: alone.cores };
+    ctx.log(`       B first attempt p50 ${bAlone.first_attempt.p50} ms, p99 ${bAlone.first_attempt.p99} ms`);
+
+    const floodEvents = Math.min(FLOOD_EVENTS, ctx.opts.maxOps);
+    ctx.log(`    2. B under A's flood: A posts ${floodEvents} events (${FLOOD_CONCURRENCY} producers, receiver ${RECEIVER_DELAY_MS} ms), B ${B_RATE}/s until A's backlog is delivered`);
+    const under = await disturbance(async () => {
+      const started = Date.now();
       let floodAccepted = 0;
-      const scheduled = new Map<string, number>();
-      const durationMs = ctx.opts.durationMs.open;
-      const flooding = closedLoop({
+      let ingestedAt = 0;
+      let backlogOverAt = 0;
+      const flood = closedLoop({
         concurrency: FLOOD_CONCURRENCY,
-        durationMs,
-        maxOps: ctx.opts.maxOps,
+        durationMs: ctx.opts.drainMs,
+        maxOps: floodEvents,
         op: async (i) => {
-          floodSent++;
-          const id = `b-${name}-flood-${ctx.runId}-${i}`;
-          const res = await post('/v1/events', callCompletedEvent(id, { phase: floodPhase }), flood).catch(() => ({ status: 0 }));
-          if (res.status >= 200 && res.status < 300) floodAccepted++;
-          return res.status >= 200 && res.status < 300;
+          const res = await post('/v1/events', callCompletedEvent(`a-${floodPhase}-${i}`, { phase: floodPhase }), tenantA).catch(() => ({ status: 0 }));
+          if (accepted(res.status)) floodAccepted++;
+          return accepted(res.status);
         },
+      }).then(() => (ingestedAt = Date.now()));
+      // A's backlog lasts until the flood is posted and its last delivery has arrived.
+      const backlog = flood.then(async () => {
+        await waitFor(floodPath, floodAccepted, Date.now() + ctx.opts.drainMs);
+        backlogOverAt = Date.now();
       });
-      // The quiet tenant starts once the flood has had a moment to build a backlog.
-      await new Promise((r) => setTimeout(r, Math.min(3_000, durationMs / 5)));
-      const quietLoop = await openLoop({
-        ratePerS: QUIET_RATE,
-        durationMs: durationMs - Math.min(3_000, durationMs / 5),
-        maxOps: ctx.opts.maxOps,
-        op: async (i, scheduledMs) => {
-          const id = `b-${name}-quiet-${ctx.runId}-${i}`;
-          const res = await post('/v1/events', callCompletedEvent(id, { phase: quietPhase }), quietTenant).catch(() => ({ status: 0 }));
-          if (res.status >= 200 && res.status < 300) scheduled.set(id, scheduledMs);
-        },
-      });
-      await flooding;
-      // Both tenants' deliveries of this round, before the next round starts.
-      const deadline = Date.now() + ctx.opts.drainMs;
-      while (Date.now() < deadline && (await ctx.receiver.count(quietPath)) < scheduled.size) await new Promise((r) => setTimeout(r, 200));
-      floodBefore += floodAccepted;
-      while (Date.now() < deadline && (await ctx.receiver.count(floodPath)) < floodBefore) await new Promise((r) => setTimeout(r, 200));
-      const arrivals = (await ctx.receiver.arrivals(quietPath))[quietPath] ?? {};
-      const latencies = [...scheduled].flatMap(([id, at]) => (arrivals[id] === undefined ? [] : [arrivals[id] - at]));
-      return {
-        flood_sent: floodSent,
-        flood_accepted: floodAccepted,
-        quiet_sent: quietLoop.sent,
-        quiet_first_attempt: summarize(latencies),
-        quiet_undelivered: scheduled.size - latencies.length,
-      };
+      const b = await bPosts(underPhase, underPath, () => backlogOverAt === 0 && Date.now() - started < ctx.opts.drainMs);
+      await backlog;
+      const floodDelivered = await ctx.receiver.count(floodPath);
+      return { ...b, flood_accepted: floodAccepted, flood_ingest_ms: ingestedAt - started, flood_backlog_ms: backlogOverAt - started, flood_undelivered: floodAccepted - floodDelivered };
+    });
+    const bUnder = { ...under.value, other_programs_cores: under.cores };
+    ctx.log(`       B first attempt p50 ${bUnder.first_attempt.p50} ms, p99 ${bUnder.first_attempt.p99} ms (A: ${bUnder.flood_accepted} accepted in ${bUnder.flood_ingest_ms} ms, delivered by ${bUnder.flood_backlog_ms} ms)`);
+    const target = Math.round((3 * bAlone.first_attempt.p50 + 500) * 10) / 10;
+    return {
+      flood_events: floodEvents,
+      flood_concurrency: FLOOD_CONCURRENCY,
+      b_rate_per_s: B_RATE,
+      receiver_delay_ms: RECEIVER_DELAY_MS,
+      b_alone: bAlone,
+      b_under_flood: bUnder,
+      target_p50_ms: target,
+      target_met: bUnder.first_attempt.count > 0 && bUnder.first_attempt.p50 <= target,
+      loadavg_at_end: os.loadavg().map(round2),
     };
-    ctx.log(`    own tenant: the quiet tenant's events under its own fairness key`);
-    const own = await round('own', quiet, `tquiet-${ctx.runId}`, ownPath);
-    ctx.log(`    quiet first attempt p50 ${own.quiet_first_attempt.p50} ms, p99 ${own.quiet_first_attempt.p99} ms (flood ${own.flood_accepted} events)`);
-    ctx.log(`    same tenant: the same events posted in the flooding tenant (one key for both)`);
-    const same = await round('same', flood, `tsame-${ctx.runId}`, samePath);
-    ctx.log(`    quiet first attempt p50 ${same.quiet_first_attempt.p50} ms, p99 ${same.quiet_first_attempt.p99} ms (flood ${same.flood_accepted} events)`);
-    return { flood_concurrency: FLOOD_CONCURRENCY, quiet_rate_per_s: QUIET_RATE, duration_ms: ctx.opts.durationMs.open, own_tenant: own, same_tenant: same };
   } finally {
     await pool.close();
   }

@@ -105,6 +105,8 @@ const envSchema = z.object({
     .refine((u) => !/[?#]/.test(u), 'must have no query or fragment')
     .optional(),
   OTEL_SERVICE_NAME: z.string().min(1).max(200).default('callback-events'),
+  CALLBACKS_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(1000).default(40),
+  CALLBACKS_ACTIVITY_TASK_SLOTS: z.coerce.number().int().min(1).max(10_000).default(100),
 });
 
 export interface Config {
@@ -144,6 +146,11 @@ export interface Config {
   /** The API as receivers reach it: reference URLs are `<publicUrl>/v1/references/<token>`. No trailing slash. */
   publicUrl: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Tasks a worker holds at once. What a worker holds it runs in the order it took them; what it
+   * leaves on the task queue the server hands out fairly between tenants (docs/tenants.md).
+   */
+  workerSlots: { workflowTasks: number; activityTasks: number };
   metrics: {
     /** Another credential for GET /metrics, beside admin keys: for a scraper that should hold nothing more. */
     token?: string;
@@ -229,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     recoverPerSecond: e.CALLBACKS_RECOVER_RPS,
     publicUrl: (e.CALLBACKS_PUBLIC_URL ?? ownUrl(e.HOST, e.PORT)).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
+    workerSlots: { workflowTasks: e.CALLBACKS_WORKFLOW_TASK_SLOTS, activityTasks: e.CALLBACKS_ACTIVITY_TASK_SLOTS },
     metrics: {
       token: e.CALLBACKS_METRICS_TOKEN,
       workerPort: e.CALLBACKS_WORKER_METRICS_PORT,

@@ -190,6 +190,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
         workflowBundle: prebuilt.use ? { codePath: prebuilt.codePath } : undefined,
         metrics,
         tracing,
+        slots: config.workerSlots,
       });
       worker = created.worker;
       const running = worker.run();

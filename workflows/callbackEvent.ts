@@ -1,7 +1,9 @@
-import { setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { condition, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   deliveryId,
   DISCARD_DESCRIPTION,
+  DISCARD_OPEN_DESCRIPTION,
+  discardOpenSignal,
   discardSignal,
   eventQuery,
   FINAL_STATUSES,
@@ -29,7 +31,8 @@ import { eventVisibility } from './visibility';
 /**
  * One workflow per event: match endpoints, then for each match deliver with the endpoint's
  * retry policy, fall back, and finally wait for an operator's resend or discard. Deliveries to
- * a disabled endpoint are held until it is enabled again.
+ * a disabled endpoint are held until it is enabled again. Deleting the event's tenant
+ * (`discard_open`) ends every delivery still open at once, and the workflow with it.
  */
 
 interface DeliveryState extends DeliverySnapshot {
@@ -138,6 +141,13 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     },
     { description: RELEASE_DESCRIPTION },
   );
+  /**
+   * Set once the event's tenant is deleted: what is still open is discarded now, whatever it waits
+   * for (a retry's backoff, a flow-control slot, its turn, a hold, review). The workflow then ends,
+   * and the timers and activity retries it waited on end with it: no further attempt goes out.
+   */
+  let closing: { reason: string } | undefined;
+  setHandler(discardOpenSignal, ({ reason }) => void (closing ??= { reason }), { description: DISCARD_OPEN_DESCRIPTION });
   const batchUpdates = batchInbox();
 
   function delivered(d: DeliveryState, status: 'delivered' | 'delivered_fallback', reviewed: boolean): void {
@@ -197,10 +207,10 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     };
     deliveries.push(d);
     visibility.markMatched();
-    if (m) {
+    if (m && !closing) {
       matches.set(m.endpointId, m);
       spawn(deliverTo(d, m, redeliver.url, before !== undefined && before.status !== 'delivered' && before.status !== 'coalesced'));
-    } else {
+    } else if (!m) {
       setStatus(d, 'discarded', 'the endpoint was deleted');
     }
   } else {
@@ -208,11 +218,15 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
       matches.set(m.endpointId, m);
       const d: DeliveryState = { id: deliveryId(event.id, m.endpointId), endpointId: m.endpointId, status: 'pending', attempts: 0 };
       deliveries.push(d);
-      spawn(ordering.inTurn(d, m, () => coalesce.first(d, m, () => deliverTo(d, m))));
+      if (!closing) spawn(ordering.inTurn(d, m, () => coalesce.first(d, m, () => deliverTo(d, m))));
     }
     visibility.markMatched();
   }
   visibility.publish();
-  while (tasks.size > 0) await Promise.all([...tasks]);
+  const settled = (async () => {
+    while (tasks.size > 0) await Promise.all([...tasks]);
+  })();
+  await Promise.race([settled, condition(() => closing !== undefined)]);
+  if (closing) for (const d of deliveries) if (!FINAL_STATUSES.includes(d.status)) setStatus(d, 'discarded', closing.reason);
   return snapshot();
 }

@@ -130,6 +130,21 @@ export function createDeliveryListing(client: Client, namespace: string, tenantI
       return { data, nextCursor: token && token.length > 0 ? cursorOf(token) : undefined };
     },
 
+    /** One page of the ids of the tenant's events whose workflow is still running: deleting the tenant ends them. */
+    async openEvents(page: { cursor?: string; limit: number }): Promise<{ eventIds: string[]; nextCursor?: string }> {
+      const response = await withDeadline(() =>
+        client.workflowService.listWorkflowExecutions({
+          namespace,
+          query: `WorkflowType = 'callbackEvent' AND ${tenantClause(tenantId)} AND ExecutionStatus = 'Running'`,
+          pageSize: page.limit,
+          nextPageToken: page.cursor ? tokenOf(page.cursor) : undefined,
+        }),
+      );
+      const eventIds = (response.executions ?? []).map((e) => splitTenantWorkflowId(e.execution?.workflowId ?? '').id.slice(EVENT_WORKFLOW_PREFIX.length));
+      const token = response.nextPageToken;
+      return { eventIds, nextCursor: token && token.length > 0 ? cursorOf(token) : undefined };
+    },
+
     /**
      * Running event workflows with a delivery in `status`: a visibility count, no rows read. An
      * event with two deliveries in it counts once; a closed run is in no waiting status.

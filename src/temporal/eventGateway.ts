@@ -5,6 +5,7 @@ import {
 } from '@temporalio/client';
 import type { callbackEvent } from '../../workflows';
 import {
+  discardOpenSignal,
   discardSignal,
   eventQuery,
   RESENDABLE_STATUSES,
@@ -28,6 +29,7 @@ import { signalBatcher } from './batchGateway';
 import { joinCoalescer } from './coalescing';
 import { hasCode } from '../errors';
 import { deliveryNotFound, deliveryStateConflict, temporalUnavailable } from './errors';
+import { tenantClause } from './deliveryListing';
 import { Reachability } from './reachability';
 import { joinSequence } from './sequences';
 
@@ -67,7 +69,17 @@ export interface EventGateway {
   /** Coalescing: joins (signal-with-start) the coalescer of the delivery's (endpoint, call, type); answers its workflow id. */
   joinCoalescer(input: JoinCoalescerInput): Promise<{ coalescerId: string }>;
   ping(): Promise<void>;
+  /**
+   * Deleting the tenant: every delivery of the event not yet final is discarded with `reason`, at
+   * once, and its workflow ends. `closed`: the workflow had already ended.
+   */
+  discardOpen(eventId: string, reason: string): Promise<'discarded' | 'closed'>;
+  /** Deleting the tenant: ends its endpoints' batchers, call sequencers and coalescers. Answers how many. */
+  endEndpointWorkflows(reason: string): Promise<number>;
 }
+
+/** The workflows a gateway signal-with-starts for an endpoint, which carry its tenant. */
+const ENDPOINT_WORKFLOW_TYPES = ['batcher', 'callSequencer', 'coalescer'];
 
 /**
  * Task-queue fairness: a tenant's tasks are one fairness key, dispatched in turn with the other
@@ -278,6 +290,31 @@ export function createEventGateway(
 
     async joinCoalescer(input) {
       return withDeadline(() => joinCoalescer(client, taskQueue, input, tenant));
+    },
+
+    async discardOpen(eventId, reason) {
+      try {
+        await withDeadline(() => handle(eventId).signal(discardOpenSignal, { reason }));
+        return 'discarded';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 'closed';
+        throw err;
+      }
+    },
+
+    async endEndpointWorkflows(reason) {
+      const types = ENDPOINT_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ');
+      const query = `WorkflowType IN (${types}) AND ${tenantClause(tenantId)} AND ExecutionStatus = 'Running'`;
+      let ended = 0;
+      for await (const w of client.workflow.list({ query })) {
+        try {
+          await withDeadline(() => client.workflow.getHandle(w.workflowId, w.runId).terminate(reason));
+          ended++;
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+      }
+      return ended;
     },
 
     async ping() {

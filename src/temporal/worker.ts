@@ -29,6 +29,8 @@ export interface WorkerSetup extends Omit<ActivityDeps, 'metrics' | 'tracer'> {
    * sink. A prebuilt `workflowBundle` must then have been built with the tracing interceptors.
    */
   tracing?: Tracing;
+  /** Tasks held at once (config.workerSlots); absent: the SDK's defaults (40 workflow tasks, 100 activities). */
+  slots?: { workflowTasks: number; activityTasks: number };
 }
 
 let runtimeInstalled = false;
@@ -71,6 +73,9 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     sinks: { ...deliverySinks(setup.metrics), ...(tracing ? tracingSinks(tracing) : {}) },
     ...(tracing ? { interceptors: tracingWorkerInterceptors(tracing, { prebuiltBundle: Boolean(setup.workflowBundle) }) } : {}),
     dataConverter: setup.dataConverter,
+    ...(setup.slots
+      ? { maxConcurrentWorkflowTaskExecutions: setup.slots.workflowTasks, maxConcurrentActivityTaskExecutions: setup.slots.activityTasks }
+      : {}),
     ...(setup.workflowBundle
       ? { workflowBundle: setup.workflowBundle }
       : { workflowsPath: require.resolve(WORKFLOWS_DIR) }),

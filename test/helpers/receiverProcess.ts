@@ -1,13 +1,16 @@
 /**
  * The receiver (receiver.ts) as its own process, driven over /_receiver/ (receiverControl.ts):
  * the bench's, so its CPU is neither the service's nor the load generator's. It answers 200 with
- * an empty body at once and keeps only the ledger. Prints one JSON line {"port": N} on stdout when
+ * an empty body and keeps only the ledger; at once, or, on a path with a segment `delay-<ms>`
+ * (`/hooks/flood/delay-200/1`), after that many ms: a slow CRM. Prints one JSON line {"port": N} on stdout when
  * listening; exits when stdin closes (its parent died) or on SIGTERM.
  */
 import { startReceiver } from './receiver';
 
 /** Wall-clock ms with sub-ms precision: comparable with the bench process's own `nowMs()`. */
 const nowMs = () => performance.timeOrigin + performance.now();
+
+const delayOf = (path: string): number => Number(/\/delay-(\d{1,5})(?:\/|$)/.exec(path)?.[1] ?? 0);
 
 async function main(): Promise<void> {
   const receiver = await startReceiver({
@@ -17,7 +20,7 @@ async function main(): Promise<void> {
     keepAliveMs: 60_000,
     clock: nowMs,
     control: true,
-    script: () => ({ status: 200, headers: { 'content-length': '0' } }),
+    script: (r) => ({ status: 200, headers: { 'content-length': '0' }, delayMs: delayOf(r.path) }),
   });
   process.stdout.write(`${JSON.stringify({ port: Number(new URL(receiver.base).port) })}\n`);
   const quit = () => {

@@ -188,14 +188,17 @@ describe('npm run bench -- --tenants (tiny load)', function () {
 
   after(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
 
-  it('measures the quiet tenant in its own tenant and in the flooding one, losing nothing', () => {
-    for (const round of ['own_tenant', 'same_tenant']) {
-      assert.ok(numberAt(result, `${round}.flood_accepted`) > 0, `${round}: the flood was accepted`);
-      assert.ok(numberAt(result, `${round}.quiet_first_attempt.count`) > 0, `${round}: quiet events measured`);
-      numberAt(result, `${round}.quiet_first_attempt.p50`);
-      assert.equal(numberAt(result, `${round}.quiet_undelivered`), 0);
-    }
-    assert.match(run.stdout, /^\| own tenant \(own fairness key\) \| [\d.]+ \| [\d.]+ \|/m);
-    assert.match(run.stdout, /^\| in the flooding tenant \(one key\) \| [\d.]+ \| [\d.]+ \|/m);
+  it('measures B alone, then B under A\'s flood against the target, losing nothing', () => {
+    assert.ok(numberAt(result, 'b_alone.first_attempt.count') > 0, 'B alone measured');
+    assert.ok(numberAt(result, 'b_under_flood.first_attempt.count') > 0, 'B under the flood measured');
+    assert.equal(numberAt(result, 'b_under_flood.flood_accepted'), 20, 'the flood is capped by --events');
+    for (const key of ['b_alone.undelivered', 'b_under_flood.undelivered', 'b_under_flood.flood_undelivered']) assert.equal(numberAt(result, key), 0, key);
+    assert.equal(numberAt(result, 'receiver_delay_ms'), 200);
+    assert.equal(numberAt(result, 'target_p50_ms'), Math.round((3 * numberAt(result, 'b_alone.first_attempt.p50') + 500) * 10) / 10);
+    // The receiver's 200 ms is after the arrival the first attempt is timed to, not before it.
+    assert.ok(numberAt(result, 'b_alone.first_attempt.p50') > 0);
+    assert.match(run.stdout, /^\| B alone \| \d+ \| [\d.]+ \| [\d.]+ \|/m);
+    assert.match(run.stdout, /^\| B under A's flood \(20 events, receiver 200 ms\) \| \d+ \| [\d.]+ \| [\d.]+ \|/m);
+    assert.match(run.stdout, /^target: B's p50 under the flood <= 3 x [\d.]+ \+ 500 = [\d.]+ ms: (met|NOT met)/m);
   });
 });

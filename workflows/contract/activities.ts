@@ -36,6 +36,12 @@ export interface Activities {
   }): Promise<{ ids: string[]; nextCursor?: string }>;
   /** Applies a bulk job's action to a batch; a delivery that moved on meanwhile counts as failed. */
   actOnDeliveries(input: { kind: DeliveryJobKind; deliveryIds: string[]; reason?: string; tenantId?: string }): Promise<{ done: number; failed: number }>;
+  /** Deleting a tenant: one page of its events whose workflow still runs. */
+  findOpenEvents(input: { tenantId: string; cursor?: string }): Promise<{ eventIds: string[]; nextCursor?: string }>;
+  /** Deleting a tenant: each event's open deliveries discarded with `reason` at once, and its workflow ended (discard_open). */
+  discardOpenEvents(input: { tenantId: string; eventIds: string[]; reason: string }): Promise<{ done: number; failed: number }>;
+  /** Deleting a tenant: its endpoints' batchers, call sequencers and coalescers ended. Answers how many. */
+  endEndpointWorkflows(input: { tenantId: string; reason: string }): Promise<number>;
   /** The last step of deleting a tenant: removes its endpoints, keys, attempt log and the tenant itself. */
   purgeTenant(input: { tenantId: string }): Promise<{ endpoints: number; attempts: number }>;
   /** Deletes attempt-log rows older than the retention period. */

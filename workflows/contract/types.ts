@@ -130,6 +130,11 @@ export interface DiscardSignal {
   reason?: string;
 }
 
+/** Ends every delivery of the event that is not final yet, whatever it is doing, and the workflow with it. */
+export interface DiscardOpenSignal {
+  reason: string;
+}
+
 export interface ReleaseSignal {
   endpointId: string;
 }
