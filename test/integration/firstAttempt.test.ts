@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+import { temporal } from '@temporalio/proto';
+import { fastRetry, unique, useKit } from '../helpers/kit';
+import { call, eventually, type Stack } from '../helpers/stack';
+
+/**
+ * The fast path (workflows/firstAttempt.ts): a plain delivery's first attempt is a local activity
+ * in the event's first workflow task, and an event whose first attempts all succeed completes in it.
+ */
+
+const EventType = temporal.api.enums.v1.EventType;
+
+async function historyOf(stack: Stack, workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  return history.events ?? [];
+}
+
+const count = (events: temporal.api.history.v1.IHistoryEvent[], type: temporal.api.enums.v1.EventType) =>
+  events.filter((e) => e.eventType === type).length;
+
+describe('first attempts as local activities', function () {
+  this.timeout(90_000);
+  const kit = useKit();
+  const { receiver, createEndpoint, completedCall, waitForStatus } = kit;
+  let stack: Stack;
+  before(() => {
+    stack = kit.stack;
+  });
+
+  it('delivers a single-endpoint event in one workflow task, with at most 8 history events', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
+    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
+    assert.equal(sent.status, 202);
+    const [got] = await r.waitFor(1);
+    assert.ok(new Webhook(ep.secret).verify(got.body, got.headers as Record<string, string>));
+    const done = await waitForStatus(sent.body.id, 'delivered');
+    assert.equal(done.deliveries[0].attempts, 1);
+
+    const events = await eventually(async () => {
+      const h = await historyOf(stack, sent.body.workflowId);
+      return count(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) === 1 ? h : undefined;
+    }, 20_000, 'the workflow to complete');
+    const types = events.map((e) => EventType[e.eventType ?? 0]);
+    assert.ok(events.length <= 8, `history: ${types.join(', ')}`);
+    assert.equal(count(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED), 1, types.join(', '));
+    assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 0, types.join(', '));
+    // The match and the delivery, each a local activity's marker.
+    assert.equal(count(events, EventType.EVENT_TYPE_MARKER_RECORDED), 2, types.join(', '));
+    // Search attributes: set at the start, written once more at the end.
+    assert.equal(count(events, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES), 1, types.join(', '));
+
+    // The attempt log shows the local attempt as any first attempt.
+    const delivery = await kit.delivery(done.deliveries[0].id);
+    assert.equal(delivery.endpointId, ep.id);
+    assert.equal(delivery.attempts.length, 1);
+    assert.equal(delivery.attempts[0].attempt, 1);
+    assert.equal(delivery.attempts[0].statusCode, 200);
+  });
+
+  it('fans out to 3 endpoints with their local attempts in parallel, in one workflow task', async () => {
+    const receivers = await Promise.all([0, 1, 2].map(() => receiver(() => ({ status: 200, delayMs: 300 }))));
+    for (const r of receivers) await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
+    const started = Date.now();
+    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
+    const done = await waitForStatus(sent.body.id, 'delivered');
+    assert.equal(done.deliveries.length, 3);
+    const events = await historyOf(stack, sent.body.workflowId);
+    const types = events.map((e) => EventType[e.eventType ?? 0]);
+    assert.equal(count(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED), 1, types.join(', '));
+    assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 0, types.join(', '));
+    assert.equal(count(events, EventType.EVENT_TYPE_MARKER_RECORDED), 4, types.join(', '));
+    assert.equal(count(events, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES), 1, types.join(', '));
+    assert.ok(events.length <= 10, types.join(', '));
+    // In parallel: the three 300 ms answers overlap.
+    assert.ok(Date.now() - started < 3 * 300 + 5_000);
+  });
+
+  it('retries a failed local first attempt with regular activities, and publishes then', async () => {
+    let n = 0;
+    const r = await receiver(() => (n++ === 0 ? 500 : 200));
+    await createEndpoint({ url: r.url, eventTypes: ['call_completed'], retry: fastRetry(3) });
+    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
+    const done = await waitForStatus(sent.body.id, 'delivered');
+    assert.equal(done.deliveries[0].attempts, 2);
+    const events = await historyOf(stack, sent.body.workflowId);
+    const types = events.map((e) => EventType[e.eventType ?? 0]);
+    // The first attempt was local (a marker), the second a regular activity under the retry policy.
+    assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, types.join(', '));
+    assert.equal(count(events, EventType.EVENT_TYPE_MARKER_RECORDED), 2, types.join(', '));
+    // `retrying` was published, then `delivered`.
+    assert.ok(count(events, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) >= 2, types.join(', '));
+    const delivery = await kit.delivery(done.deliveries[0].id);
+    assert.deepEqual(delivery.attempts.map((a: { attempt: number; statusCode: number }) => [a.attempt, a.statusCode]), [[1, 500], [2, 200]]);
+  });
+});
