@@ -143,7 +143,8 @@ export function deliverySeries<D extends SeriesState>(host: SeriesHost<D>) {
       record(d, report, true);
       return 'delivered';
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      // A local attempt's failure may come unwrapped (not in an ActivityFailure).
+      const cause = err instanceof ActivityFailure ? err.cause : err instanceof ApplicationFailure ? err : undefined;
       if (cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.throttled) {
         // Flow control: no attempt was made. Wait, then the same attempt tries again, uncounted.
         const t = cause.details?.[0] as ThrottleReport;

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { deliverySinks } from '../../src/metrics/deliverySinks';
+import { createMetrics } from '../../src/metrics/registry';
+import { payloadDataConverter } from '../../src/temporal/payloadCodec';
+import { createTemporalServices } from '../../src/temporal/services';
+import { workflowIdForEvent } from '../../workflows/contract';
 import { fastRetry, unique, useKit } from '../helpers/kit';
-import { call, eventually, type Stack } from '../helpers/stack';
+import { call, eventually, workflowBundle, type Stack } from '../helpers/stack';
 
 /**
  * The fast path (workflows/firstAttempt.ts): a plain delivery's first attempt is a local activity
@@ -14,6 +20,16 @@ const EventType = temporal.api.enums.v1.EventType;
 async function historyOf(stack: Stack, workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
   const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
   return history.events ?? [];
+}
+
+/** Replays a run's whole history on a fresh worker: every local attempt's result arrives at once. */
+async function replay(stack: Stack, workflowId: string): Promise<void> {
+  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  await Worker.runReplayHistory(
+    { workflowBundle: await workflowBundle(), dataConverter: payloadDataConverter(stack.codec), sinks: deliverySinks(createMetrics()) },
+    history,
+    workflowId,
+  );
 }
 
 const count = (events: temporal.api.history.v1.IHistoryEvent[], type: temporal.api.enums.v1.EventType) =>
@@ -91,7 +107,37 @@ describe('first attempts as local activities', function () {
     assert.equal(count(events, EventType.EVENT_TYPE_MARKER_RECORDED), 2, types.join(', '));
     // `retrying` was published, then `delivered`.
     assert.ok(count(events, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) >= 2, types.join(', '));
+    await replay(stack, sent.body.workflowId);
     const delivery = await kit.delivery(done.deliveries[0].id);
     assert.deepEqual(delivery.attempts.map((a: { attempt: number; statusCode: number }) => [a.attempt, a.statusCode]), [[1, 500], [2, 200]]);
+  });
+
+  it('replays a fan-out whose local attempts came back one by one, some failing, as it ran', async () => {
+    const ok = await Promise.all([0, 1].map((i) => receiver(() => ({ status: 200, delayMs: 100 + 200 * i }))));
+    let n = 0;
+    const flaky = await receiver(() => (n++ === 0 ? { status: 503, delayMs: 150 } : 200));
+    for (const r of [...ok, flaky]) await createEndpoint({ url: r.url, eventTypes: ['call_completed'], retry: fastRetry(3) });
+    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
+    const done = await waitForStatus(sent.body.id, 'delivered');
+    assert.deepEqual(done.deliveries.map((d: { attempts: number }) => d.attempts).sort(), [1, 1, 2]);
+    await eventually(async () => {
+      const h = await historyOf(stack, sent.body.workflowId);
+      return count(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) === 1;
+    }, 20_000, 'the workflow to complete');
+    await replay(stack, sent.body.workflowId);
+  });
+
+  it('keeps runs started without the fast path on the regular path, and they replay', async () => {
+    const r = await receiver();
+    await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
+    const regular = createTemporalServices(stack.client, { taskQueue: stack.taskQueue, namespace: 'default', localFirstAttempt: false });
+    const event = { id: unique('evt'), ...completedCall(unique('call')) };
+    await regular.events.start({ event });
+    const done = await waitForStatus(event.id, 'delivered');
+    assert.equal(done.deliveries[0].attempts, 1);
+    const workflowId = workflowIdForEvent(event.id);
+    const events = await historyOf(stack, workflowId);
+    assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, 'the first attempt was a regular activity');
+    await replay(stack, workflowId);
   });
 });
