@@ -161,7 +161,7 @@ export function createEventGateway(
     eagerStart = false,
     tenantId = DEFAULT_TENANT_ID,
     weight,
-    localFirstAttempt = true,
+    localFirstAttempt = false,
   }: { eagerStart?: boolean; tenantId?: string; weight?: number; localFirstAttempt?: boolean } = {},
 ): EventGateway {
   const withDeadline = deadlineCaller(client, deadlineMs);

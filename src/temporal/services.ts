@@ -32,7 +32,7 @@ export function createTemporalServices(
     deadlineMs?: number;
     /** The client shares a NativeConnection with a worker in this process: event workflows start eagerly on it. */
     eagerStart?: boolean;
-    /** New events' plain first attempts run as local activities in their first workflow task (default on). */
+    /** New events' plain first attempts run as local activities in their first workflow task (CALLBACKS_LOCAL_FIRST_ATTEMPT; default off). */
     localFirstAttempt?: boolean;
   },
 ): TemporalServices {

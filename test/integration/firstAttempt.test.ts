@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { deliverySinks } from '../../src/metrics/deliverySinks';
 import { createMetrics } from '../../src/metrics/registry';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
-import { createTemporalServices } from '../../src/temporal/services';
+import { createTemporalServices, type TenantServices } from '../../src/temporal/services';
 import { workflowIdForEvent } from '../../workflows/contract';
 import { fastRetry, unique, useKit } from '../helpers/kit';
 import { call, eventually, workflowBundle, type Stack } from '../helpers/stack';
@@ -40,15 +40,24 @@ describe('first attempts as local activities', function () {
   const kit = useKit();
   const { receiver, createEndpoint, completedCall, waitForStatus } = kit;
   let stack: Stack;
+  let fast: TenantServices;
   before(() => {
     stack = kit.stack;
+    // The API of the stack starts events the regular way (CALLBACKS_LOCAL_FIRST_ATTEMPT is off by default).
+    fast = createTemporalServices(stack.client, { taskQueue: stack.taskQueue, namespace: 'default', localFirstAttempt: true });
   });
+
+  /** Starts an event as the API does with CALLBACKS_LOCAL_FIRST_ATTEMPT on. */
+  async function sendFast(): Promise<{ id: string; workflowId: string }> {
+    const event = { id: unique('evt'), ...completedCall(unique('call')) };
+    await fast.events.start({ event });
+    return { id: event.id, workflowId: workflowIdForEvent(event.id) };
+  }
 
   it('delivers a single-endpoint event in one workflow task, with at most 8 history events', async () => {
     const r = await receiver();
     const ep = await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
-    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
-    assert.equal(sent.status, 202);
+    const sent = { body: await sendFast() };
     const [got] = await r.waitFor(1);
     assert.ok(new Webhook(ep.secret).verify(got.body, got.headers as Record<string, string>));
     const done = await waitForStatus(sent.body.id, 'delivered');
@@ -79,7 +88,7 @@ describe('first attempts as local activities', function () {
     const receivers = await Promise.all([0, 1, 2].map(() => receiver(() => ({ status: 200, delayMs: 300 }))));
     for (const r of receivers) await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
     const started = Date.now();
-    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
+    const sent = { body: await sendFast() };
     const done = await waitForStatus(sent.body.id, 'delivered');
     assert.equal(done.deliveries.length, 3);
     const events = await historyOf(stack, sent.body.workflowId);
@@ -97,7 +106,7 @@ describe('first attempts as local activities', function () {
     let n = 0;
     const r = await receiver(() => (n++ === 0 ? 500 : 200));
     await createEndpoint({ url: r.url, eventTypes: ['call_completed'], retry: fastRetry(3) });
-    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
+    const sent = { body: await sendFast() };
     const done = await waitForStatus(sent.body.id, 'delivered');
     assert.equal(done.deliveries[0].attempts, 2);
     const events = await historyOf(stack, sent.body.workflowId);
@@ -117,7 +126,7 @@ describe('first attempts as local activities', function () {
     let n = 0;
     const flaky = await receiver(() => (n++ === 0 ? { status: 503, delayMs: 150 } : 200));
     for (const r of [...ok, flaky]) await createEndpoint({ url: r.url, eventTypes: ['call_completed'], retry: fastRetry(3) });
-    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
+    const sent = { body: await sendFast() };
     const done = await waitForStatus(sent.body.id, 'delivered');
     assert.deepEqual(done.deliveries.map((d: { attempts: number }) => d.attempts).sort(), [1, 1, 2]);
     await eventually(async () => {
@@ -127,17 +136,41 @@ describe('first attempts as local activities', function () {
     await replay(stack, sent.body.workflowId);
   });
 
+  it('goes the regular way when the attempt timeout does not fit in the workflow task', async () => {
+    const r = await receiver();
+    await createEndpoint({ url: r.url, eventTypes: ['call_completed'], retry: fastRetry(2, { attemptTimeoutMs: 25_000 }) });
+    const sent = { body: await sendFast() };
+    await waitForStatus(sent.body.id, 'delivered');
+    const events = await historyOf(stack, sent.body.workflowId);
+    assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, 'the first attempt was a regular activity');
+    assert.equal(count(events, EventType.EVENT_TYPE_MARKER_RECORDED), 1, 'only the match was local');
+  });
+
+  it('makes a first attempt that must wait for a flow-control slot a regular activity after the wait', async () => {
+    const r = await receiver(() => ({ status: 200, delayMs: 1_000 }));
+    const ep = await createEndpoint({ url: r.url, eventTypes: ['call_completed'], maxConcurrency: 1 });
+    const sent = await Promise.all([0, 1, 2].map(() => sendFast()));
+    for (const s of sent) await waitForStatus(s.id, 'delivered');
+    assert.equal(r.requests.length, 3);
+    const shapes = await Promise.all(sent.map(async (s) => {
+      const events = await historyOf(stack, s.workflowId);
+      return { local: count(events, EventType.EVENT_TYPE_MARKER_RECORDED) - 1, regular: count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) };
+    }));
+    // Each made exactly one attempt; those that waited for the slot made it as a regular activity (one per wait).
+    for (const s of sent) assert.equal((await kit.delivery(`${s.id}~${ep.id}`)).attempts.length, 1);
+    assert.ok(shapes.some((x) => x.regular >= 1), JSON.stringify(shapes));
+    assert.ok(shapes.every((x) => x.local === 1), JSON.stringify(shapes));
+  });
+
   it('keeps runs started without the fast path on the regular path, and they replay', async () => {
     const r = await receiver();
     await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
-    const regular = createTemporalServices(stack.client, { taskQueue: stack.taskQueue, namespace: 'default', localFirstAttempt: false });
-    const event = { id: unique('evt'), ...completedCall(unique('call')) };
-    await regular.events.start({ event });
-    const done = await waitForStatus(event.id, 'delivered');
+    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
+    assert.equal(sent.status, 202);
+    const done = await waitForStatus(sent.body.id, 'delivered');
     assert.equal(done.deliveries[0].attempts, 1);
-    const workflowId = workflowIdForEvent(event.id);
-    const events = await historyOf(stack, workflowId);
+    const events = await historyOf(stack, sent.body.workflowId);
     assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, 'the first attempt was a regular activity');
-    await replay(stack, workflowId);
+    await replay(stack, sent.body.workflowId);
   });
 });
