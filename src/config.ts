@@ -153,8 +153,8 @@ export interface Config {
    * leaves on the task queue the server hands out fairly between tenants (docs/tenants.md).
    */
   workerSlots: { workflowTasks: number; activityTasks: number };
-  /** New events' plain first attempts run as local activities in their first workflow task (workflows/firstAttempt.ts). */
-  localFirstAttempt: boolean;
+  /** New events' plain first attempts run as local activities in their first workflow task (workflows/firstAttempt.ts). Absent: off. */
+  localFirstAttempt?: true;
   metrics: {
     /** Another credential for GET /metrics, beside admin keys: for a scraper that should hold nothing more. */
     token?: string;
@@ -241,7 +241,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl: (e.CALLBACKS_PUBLIC_URL ?? ownUrl(e.HOST, e.PORT)).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     workerSlots: { workflowTasks: e.CALLBACKS_WORKFLOW_TASK_SLOTS, activityTasks: e.CALLBACKS_ACTIVITY_TASK_SLOTS },
-    localFirstAttempt: e.CALLBACKS_LOCAL_FIRST_ATTEMPT,
+    ...(e.CALLBACKS_LOCAL_FIRST_ATTEMPT ? { localFirstAttempt: true as const } : {}),
     metrics: {
       token: e.CALLBACKS_METRICS_TOKEN,
       workerPort: e.CALLBACKS_WORKER_METRICS_PORT,
