@@ -1,14 +1,16 @@
 /**
  * The temporal_ceiling worker, its own process (like the service's worker) with its own task
  * queue and workflow bundle. Worker options are the service's (src/temporal/worker.ts):
- * connection, namespace, task queue, activities and workflows, SDK defaults for everything else
- * (slots, pollers, cache), and the runtime logging at WARN. What it leaves out on purpose is the
+ * connection, namespace, task queue, activities and workflows, the service's default slots
+ * (src/temporal/workerSlots.ts), SDK defaults for everything else (pollers, cache), and the
+ * runtime logging at WARN. What it leaves out on purpose is the
  * payload codec: encrypting payloads is part of the service's cost, on the e2e side of the ratio.
  *
  * Env: TEMPORAL_ADDRESS, BENCH_TASK_QUEUE, BENCH_RECEIVER_URL (full url), BENCH_SECRET.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { processEnvironment } from '../src/config';
+import { DEFAULT_WORKER_SLOTS } from '../src/temporal/workerSlots';
 import { loadCeilingWorkerSettings } from '../test/helpers/settings';
 import { createCeilingActivities } from './ceilingActivities';
 import { benchWebhookClient } from './signedPost';
@@ -24,6 +26,8 @@ async function main(): Promise<void> {
     taskQueue: settings.taskQueue,
     activities: createCeilingActivities(http, settings.receiverUrl, settings.secret),
     workflowsPath: require.resolve('./ceilingWorkflow'),
+    maxConcurrentWorkflowTaskExecutions: DEFAULT_WORKER_SLOTS.workflowTasks,
+    maxConcurrentActivityTaskExecutions: DEFAULT_WORKER_SLOTS.activityTasks,
   });
   const running = worker.run();
   console.log('ceiling worker running');

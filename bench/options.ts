@@ -38,6 +38,8 @@ export interface Options {
   idleMs: number;
   /** Only the tenants phase (tenantFairness.ts): a quiet tenant's latency under another tenant's flood. */
   tenants: boolean;
+  /** With --tenants: tenant A's `limits.ingestPerSecond` (absent: none); its producers wait out each 429's Retry-After and post again. */
+  floodLimit?: number;
   /** More settings for the service's processes (`--service-env K=V`, repeatable): a knob tried under the bench. */
   serviceEnv: Record<string, string>;
 }
@@ -48,7 +50,7 @@ const QUICK = { idleMs: 5_000, warmupMs: 3_000, durationMs: { http: 6_000, tempo
 const USAGE = `usage: tsx bench/run.ts [--quick] [--duration-ms N] [--warmup-ms N] [--events N] [--drain-ms N]
                          [--http-concurrency N] [--temporal-concurrency N] [--ingest-concurrency N]
                          [--backlog N] [--sample N] [--out FILE] [--keep-data] [--wait-quiet-s N] [--single-process]
-                         [--cluster [--workers N]] [--idle-ms N] [--tenants] [--service-env K=V ...]`;
+                         [--cluster [--workers N]] [--idle-ms N] [--tenants [--flood-limit N]] [--service-env K=V ...]`;
 
 export function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
@@ -103,6 +105,7 @@ export function parseOptions(argv: string[]): Options {
       case '--workers': o.workers = Math.max(1, Math.floor(num())); break;
       case '--idle-ms': o.idleMs = num(); break;
       case '--tenants': o.tenants = true; break;
+      case '--flood-limit': o.floodLimit = num(); break;
       case '--service-env': {
         const [key, ...value] = (argv[++i] ?? '').split('=');
         if (!/^[A-Z][A-Z0-9_]*$/.test(key) || value.length === 0) throw new Error(`--service-env needs KEY=VALUE\n${USAGE}`);

@@ -25,6 +25,8 @@ export interface BRound {
   first_attempt: Summary;
   sent: number;
   undelivered: number;
+  /** Each first attempt: [ms from the round's start to its scheduled send, its latency ms], in send order. */
+  by_send: Array<[number, number]>;
   /** Where B's first attempts spent their time, hop by hop, from their workflows' histories. */
   hops: Record<string, Summary>;
   /** Cores that programs other than the bench's kept busy during the round (a shared machine). */
@@ -34,6 +36,8 @@ export interface BRound {
 export interface TenantFairnessResult {
   flood_events: number;
   flood_concurrency: number;
+  /** Tenant A's limits.ingestPerSecond, when the run set one (--flood-limit). */
+  flood_ingest_limit?: number;
   b_rate_per_s: number;
   receiver_delay_ms: number;
   b_alone: BRound;
@@ -73,7 +77,15 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(tenant ? { 'x-tenant-id': tenant } : {}) };
     const res = await pool.request({ path, method: 'POST', headers, body: JSON.stringify(body) });
     const text = await res.body.text();
-    return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, any>) : {} };
+    return { status: res.statusCode, retryAfterS: Number(res.headers['retry-after'] ?? 1), json: text ? (JSON.parse(text) as Record<string, any>) : {} };
+  };
+  /** A's post: over its tenant's ingest limit (429), it waits as told and posts the same event again. */
+  const floodPost = async (body: unknown, tenant: string) => {
+    for (;;) {
+      const res = await post('/v1/events', body, tenant).catch(() => ({ status: 0, retryAfterS: 0 }));
+      if (res.status !== 429) return res;
+      await sleep(Math.max(0.05, res.retryAfterS) * 1000);
+    }
   };
   const accepted = (status: number) => status >= 200 && status < 300;
   const tenantA = `bench-a-${ctx.runId}`;
@@ -105,6 +117,7 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
     const workflowIds = new Map<string, string>();
     const inFlight: Array<Promise<void>> = [];
     const t0 = nowMs() + 20;
+    const sinceStart = (at: number) => Math.round(at - t0);
     for (let i = 0; ; i++) {
       const at = t0 + (i * 1000) / B_RATE;
       await sleep(Math.max(0, at - nowMs()));
@@ -126,12 +139,14 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
     const latencies = [...scheduled].flatMap(([id, at]) => (arrivals[id] === undefined ? [] : [arrivals[id] - at]));
     const traced = [...scheduled].flatMap(([id, at]) => (arrivals[id] === undefined ? [] : [{ workflowId: workflowIds.get(id)!, sentAt: at, arrivedAt: arrivals[id] }]));
     const hops = await hopBreakdown(ctx.client, traced);
-    return { first_attempt: summarize(latencies), sent: inFlight.length, undelivered: scheduled.size - latencies.length, hops };
+    const bySend = traced.map((e): [number, number] => [sinceStart(e.sentAt), Math.round(e.arrivedAt - e.sentAt)]).sort((a, b) => a[0] - b[0]);
+    return { first_attempt: summarize(latencies), sent: inFlight.length, undelivered: scheduled.size - latencies.length, by_send: bySend, hops };
   };
 
   try {
     for (const id of [tenantA, tenantB]) {
-      const res = await post('/v1/tenants', { id, name: id });
+      const limits = id === tenantA && ctx.opts.floodLimit !== undefined ? { limits: { ingestPerSecond: ctx.opts.floodLimit } } : {};
+      const res = await post('/v1/tenants', { id, name: id, ...limits });
       if (res.status !== 201) throw new Error(`creating tenant ${id}: HTTP ${res.status} ${JSON.stringify(res.json)}`);
     }
     const floodPhase = `ta-${ctx.runId}`;
@@ -159,7 +174,7 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
         durationMs: ctx.opts.drainMs,
         maxOps: floodEvents,
         op: async (i) => {
-          const res = await post('/v1/events', callCompletedEvent(`a-${floodPhase}-${i}`, { phase: floodPhase }), tenantA).catch(() => ({ status: 0 }));
+          const res = await floodPost(callCompletedEvent(`a-${floodPhase}-${i}`, { phase: floodPhase }), tenantA);
           if (accepted(res.status)) floodAccepted++;
           return accepted(res.status);
         },
@@ -180,6 +195,7 @@ export async function tenantFairness(ctx: Ctx, apiUrl: string): Promise<TenantFa
     return {
       flood_events: floodEvents,
       flood_concurrency: FLOOD_CONCURRENCY,
+      ...(ctx.opts.floodLimit !== undefined ? { flood_ingest_limit: ctx.opts.floodLimit } : {}),
       b_rate_per_s: B_RATE,
       receiver_delay_ms: RECEIVER_DELAY_MS,
       b_alone: bAlone,

@@ -2,6 +2,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { CallbackEventsError } from './errors';
+import { DEFAULT_WORKER_SLOTS } from './temporal/workerSlots';
 
 /**
  * The service's whole configuration, read from the environment once at start.
@@ -105,8 +106,8 @@ const envSchema = z.object({
     .refine((u) => !/[?#]/.test(u), 'must have no query or fragment')
     .optional(),
   OTEL_SERVICE_NAME: z.string().min(1).max(200).default('callback-events'),
-  CALLBACKS_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(1000).default(40),
-  CALLBACKS_ACTIVITY_TASK_SLOTS: z.coerce.number().int().min(1).max(10_000).default(100),
+  CALLBACKS_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(1000).default(DEFAULT_WORKER_SLOTS.workflowTasks),
+  CALLBACKS_ACTIVITY_TASK_SLOTS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_WORKER_SLOTS.activityTasks),
   // Off until the tests that read the regular path's history shape are brought along (docs/architecture.md).
   CALLBACKS_LOCAL_FIRST_ATTEMPT: bool.default(false),
 });

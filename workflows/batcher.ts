@@ -62,7 +62,8 @@ export async function batcher(input: BatcherInput): Promise<void> {
     const lane = items.at(-1)!.endpoint.priority === 'high' || items.some((i) => i.urgent);
     await startChild(batchDelivery, {
       workflowId: batchWorkflowId(batchId),
-      ...(lane ? { priority: { priorityKey: URGENT_PRIORITY_KEY } } : {}),
+      // With the batcher's tenant (fairness key and weight) spelt out, not left to a merge.
+      ...(lane ? { priority: { ...workflowInfo().priority, priorityKey: URGENT_PRIORITY_KEY } } : {}),
       args: [{ batchId, endpointId, createdAt: new Date().toISOString(), items, endpoint: items.at(-1)!.endpoint, url }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `batch of ${items.length} event(s) to ${endpointId}`,

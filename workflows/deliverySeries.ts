@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, proxyLocalActivities, sleep, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, proxyLocalActivities, sleep, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
 import {
   FAILURE_TYPES,
   URGENT_PRIORITY_KEY,
@@ -178,8 +178,9 @@ export function deliverySeries<D extends SeriesState>(host: SeriesHost<D>) {
     const options = {
       startToCloseTimeout: r.attemptTimeoutMs + 5_000,
       summary: `${target === 'fallback' ? 'fallback ' : ''}${host.label} to ${host.endpointId(d)}`,
-      // The priority lane: ahead of routine tasks when the queue has a backlog.
-      ...(host.priorityLane && m.priority === 'high' ? { priority: { priorityKey: URGENT_PRIORITY_KEY } } : {}),
+      // The priority lane: ahead of routine tasks when the queue has a backlog. The workflow's own
+      // priority (its tenant's fairness key and weight) is spelt out beside it, not left to a merge.
+      ...(host.priorityLane && m.priority === 'high' ? { priority: { ...workflowInfo().priority, priorityKey: URGENT_PRIORITY_KEY } } : {}),
     };
     // The first attempt runs alone so the workflow can show `retrying` as soon as it fails.
     const first = proxyActivities<Activities>({ ...options, retry: { maximumAttempts: 1 } }).deliver;

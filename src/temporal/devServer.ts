@@ -40,6 +40,10 @@ export const DEFAULT_DYNAMIC_CONFIG: Record<string, unknown> = {
   'matching.enableFairness': true,
   // Eager workflow start (`npm start`: the API's client shares the worker's connection).
   'system.enableEagerWorkflowStart': true,
+  // One partition per task queue: a single host gains nothing from four, and with four each
+  // partition is fair only within itself, while a poll reaches one partition at a time.
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
 };
 
 /** The flags `npm start` passes; the benchmark reuses them to measure the same server. */

@@ -199,6 +199,14 @@ describe('npm run bench -- --tenants (tiny load)', function () {
     assert.ok(numberAt(result, 'b_alone.first_attempt.p50') > 0);
     assert.match(run.stdout, /^\| B alone \| \d+ \| [\d.]+ \| [\d.]+ \|/m);
     assert.match(run.stdout, /^\| B under A's flood \(20 events, receiver 200 ms\) \| \d+ \| [\d.]+ \| [\d.]+ \|/m);
+    // Where the time went, from the histories: every hop of every measured event read.
+    for (const round of ['b_alone', 'b_under_flood']) {
+      const hops = result[round].hops as Record<string, { count: number }>;
+      assert.equal(Object.keys(hops).length, 5, `${round}: the five hops`);
+      for (const [hop, summary] of Object.entries(hops)) assert.equal(summary.count, numberAt(result, `${round}.first_attempt.count`), `${round}: ${hop}`);
+      assert.equal(result[round].by_send.length, numberAt(result, `${round}.first_attempt.count`));
+    }
+    assert.match(run.stdout, /^\| first workflow task queued \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$/m);
     assert.match(run.stdout, /^target: B's p50 under the flood <= 3 x [\d.]+ \+ 500 = [\d.]+ ms: (met|NOT met)/m);
   });
 });

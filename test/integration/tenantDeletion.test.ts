@@ -9,7 +9,8 @@ import { workflowIdForEvent, type EventSnapshot } from '../../workflows/contract
 /**
  * Deleting a tenant ends its open deliveries at once, whatever they wait for: a delivery between
  * two attempts against a dead receiver, with a long backoff, ends as discarded "tenant deleted"
- * within seconds of the DELETE, its workflow closes, and no later attempt reaches the receiver.
+ * within seconds of the DELETE, its workflow closes, and no later attempt reaches the receiver;
+ * its endpoints' coordinating workflows (a call sequencer here) end too.
  * Real HTTP, a real Temporal server, each store.
  */
 
@@ -34,13 +35,16 @@ for (const kind of STORE_KINDS) {
     this.timeout(120_000);
     let t: TenantStack;
     let dead: Receiver;
+    let ok: Receiver;
 
     before(async function () {
       this.timeout(180_000);
       t = await startTenantStack(kind);
       dead = await startReceiver(() => 503);
+      ok = await startReceiver(() => 200);
     });
     after(async () => {
+      await ok?.close();
       await dead?.close();
       await t?.close();
     });
@@ -57,7 +61,15 @@ for (const kind of STORE_KINDS) {
       const eventId = unique('evt');
       assert.equal((await t.api(gone.ingest, 'POST', '/v1/events', { id: eventId, ...completed('call-r', tag) })).status, 202);
       const deliveryId = `${eventId}~${endpoint.body.id}`;
+      // An endpoint ordered per call: its call's sequencer, a workflow of the tenant's, stays running.
+      const orderedTag = unique('ordered');
+      const ordered = await t.api(gone.admin, 'POST', '/v1/endpoints', { url: ok.url, ordering: 'per_call', filter: { 'data.metadata.test': orderedTag } });
+      assert.equal(ordered.status, 201, JSON.stringify(ordered.body));
+      assert.equal((await t.api(gone.ingest, 'POST', '/v1/events', completed('call-o', orderedTag))).status, 202);
+      await ok.waitFor(1, 30_000);
+      const running = async () => (await t.stack.client.workflow.count(`CallbackTenant = '${gone.id}' AND ExecutionStatus = 'Running'`)).count;
       await eventually(async () => (await t.api(gone.admin, 'GET', `/v1/deliveries/${deliveryId}`)).body?.status === 'retrying', 30_000, 'retrying');
+      assert.ok((await running()) >= 2, 'the retrying event and the call sequencer run');
       const firstAttemptAt = dead.requests[0]?.at;
       assert.equal(dead.requests.length, 1, 'one attempt made, the next one waits out the backoff');
 
@@ -79,6 +91,8 @@ for (const kind of STORE_KINDS) {
       }, 30_000, 'the deletion job');
       assert.deepEqual({ total: job.total, done: job.done, failed: job.failed }, { total: 1, done: 1, failed: 0 });
       assert.equal(await t.store.getEndpoint(endpoint.body.id), undefined);
+      // Nothing of the tenant's runs on: the event ended, and the sequencer with it.
+      await eventually(async () => (await running()) === 0, 10_000, 'no running workflow of the tenant');
 
       // Past the moment the second attempt was due, and some: still the one attempt.
       await new Promise((r) => setTimeout(r, Math.max(0, firstAttemptAt + BACKOFF_MS + 3_000 - Date.now())));

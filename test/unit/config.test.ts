@@ -66,6 +66,8 @@ describe('loadConfig', () => {
       CALLBACKS_WORKER_METRICS_PORT: '9101',
       CALLBACKS_SDK_METRICS_PORT: '9102',
       CALLBACKS_METRICS_CACHE_SECONDS: '30',
+      CALLBACKS_WORKFLOW_TASK_SLOTS: '8',
+      CALLBACKS_ACTIVITY_TASK_SLOTS: '200',
     });
     assert.deepEqual(c, {
       port: 8080,
@@ -94,8 +96,15 @@ describe('loadConfig', () => {
       recoverPerSecond: 50,
       publicUrl: 'https://callbacks.example.com',
       logLevel: 'debug',
+      workerSlots: { workflowTasks: 8, activityTasks: 200 },
       metrics: { token: 'scrape-token-0123456789', workerPort: 9101, sdkPort: 9102, visibilityCacheMs: 30_000 },
     });
+  });
+
+  it('defaults the worker to 4 workflow tasks and 100 activities at once, and refuses fewer than 2 workflow tasks', () => {
+    assert.deepEqual(loadConfig({}).workerSlots, { workflowTasks: 4, activityTasks: 100 });
+    assertInvalid({ CALLBACKS_WORKFLOW_TASK_SLOTS: '1' }, 'CALLBACKS_WORKFLOW_TASK_SLOTS');
+    assertInvalid({ CALLBACKS_ACTIVITY_TASK_SLOTS: '0' }, 'CALLBACKS_ACTIVITY_TASK_SLOTS');
   });
 
   it('defaults CALLBACKS_PUBLIC_URL to the API\'s own address, and refuses one that is not an http(s) base', () => {
