@@ -169,6 +169,7 @@ export async function run(config: Config, roles: Role[], env: { path: string; si
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
       eagerStart,
+      localFirstAttempt: config.localFirstAttempt,
     });
     // Calls in flight fail at once when the connection breaks, not at their deadline.
     cleanups.push(watchTemporal(connection, address, log, () => reachabilityOf(client).lost()));

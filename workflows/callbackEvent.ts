@@ -24,6 +24,7 @@ import { batchInbox, deliverBatched } from './batching';
 import { coalescing } from './coalescing';
 import { deliveryMetrics } from './deliveryMetrics';
 import { deliverySeries, type Action } from './deliverySeries';
+import { firstTaskGate, plainDelivery } from './firstAttempt';
 import { perCallOrdering } from './ordering';
 import { matchEndpoints, emitEvent } from './serviceActivities';
 import { eventVisibility } from './visibility';
@@ -41,6 +42,8 @@ interface DeliveryState extends DeliverySnapshot {
 
 export async function callbackEvent(input: CallbackEventInput): Promise<EventSnapshot> {
   const { event, probe, redeliver, tenantId } = input;
+  // Only a run started for it takes the fast path, so older runs replay as they ran.
+  const localFirst = input.firstAttempt === 'local' && !redeliver;
   // A sample (an endpoint test, or a resend of one, which runs without `probe`) is no real call:
   // it begets no operational events, batches or call ordering, whatever type it wears.
   const sample = probe !== undefined || event.test === true;
@@ -50,6 +53,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
   const matches = new Map<string, MatchedEndpoint>();
   const tasks = new Set<Promise<void>>();
   const visibility = eventVisibility(deliveries);
+  const firstTask = firstTaskGate();
   const metrics = deliveryMetrics(event, tenantId, sample);
   // The event's arrival, for the first attempt's latency; a redelivery run starts long after it.
   const acceptedAt = redeliver ? undefined : workflowInfo().startTime.getTime();
@@ -66,6 +70,7 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     d.status = status;
     d.reason = reason;
     if (status !== 'coalesced') delete d.coalescedBy;
+    visibility.changed(d);
     visibility.publish();
     ordering.statusChanged(d);
   }
@@ -179,6 +184,11 @@ export async function callbackEvent(input: CallbackEventInput): Promise<EventSna
     emit,
     exhausted: (d) => emit('delivery_exhausted', deliveryFacts(d)),
     firstAttempt: (d, out) => visibility.firstAttempt(d, out),
+    localFirst: (d, m) => {
+      if (!localFirst || d.attempts !== 0 || !plainDelivery(m)) return undefined;
+      visibility.localFirst(d);
+      return firstTask;
+    },
   });
 
   /** Batching (workflows/batching.ts): the batch is delivered as a unit; this delivery mirrors it. */

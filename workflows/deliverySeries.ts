@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, sleep, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, proxyLocalActivities, sleep, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
 import {
   FAILURE_TYPES,
   URGENT_PRIORITY_KEY,
@@ -11,6 +11,7 @@ import {
   type OperationalEventType,
   type ThrottleReport,
 } from './contract';
+import { localAttemptOptions, type FirstTaskGate } from './firstAttempt';
 import { endpointState } from './serviceActivities';
 
 /**
@@ -107,6 +108,11 @@ export interface SeriesHost<D extends SeriesState> {
   exhausted?(d: D): void;
   /** The first attempt of a series went out (`true`) or came back (`false`). */
   firstAttempt?(d: D, out: boolean): void;
+  /**
+   * The gate when a delivery's very first attempt runs as a local activity (workflows/firstAttempt.ts),
+   * inside the workflow task that started it; undefined: a regular activity. Asked once per delivery, for its first series only.
+   */
+  localFirst?(d: D, m: MatchedEndpoint): FirstTaskGate | undefined;
 }
 
 export function deliverySeries<D extends SeriesState>(host: SeriesHost<D>) {
@@ -137,7 +143,8 @@ export function deliverySeries<D extends SeriesState>(host: SeriesHost<D>) {
       record(d, report, true);
       return 'delivered';
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      // A local attempt's failure may come unwrapped (not in an ActivityFailure).
+      const cause = err instanceof ActivityFailure ? err.cause : err instanceof ApplicationFailure ? err : undefined;
       if (cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.throttled) {
         // Flow control: no attempt was made. Wait, then the same attempt tries again, uncounted.
         const t = cause.details?.[0] as ThrottleReport;
@@ -166,7 +173,7 @@ export function deliverySeries<D extends SeriesState>(host: SeriesHost<D>) {
   }
 
   /** One series of attempts under the endpoint's retry policy, declared as a Temporal RetryPolicy. */
-  async function series(d: D, m: MatchedEndpoint, target: DeliveryTarget, url?: string): Promise<SeriesOutcome> {
+  async function series(d: D, m: MatchedEndpoint, target: DeliveryTarget, url?: string, local?: FirstTaskGate): Promise<SeriesOutcome> {
     const r = m.retry;
     const options = {
       startToCloseTimeout: r.attemptTimeoutMs + 5_000,
@@ -177,8 +184,18 @@ export function deliverySeries<D extends SeriesState>(host: SeriesHost<D>) {
     };
     // The first attempt runs alone so the workflow can show `retrying` as soon as it fails.
     const first = proxyActivities<Activities>({ ...options, retry: { maximumAttempts: 1 } }).deliver;
+    // A local first attempt is tried once; should it have to wait for a flow-control slot, the
+    // attempt it then makes is a regular activity, like every later one.
+    let gate = local;
+    const firstOrLocal = (): Activities['deliver'] => {
+      if (!gate) return first;
+      const { together } = gate;
+      gate = undefined;
+      const deliver = proxyLocalActivities<Activities>({ ...localAttemptOptions(r), summary: options.summary }).deliver;
+      return (input) => together(() => deliver(input));
+    };
     host.firstAttempt?.(d, true);
-    const outcome = await attempt(d, () => first, target, url, 0).finally(() => host.firstAttempt?.(d, false));
+    const outcome = await attempt(d, firstOrLocal, target, url, 0).finally(() => host.firstAttempt?.(d, false));
     if (outcome === 'delivered' || outcome.kind !== 'failed' || r.maxAttempts <= 1 || host.once) return outcome;
     setStatus(d, 'retrying', target === 'fallback' ? 'delivering to the fallback url' : undefined);
     await sleep(outcome.nextDelayMs ?? r.initialIntervalMs);
@@ -252,7 +269,8 @@ export function deliverySeries<D extends SeriesState>(host: SeriesHost<D>) {
     async deliver(d: D, m: MatchedEndpoint, url?: string, wasReviewed = false): Promise<void> {
       let reviewed = wasReviewed;
       let fallbackTried = false;
-      let outcome = await series(d, m, 'primary', url);
+      const local = !wasReviewed && url === undefined ? host.localFirst?.(d, m) : undefined;
+      let outcome = await series(d, m, 'primary', url, local);
       for (;;) {
         if (outcome === 'delivered') return host.delivered(d, 'delivered', reviewed);
         if (host.once) return setStatus(d, 'discarded', 'an endpoint test is attempted once');

@@ -30,6 +30,12 @@ export function eventVisibility(deliveries: readonly DeliverySnapshot[]) {
   let published = '';
   /** Deliveries whose first attempt is out right now (their answer usually comes within milliseconds). */
   const firstAttemptOut = new Set<string>();
+  /**
+   * Deliveries whose local first attempt (workflows/firstAttempt.ts) has not yet moved them on from
+   * `pending`. While there are any, nothing is published: an event whose first attempts all succeed
+   * writes its search attributes once, at its end, in its first workflow task.
+   */
+  const localUnsettled = new Set<string>();
 
   function status(): EventStatus {
     if (!matched) return 'pending';
@@ -42,7 +48,7 @@ export function eventVisibility(deliveries: readonly DeliverySnapshot[]) {
   }
 
   function publish(): void {
-    if (!matched) return;
+    if (!matched || localUnsettled.size > 0) return;
     // A delivery that finished while its siblings' first attempts are still out is published with
     // them, moments later: one search-attribute update (a visibility write) per event, not per endpoint.
     const settling = deliveries.some((d) => FINAL_STATUSES.includes(d.status)) &&
@@ -74,6 +80,14 @@ export function eventVisibility(deliveries: readonly DeliverySnapshot[]) {
     /** The endpoints are matched: from now on the status is the deliveries' roll-up, and published. */
     markMatched(): void {
       matched = true;
+    },
+    /** A delivery's first attempt goes out as a local activity: it publishes nothing until its status changes. */
+    localFirst(d: DeliverySnapshot): void {
+      localUnsettled.add(d.id);
+    },
+    /** A delivery's status changed (before `publish`). */
+    changed(d: DeliverySnapshot): void {
+      localUnsettled.delete(d.id);
     },
     /** A delivery's first attempt went out (`true`) or came back (`false`). */
     firstAttempt(d: DeliverySnapshot, out: boolean): void {

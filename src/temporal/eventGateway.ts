@@ -10,6 +10,7 @@ import {
   eventQuery,
   RESENDABLE_STATUSES,
   isUrgent,
+  LOCAL_FIRST_TASK_TIMEOUT_MS,
   releaseSignal,
   resendSignal,
   searchAttributes,
@@ -156,7 +157,12 @@ export function createEventGateway(
   client: Client,
   taskQueue: string,
   deadlineMs = CALL_DEADLINE_MS,
-  { eagerStart = false, tenantId = DEFAULT_TENANT_ID, weight }: { eagerStart?: boolean; tenantId?: string; weight?: number } = {},
+  {
+    eagerStart = false,
+    tenantId = DEFAULT_TENANT_ID,
+    weight,
+    localFirstAttempt = false,
+  }: { eagerStart?: boolean; tenantId?: string; weight?: number; localFirstAttempt?: boolean } = {},
 ): EventGateway {
   const withDeadline = deadlineCaller(client, deadlineMs);
   const handle = (eventId: string) => client.workflow.getHandle(workflowIdForEvent(eventId, tenantId));
@@ -165,13 +171,17 @@ export function createEventGateway(
 
   const startRun = (given: CallbackEventInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE') => {
     // The default tenant's input stays as it was, so its histories read as before.
-    const input: CallbackEventInput = tenantId === DEFAULT_TENANT_ID ? given : { ...given, tenantId };
+    const owned: CallbackEventInput = tenantId === DEFAULT_TENANT_ID ? given : { ...given, tenantId };
+    // A new event's run takes the fast path (workflows/firstAttempt.ts), with a first task long enough for it.
+    const local = localFirstAttempt && !owned.redeliver;
+    const input: CallbackEventInput = local ? { ...owned, firstAttempt: 'local' } : owned;
     return withDeadline(() =>
       client.workflow.start<typeof callbackEvent>('callbackEvent', {
         taskQueue,
         workflowId: workflowIdForEvent(input.event.id, tenantId),
         args: [input],
         workflowIdReusePolicy: reuse,
+        ...(local ? { workflowTaskTimeout: LOCAL_FIRST_TASK_TIMEOUT_MS } : {}),
         typedSearchAttributes: [
           { key: searchAttributes.tenant, value: tenantId },
           { key: searchAttributes.eventType, value: input.event.type },

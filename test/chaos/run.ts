@@ -1,5 +1,5 @@
 /**
- * `npm run test:chaos [-- --only worker-kill,flood] [--keep]`: the fault-tolerance suite. Starts the
+ * `npm run test:chaos [-- --only worker-kill,flood] [--keep] [--service-env K=V ...]`: the fault-tolerance suite. Starts the
  * stack as separate processes (test/helpers/processStack.ts) and a failing receiver, runs each scenario in
  * turn against it, and prints one summary line per scenario. Exits 1 when any acknowledged event
  * was lost, a signature did not verify, the API answered what it must not, or a scenario could not
@@ -25,6 +25,17 @@ async function main(): Promise<number> {
   const onlyArg = args.find((a, i) => args[i - 1] === '--only');
   const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
   const keep = args.includes('--keep');
+  // `--service-env K=V` (repeatable): a setting for the service's processes, as the bench takes it.
+  const env: Record<string, string> = {};
+  for (const [i, a] of args.entries()) {
+    if (a !== '--service-env') continue;
+    const [key, ...value] = (args[i + 1] ?? '').split('=');
+    if (!/^[A-Z][A-Z0-9_]*$/.test(key) || value.length === 0) {
+      process.stderr.write('--service-env needs KEY=VALUE\n');
+      return 2;
+    }
+    env[key] = value.join('=');
+  }
   const chosen: Scenario[] = scenarios.filter((s) => !only || only.has(s.name));
   if (chosen.length === 0) {
     process.stderr.write(`no scenario matches; known: ${scenarios.map((s) => s.name).join(', ')}\n`);
@@ -33,7 +44,7 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const log = (msg: string) => process.stderr.write(`[chaos +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
   const settings = loadToolSettings(processEnvironment());
-  const stack = new ProcessStack({ settings, ingestRps: 500, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-chaos-')) });
+  const stack = new ProcessStack({ settings, ingestRps: 500, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'callback-events-chaos-')), env });
   let receiver: Receiver | undefined;
   const results: ScenarioResult[] = [];
   let failed = false;

@@ -30,7 +30,19 @@ export interface CallbackEventInput {
    * and the other deliveries' final states carried over from the run before.
    */
   redeliver?: { endpointId: string; url?: string; carried: DeliverySnapshot[] };
+  /**
+   * `local`: plain deliveries' first attempts run as local activities in the first workflow task
+   * (workflows/firstAttempt.ts). Set by whoever starts the run, so a run keeps the path it began
+   * with: histories of runs started without it replay the regular path.
+   */
+  firstAttempt?: 'local';
 }
+
+/**
+ * The workflow task timeout an event's run starts with when its first attempts may be local: long
+ * enough for an endpoint's default attempt (15 s) and its slack inside the first task.
+ */
+export const LOCAL_FIRST_TASK_TIMEOUT_MS = 30_000;
 
 export interface MatchedEndpoint {
   endpointId: string;

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { deliverySinks } from '../../src/metrics/deliverySinks';
+import { createMetrics } from '../../src/metrics/registry';
+import { payloadDataConverter } from '../../src/temporal/payloadCodec';
+import { createTemporalServices, type TenantServices } from '../../src/temporal/services';
+import { workflowIdForEvent } from '../../workflows/contract';
+import { fastRetry, unique, useKit } from '../helpers/kit';
+import { call, eventually, workflowBundle, type Stack } from '../helpers/stack';
+
+/**
+ * The fast path (workflows/firstAttempt.ts): a plain delivery's first attempt is a local activity
+ * in the event's first workflow task, and an event whose first attempts all succeed completes in it.
+ */
+
+const EventType = temporal.api.enums.v1.EventType;
+
+async function historyOf(stack: Stack, workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  return history.events ?? [];
+}
+
+/** Replays a run's whole history on a fresh worker: every local attempt's result arrives at once. */
+async function replay(stack: Stack, workflowId: string): Promise<void> {
+  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  await Worker.runReplayHistory(
+    { workflowBundle: await workflowBundle(), dataConverter: payloadDataConverter(stack.codec), sinks: deliverySinks(createMetrics()) },
+    history,
+    workflowId,
+  );
+}
+
+const count = (events: temporal.api.history.v1.IHistoryEvent[], type: temporal.api.enums.v1.EventType) =>
+  events.filter((e) => e.eventType === type).length;
+
+describe('first attempts as local activities', function () {
+  this.timeout(90_000);
+  const kit = useKit();
+  const { receiver, createEndpoint, completedCall, waitForStatus } = kit;
+  let stack: Stack;
+  let fast: TenantServices;
+  before(() => {
+    stack = kit.stack;
+    // The API of the stack starts events the regular way (CALLBACKS_LOCAL_FIRST_ATTEMPT is off by default).
+    fast = createTemporalServices(stack.client, { taskQueue: stack.taskQueue, namespace: 'default', localFirstAttempt: true });
+  });
+
+  /** Starts an event as the API does with CALLBACKS_LOCAL_FIRST_ATTEMPT on. */
+  async function sendFast(): Promise<{ id: string; workflowId: string }> {
+    const event = { id: unique('evt'), ...completedCall(unique('call')) };
+    await fast.events.start({ event });
+    return { id: event.id, workflowId: workflowIdForEvent(event.id) };
+  }
+
+  it('delivers a single-endpoint event in one workflow task, with at most 8 history events', async () => {
+    const r = await receiver();
+    const ep = await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
+    const sent = { body: await sendFast() };
+    const [got] = await r.waitFor(1);
+    assert.ok(new Webhook(ep.secret).verify(got.body, got.headers as Record<string, string>));
+    const done = await waitForStatus(sent.body.id, 'delivered');
+    assert.equal(done.deliveries[0].attempts, 1);
+
+    const events = await eventually(async () => {
+      const h = await historyOf(stack, sent.body.workflowId);
+      return count(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) === 1 ? h : undefined;
+    }, 20_000, 'the workflow to complete');
+    const types = events.map((e) => EventType[e.eventType ?? 0]);
+    assert.ok(events.length <= 8, `history: ${types.join(', ')}`);
+    assert.equal(count(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED), 1, types.join(', '));
+    assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 0, types.join(', '));
+    // The match and the delivery, each a local activity's marker.
+    assert.equal(count(events, EventType.EVENT_TYPE_MARKER_RECORDED), 2, types.join(', '));
+    // Search attributes: set at the start, written once more at the end.
+    assert.equal(count(events, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES), 1, types.join(', '));
+
+    // The attempt log shows the local attempt as any first attempt.
+    const delivery = await kit.delivery(done.deliveries[0].id);
+    assert.equal(delivery.endpointId, ep.id);
+    assert.equal(delivery.attempts.length, 1);
+    assert.equal(delivery.attempts[0].attempt, 1);
+    assert.equal(delivery.attempts[0].statusCode, 200);
+  });
+
+  it('fans out to 3 endpoints with their local attempts in parallel, in one workflow task', async () => {
+    const receivers = await Promise.all([0, 1, 2].map(() => receiver(() => ({ status: 200, delayMs: 300 }))));
+    for (const r of receivers) await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
+    const started = Date.now();
+    const sent = { body: await sendFast() };
+    const done = await waitForStatus(sent.body.id, 'delivered');
+    assert.equal(done.deliveries.length, 3);
+    const events = await historyOf(stack, sent.body.workflowId);
+    const types = events.map((e) => EventType[e.eventType ?? 0]);
+    assert.equal(count(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED), 1, types.join(', '));
+    assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 0, types.join(', '));
+    assert.equal(count(events, EventType.EVENT_TYPE_MARKER_RECORDED), 4, types.join(', '));
+    assert.equal(count(events, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES), 1, types.join(', '));
+    assert.ok(events.length <= 10, types.join(', '));
+    // In parallel: the three 300 ms answers overlap.
+    assert.ok(Date.now() - started < 3 * 300 + 5_000);
+  });
+
+  it('retries a failed local first attempt with regular activities, and publishes then', async () => {
+    let n = 0;
+    const r = await receiver(() => (n++ === 0 ? 500 : 200));
+    await createEndpoint({ url: r.url, eventTypes: ['call_completed'], retry: fastRetry(3) });
+    const sent = { body: await sendFast() };
+    const done = await waitForStatus(sent.body.id, 'delivered');
+    assert.equal(done.deliveries[0].attempts, 2);
+    const events = await historyOf(stack, sent.body.workflowId);
+    const types = events.map((e) => EventType[e.eventType ?? 0]);
+    // The first attempt was local (a marker), the second a regular activity under the retry policy.
+    assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, types.join(', '));
+    assert.equal(count(events, EventType.EVENT_TYPE_MARKER_RECORDED), 2, types.join(', '));
+    // `retrying` was published, then `delivered`.
+    assert.ok(count(events, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) >= 2, types.join(', '));
+    await replay(stack, sent.body.workflowId);
+    const delivery = await kit.delivery(done.deliveries[0].id);
+    assert.deepEqual(delivery.attempts.map((a: { attempt: number; statusCode: number }) => [a.attempt, a.statusCode]), [[1, 500], [2, 200]]);
+  });
+
+  it('replays a fan-out whose local attempts came back one by one, some failing, as it ran', async () => {
+    const ok = await Promise.all([0, 1].map((i) => receiver(() => ({ status: 200, delayMs: 100 + 200 * i }))));
+    let n = 0;
+    const flaky = await receiver(() => (n++ === 0 ? { status: 503, delayMs: 150 } : 200));
+    for (const r of [...ok, flaky]) await createEndpoint({ url: r.url, eventTypes: ['call_completed'], retry: fastRetry(3) });
+    const sent = { body: await sendFast() };
+    const done = await waitForStatus(sent.body.id, 'delivered');
+    assert.deepEqual(done.deliveries.map((d: { attempts: number }) => d.attempts).sort(), [1, 1, 2]);
+    await eventually(async () => {
+      const h = await historyOf(stack, sent.body.workflowId);
+      return count(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) === 1;
+    }, 20_000, 'the workflow to complete');
+    await replay(stack, sent.body.workflowId);
+  });
+
+  it('goes the regular way when the attempt timeout does not fit in the workflow task', async () => {
+    const r = await receiver();
+    await createEndpoint({ url: r.url, eventTypes: ['call_completed'], retry: fastRetry(2, { attemptTimeoutMs: 25_000 }) });
+    const sent = { body: await sendFast() };
+    await waitForStatus(sent.body.id, 'delivered');
+    const events = await historyOf(stack, sent.body.workflowId);
+    assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, 'the first attempt was a regular activity');
+    assert.equal(count(events, EventType.EVENT_TYPE_MARKER_RECORDED), 1, 'only the match was local');
+  });
+
+  it('makes a first attempt that must wait for a flow-control slot a regular activity after the wait', async () => {
+    const r = await receiver(() => ({ status: 200, delayMs: 1_000 }));
+    const ep = await createEndpoint({ url: r.url, eventTypes: ['call_completed'], maxConcurrency: 1 });
+    const sent = await Promise.all([0, 1, 2].map(() => sendFast()));
+    for (const s of sent) await waitForStatus(s.id, 'delivered');
+    assert.equal(r.requests.length, 3);
+    const shapes = await Promise.all(sent.map(async (s) => {
+      const events = await historyOf(stack, s.workflowId);
+      return { local: count(events, EventType.EVENT_TYPE_MARKER_RECORDED) - 1, regular: count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) };
+    }));
+    // Each made exactly one attempt; those that waited for the slot made it as a regular activity (one per wait).
+    for (const s of sent) assert.equal((await kit.delivery(`${s.id}~${ep.id}`)).attempts.length, 1);
+    assert.ok(shapes.some((x) => x.regular >= 1), JSON.stringify(shapes));
+    assert.ok(shapes.every((x) => x.local === 1), JSON.stringify(shapes));
+  });
+
+  it('keeps runs started without the fast path on the regular path, and they replay', async () => {
+    const r = await receiver();
+    await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
+    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
+    assert.equal(sent.status, 202);
+    const done = await waitForStatus(sent.body.id, 'delivered');
+    assert.equal(done.deliveries[0].attempts, 1);
+    const events = await historyOf(stack, sent.body.workflowId);
+    assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, 'the first attempt was a regular activity');
+    await replay(stack, sent.body.workflowId);
+  });
+});
