@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * Every relative link in the README, docs/ and bench/README.md points at a file or folder that
+ * Every relative link in the README, docs/ and bench/*.md points at a file or folder that
  * exists, and every `#anchor` into a markdown file at one of its headings (GitHub's slugs).
  * Links inside code (fenced blocks, inline code spans) are not links and are not checked.
  */
@@ -14,6 +14,7 @@ const ROOT = path.resolve(__dirname, '../..');
 /** The markdown files whose links are checked. */
 function documents(root: string): string[] {
   const docsDir = path.join(root, 'docs');
+  const benchDir = path.join(root, 'bench');
   const walk = (dir: string): string[] =>
     fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
       const full = path.join(dir, entry.name);
@@ -22,7 +23,7 @@ function documents(root: string): string[] {
     });
   return [
     path.join(root, 'README.md'),
-    path.join(root, 'bench', 'README.md'),
+    ...(fs.existsSync(benchDir) ? fs.readdirSync(benchDir).filter((name) => name.endsWith('.md')).sort().map((name) => path.join(benchDir, name)) : []),
     ...(fs.existsSync(docsDir) ? walk(docsDir).sort() : []),
   ].filter((file) => fs.existsSync(file));
 }
