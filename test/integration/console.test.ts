@@ -232,10 +232,15 @@ describe('web console (chromium)', function () {
 
     await page.getByText('Preview a delivery').click();
     await page.locator('select[name=previewType]').selectOption('call_started');
-    await page.locator('textarea[name=previewData]').fill(JSON.stringify({ callId: 'call_console_preview', direction: 'inbound', from: '+15550100', to: '+15550101', startedAt: '2026-11-30T10:00:00Z' }));
+    // The form starts from the type's catalog example: once it is there, it cannot overwrite what is typed.
+    const previewData = page.locator('textarea[name=previewData]');
+    await eventually(async () => (await previewData.inputValue()).includes('"callId"'), 30_000, "the type's example in the preview form");
+    await previewData.fill(JSON.stringify({ callId: 'call_console_preview', direction: 'inbound', from: '+15550100', to: '+15550101', startedAt: '2026-11-30T10:00:00Z' }));
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
     const preview = page.locator('.preview-result');
-    await preview.waitFor();
+    // Whichever comes: the result, or the API's error, which the assertion then shows.
+    await preview.or(page.locator('details.preview [role=alert]')).first().waitFor({ timeout: 60_000 });
+    assert.equal(await preview.count(), 1, await page.locator('details.preview').innerText());
     assert.deepEqual(JSON.parse(await preview.locator('pre').first().innerText()), { kind: 'call_started', call: 'call_console_preview' });
     await shot(browser, page, '10-preview');
 
