@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { deliveryId } from '../../workflows/contract';
 import { writeWorkflowBundle } from '../../src/temporal/workflowBundle';
-import { fastRetry, unique } from '../helpers/kit';
+import { fastRetry, plainCompletedCall, unique } from '../helpers/kit';
 import { freePort } from '../helpers/ports';
 import { ProcessStack } from '../helpers/processStack';
 import { parsePrometheusText, sampleValue, type PromSample } from '../helpers/prometheusText';
@@ -39,20 +39,7 @@ async function scrape(url: string, headers: Record<string, string> = scraper): P
 function disposition(tag: string, i: number) {
   return { type: 'disposition_updated', data: { callId: `call-ok-${i}`, disposition: 'booked', metadata: { test: tag } } };
 }
-function completed(tag: string, i: number) {
-  return {
-    type: 'call_completed',
-    data: {
-      callId: `call-review-${i}`,
-      startedAt: '2026-11-29T09:58:00Z',
-      endedAt: '2026-11-29T10:00:00Z',
-      durationMs: 120000,
-      endedReason: 'caller_hangup',
-      disposition: 'qualified',
-      metadata: { test: tag },
-    },
-  };
-}
+const completed = (tag: string, i: number) => plainCompletedCall(`call-review-${i}`, tag);
 
 describe('metrics: GET /metrics after real traffic, API and worker in their own processes', function () {
   this.timeout(300_000);
