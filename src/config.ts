@@ -108,8 +108,7 @@ const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).max(200).default('callback-events'),
   CALLBACKS_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(1000).default(DEFAULT_WORKER_SLOTS.workflowTasks),
   CALLBACKS_ACTIVITY_TASK_SLOTS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_WORKER_SLOTS.activityTasks),
-  // Off until the tests that read the regular path's history shape are brought along (docs/architecture.md).
-  CALLBACKS_LOCAL_FIRST_ATTEMPT: bool.default(false),
+  CALLBACKS_LOCAL_FIRST_ATTEMPT: bool.default(true),
 });
 
 export interface Config {
@@ -154,8 +153,8 @@ export interface Config {
    * leaves on the task queue the server hands out fairly between tenants (docs/tenants.md).
    */
   workerSlots: { workflowTasks: number; activityTasks: number };
-  /** New events' plain first attempts run as local activities in their first workflow task (workflows/firstAttempt.ts). Absent: off. */
-  localFirstAttempt?: true;
+  /** New events' plain first attempts run as local activities in their first workflow task (workflows/firstAttempt.ts). */
+  localFirstAttempt: boolean;
   metrics: {
     /** Another credential for GET /metrics, beside admin keys: for a scraper that should hold nothing more. */
     token?: string;
@@ -242,7 +241,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl: (e.CALLBACKS_PUBLIC_URL ?? ownUrl(e.HOST, e.PORT)).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     workerSlots: { workflowTasks: e.CALLBACKS_WORKFLOW_TASK_SLOTS, activityTasks: e.CALLBACKS_ACTIVITY_TASK_SLOTS },
-    ...(e.CALLBACKS_LOCAL_FIRST_ATTEMPT ? { localFirstAttempt: true as const } : {}),
+    localFirstAttempt: e.CALLBACKS_LOCAL_FIRST_ATTEMPT,
     metrics: {
       token: e.CALLBACKS_METRICS_TOKEN,
       workerPort: e.CALLBACKS_WORKER_METRICS_PORT,

@@ -61,7 +61,11 @@ export function deliveryRoutes({ policy }: { policy: UrlPolicy }): Router {
     const { eventId, endpointId } = idsOf(req.params.id);
     const { store, events } = scopeOf(res);
     const snapshot = await events.snapshot(eventId);
-    const delivery = snapshot?.deliveries.find((d) => d.endpointId === endpointId);
+    // An event not matched yet (its first workflow task, which may be waiting on its receivers'
+    // answers) has no deliveries to show: one to an endpoint of its tenant reads as pending till then.
+    const matching = snapshot?.status === 'pending' && snapshot.deliveries.length === 0 && (await store.getEndpoint(endpointId)) !== undefined;
+    const delivery = snapshot?.deliveries.find((d) => d.endpointId === endpointId) ??
+      (matching ? { id: req.params.id, endpointId, status: 'pending' as const, attempts: 0 } : undefined);
     if (!snapshot || !delivery) throw notFound('Delivery', req.params.id);
     const attempts = await store.listAttempts(delivery.id);
     res.json({

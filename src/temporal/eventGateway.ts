@@ -161,7 +161,7 @@ export function createEventGateway(
     eagerStart = false,
     tenantId = DEFAULT_TENANT_ID,
     weight,
-    localFirstAttempt = false,
+    localFirstAttempt = true,
   }: { eagerStart?: boolean; tenantId?: string; weight?: number; localFirstAttempt?: boolean } = {},
 ): EventGateway {
   const withDeadline = deadlineCaller(client, deadlineMs);
@@ -202,14 +202,35 @@ export function createEventGateway(
     );
   };
 
+  /**
+   * The event's state, and whether its run is open. A run still in its first workflow task (the
+   * matching and the local first attempts, workflows/firstAttempt.ts) could answer the query only
+   * once the receivers did: it reads as `pending` with no delivery yet, from its start, instead.
+   */
+  async function stateOf(eventId: string): Promise<{ snapshot: EventSnapshot; open: boolean; firstTask: boolean }> {
+    const h = handle(eventId);
+    // Asked in turn: a query asked at once would be left waiting on the receivers (and the connection).
+    const description = await withDeadline(() => h.describe());
+    const open = description.status.name === 'RUNNING';
+    // Event 4 would be the first WorkflowTaskCompleted: with 3 or fewer, no task has finished.
+    if (open && (description.historyLength ?? 0) <= 3) {
+      const type = description.typedSearchAttributes.get(searchAttributes.eventType) ?? '';
+      return { snapshot: { id: eventId, type, status: 'pending', deliveries: [] }, open, firstTask: true };
+    }
+    const snapshot = await withDeadline(() => h.query(statusQuery), undefined, { workerAnswers: true });
+    return { snapshot, open, firstTask: false };
+  }
+
   /** The delivery as the latest run knows it, and whether that run is still open. */
   async function current(eventId: string, endpointId: string): Promise<{ delivery: DeliverySnapshot; snapshot: EventSnapshot; open: boolean }> {
     try {
-      const h = handle(eventId);
-      const [description, snapshot] = await Promise.all([withDeadline(() => h.describe()), withDeadline(() => h.query(statusQuery), undefined, { workerAnswers: true })]);
+      const { snapshot, open, firstTask } = await stateOf(eventId);
+      if (firstTask) {
+        throw deliveryStateConflict('pending', `Event "${eventId}" is being matched and its first attempts are out; act on its deliveries once they are answered.`);
+      }
       const delivery = snapshot.deliveries.find((d) => d.endpointId === endpointId);
       if (!delivery) throw deliveryNotFound(`Delivery "${eventId}~${endpointId}" does not exist: the event did not go to that endpoint.`);
-      return { delivery, snapshot, open: description.status.name === 'RUNNING' };
+      return { delivery, snapshot, open };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         throw deliveryNotFound(`Delivery "${eventId}~${endpointId}" does not exist: event "${eventId}" is not known (never sent, or past retention).`);
@@ -245,7 +266,7 @@ export function createEventGateway(
 
     async snapshot(eventId) {
       try {
-        return await withDeadline(() => handle(eventId).query(statusQuery), undefined, { workerAnswers: true });
+        return (await stateOf(eventId)).snapshot;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;

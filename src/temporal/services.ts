@@ -32,12 +32,12 @@ export function createTemporalServices(
     deadlineMs?: number;
     /** The client shares a NativeConnection with a worker in this process: event workflows start eagerly on it. */
     eagerStart?: boolean;
-    /** New events' plain first attempts run as local activities in their first workflow task (CALLBACKS_LOCAL_FIRST_ATTEMPT; default off). */
+    /** New events' plain first attempts run as local activities in their first workflow task (CALLBACKS_LOCAL_FIRST_ATTEMPT; default on). */
     localFirstAttempt?: boolean;
   },
 ): TemporalServices {
   const forTenant = (tenantId: string, { weight }: { weight?: number } = {}): TenantServices => ({
-    events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart, tenantId, weight, localFirstAttempt: options.localFirstAttempt }),
+    events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart, tenantId, weight, localFirstAttempt: options.localFirstAttempt ?? true }),
     deliveries: createDeliveryListing(client, options.namespace, tenantId),
     calls: createCallEvents(client, options.namespace, tenantId),
     jobs: createJobs(client, options.taskQueue, tenantId, weight),

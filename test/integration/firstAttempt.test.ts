@@ -41,16 +41,18 @@ describe('first attempts as local activities', function () {
   const { receiver, createEndpoint, completedCall, waitForStatus } = kit;
   let stack: Stack;
   let fast: TenantServices;
+  let regular: TenantServices;
   before(() => {
     stack = kit.stack;
-    // The API of the stack starts events the regular way (CALLBACKS_LOCAL_FIRST_ATTEMPT is off by default).
+    // The stack's API starts events as CALLBACKS_LOCAL_FIRST_ATTEMPT says (on by default); these say it themselves.
     fast = createTemporalServices(stack.client, { taskQueue: stack.taskQueue, namespace: 'default', localFirstAttempt: true });
+    regular = createTemporalServices(stack.client, { taskQueue: stack.taskQueue, namespace: 'default', localFirstAttempt: false });
   });
 
-  /** Starts an event as the API does with CALLBACKS_LOCAL_FIRST_ATTEMPT on. */
-  async function sendFast(): Promise<{ id: string; workflowId: string }> {
+  /** Starts an event as the API does with CALLBACKS_LOCAL_FIRST_ATTEMPT on (or off, on `via` regular). */
+  async function sendFast(via = fast): Promise<{ id: string; workflowId: string }> {
     const event = { id: unique('evt'), ...completedCall(unique('call')) };
-    await fast.events.start({ event });
+    await via.events.start({ event });
     return { id: event.id, workflowId: workflowIdForEvent(event.id) };
   }
 
@@ -165,15 +167,35 @@ describe('first attempts as local activities', function () {
     assert.ok(shapes.every((x) => x.local === 1), JSON.stringify(shapes));
   });
 
+  it('answers for an event in its first workflow task at once, without waiting for the receiver', async () => {
+    const r = await receiver(() => ({ status: 200, delayMs: 3_000 }));
+    const ep = await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
+    const sent = await sendFast();
+    await r.waitFor(1);
+    const event = await call(stack.api, 'GET', `/v1/events/${sent.id}`);
+    const delivery = await call(stack.api, 'GET', `/v1/deliveries/${sent.id}~${ep.id}`);
+    const resend = await call(stack.api, 'POST', `/v1/deliveries/${sent.id}~${ep.id}/resend`, {});
+    // All three answered while the receiver still held the attempt: the run is in its first task.
+    const { status, historyLength } = await stack.client.workflow.getHandle(sent.workflowId).describe();
+    assert.equal(status.name, 'RUNNING');
+    assert.ok(historyLength <= 3, `history length ${historyLength}`);
+    assert.deepEqual([event.status, event.body.status, event.body.deliveries], [200, 'pending', []]);
+    assert.deepEqual([delivery.status, delivery.body.status, delivery.body.attempts], [200, 'pending', []]);
+    assert.equal(resend.status, 409);
+    assert.equal(resend.body.error.code, 'delivery_state_conflict');
+    // An endpoint of no event's tenant is no delivery of it, even then.
+    assert.equal((await call(stack.api, 'GET', `/v1/deliveries/${sent.id}~no-such-endpoint`)).status, 404);
+    await waitForStatus(sent.id, 'delivered');
+  });
+
   it('keeps runs started without the fast path on the regular path, and they replay', async () => {
     const r = await receiver();
     await createEndpoint({ url: r.url, eventTypes: ['call_completed'] });
-    const sent = await call(stack.api, 'POST', '/v1/events', completedCall(unique('call')));
-    assert.equal(sent.status, 202);
-    const done = await waitForStatus(sent.body.id, 'delivered');
+    const sent = await sendFast(regular);
+    const done = await waitForStatus(sent.id, 'delivered');
     assert.equal(done.deliveries[0].attempts, 1);
-    const events = await historyOf(stack, sent.body.workflowId);
+    const events = await historyOf(stack, sent.workflowId);
     assert.equal(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 1, 'the first attempt was a regular activity');
-    await replay(stack, sent.body.workflowId);
+    await replay(stack, sent.workflowId);
   });
 });

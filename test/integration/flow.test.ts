@@ -204,9 +204,17 @@ describe('flow control', function () {
   });
 
   it('puts urgent escalations and the deliveries of priority endpoints on the priority lane, and nothing else', async () => {
-    const receiver = await kit.receiver(() => 200);
-    const high = await kit.createEndpoint({ url: receiver.url, priority: 'high', eventTypes: ['call_completed'] });
-    await kit.createEndpoint({ url: receiver.url, eventTypes: ['escalation_requested'] });
+    // Each webhook's first arrival fails: a first attempt runs inside the event's workflow task,
+    // on the start's lane (workflows/firstAttempt.ts); the retries are the activities read below.
+    const seen = new Set<string>();
+    const receiver = await kit.receiver((r) => {
+      const id = String(r.headers['webhook-id']);
+      if (seen.has(id)) return 200;
+      seen.add(id);
+      return 500;
+    });
+    const high = await kit.createEndpoint({ url: receiver.url, priority: 'high', eventTypes: ['call_completed'], retry: fastRetry(3) });
+    await kit.createEndpoint({ url: receiver.url, eventTypes: ['escalation_requested'], retry: fastRetry(3) });
     const escalation = (priority: string) => ({
       type: 'escalation_requested',
       data: { callId: `call-${priority}`, priority, reasonCode: 'caller_requested_human', metadata: { test: kit.tag } },

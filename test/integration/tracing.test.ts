@@ -179,7 +179,6 @@ describe('tracing (OpenTelemetry, real stack, OTLP/HTTP receiver on loopback)', 
       const posted = await call(api, 'POST', '/v1/events', kit.completedCall(unique('call')));
       assert.equal(posted.status, 202, JSON.stringify(posted.body));
       const eventId: string = posted.body.id;
-      tracedRun = posted.body.workflowId;
       const [tq] = await traced.waitFor(1);
       const [pq] = await plain.waitFor(1);
       // The workflow's run span ends with the run: wait for it, then for its export.
@@ -276,6 +275,8 @@ describe('tracing (OpenTelemetry, real stack, OTLP/HTTP receiver on loopback)', 
       assert.equal(res.status, 201, JSON.stringify(res.body));
       const posted = await call(api, 'POST', '/v1/events', kit.completedCall(unique('call')));
       assert.equal(posted.status, 202);
+      // Ordered, its delivery runs as a regular activity, whose header carries the trace (the replay test's traced run).
+      tracedRun = posted.body.workflowId;
       await r.waitFor(1);
       await services.events.result(posted.body.id, 60_000);
       const named = (spans: ReceivedSpan[], name: string) => spans.find((s) => s.name === name);
@@ -309,7 +310,8 @@ describe('tracing (OpenTelemetry, real stack, OTLP/HTTP receiver on loopback)', 
       const dataConverter = payloadDataConverter(kit.stack.codec);
       const untraced = await kit.stack.client.workflow.getHandle(untracedRun).fetchHistory();
       const traced = await kit.stack.client.workflow.getHandle(tracedRun).fetchHistory();
-      // The traced run's history carries the trace in its activities' headers; the other's none.
+      // The traced run's history carries the trace in its activities' headers; the other's none
+      // (its first attempt was a local activity, recorded as a marker, which carries no header).
       const headerOf = (h: typeof traced) =>
         h.events?.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes?.header?.fields ?? {};
       assert.ok('_tracer-data' in headerOf(traced));
