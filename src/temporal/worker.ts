@@ -6,6 +6,7 @@ import { attemptMetrics } from '../metrics/attempts';
 import { deliverySinks } from '../metrics/deliverySinks';
 import type { ServiceMetrics } from '../metrics/registry';
 import { WORKFLOWS_DIR } from './workflowBundle';
+import { workerTuner } from './workerTuner';
 import type { Tracing } from '../telemetry/tracing';
 import { tracingSinks, tracingWorkerInterceptors } from '../telemetry/temporalTracing';
 
@@ -29,7 +30,7 @@ export interface WorkerSetup extends Omit<ActivityDeps, 'metrics' | 'tracer'> {
    * sink. A prebuilt `workflowBundle` must then have been built with the tracing interceptors.
    */
   tracing?: Tracing;
-  /** Tasks held at once (config.workerSlots); absent: the SDK's defaults (40 workflow tasks, 100 activities). */
+  /** Tasks held at once (config.workerSlots, src/temporal/workerTuner.ts); absent: the SDK's defaults (40 workflow tasks, 100 activities). */
   slots?: { workflowTasks: number; activityTasks: number };
 }
 
@@ -73,9 +74,7 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     sinks: { ...deliverySinks(setup.metrics), ...(tracing ? tracingSinks(tracing) : {}) },
     ...(tracing ? { interceptors: tracingWorkerInterceptors(tracing, { prebuiltBundle: Boolean(setup.workflowBundle) }) } : {}),
     dataConverter: setup.dataConverter,
-    ...(setup.slots
-      ? { maxConcurrentWorkflowTaskExecutions: setup.slots.workflowTasks, maxConcurrentActivityTaskExecutions: setup.slots.activityTasks }
-      : {}),
+    ...(setup.slots ? { tuner: workerTuner(setup.slots) } : {}),
     ...(setup.workflowBundle
       ? { workflowBundle: setup.workflowBundle }
       : { workflowsPath: require.resolve(WORKFLOWS_DIR) }),

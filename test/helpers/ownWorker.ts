@@ -5,6 +5,7 @@ import { deliverySinks } from '../../src/metrics/deliverySinks';
 import { createMetrics } from '../../src/metrics/registry';
 import type { Store } from '../../src/store/store';
 import { payloadDataConverter } from '../../src/temporal/payloadCodec';
+import { workerTuner } from '../../src/temporal/workerTuner';
 import { createTemporalServices, type TemporalServices } from '../../src/temporal/services';
 import { unique } from './kit';
 import type { Stack } from './stack';
@@ -28,9 +29,11 @@ export interface OwnWorkerOptions {
   store?: Store;
   /** At most this many workflow tasks and this many activities at once (a backlog builds quickly). */
   maxConcurrent?: number;
+  /** Or: the service's own slots, as src/runtime.ts gives them (src/temporal/workerTuner.ts). */
+  slots?: { workflowTasks: number; activityTasks: number };
 }
 
-export async function startOwnWorker(stack: Stack, { prefix, store = stack.store, maxConcurrent }: OwnWorkerOptions): Promise<OwnWorker> {
+export async function startOwnWorker(stack: Stack, { prefix, store = stack.store, maxConcurrent, slots }: OwnWorkerOptions): Promise<OwnWorker> {
   const taskQueue = unique(prefix);
   const services = createTemporalServices(stack.client, { taskQueue, namespace: 'default' });
   const http = createWebhookClient({ policy: { allowHttp: true, allowPrivateTargets: true } });
@@ -46,6 +49,7 @@ export async function startOwnWorker(stack: Stack, { prefix, store = stack.store
     ...(maxConcurrent === undefined
       ? {}
       : { maxConcurrentWorkflowTaskExecutions: maxConcurrent, maxConcurrentActivityTaskExecutions: maxConcurrent }),
+    ...(slots ? { tuner: workerTuner(slots) } : {}),
   });
   const running = worker.run();
   return {

@@ -8,6 +8,7 @@ import { payloadDataConverter } from '../../src/temporal/payloadCodec';
 import { createTemporalServices, type TenantServices } from '../../src/temporal/services';
 import { workflowIdForEvent } from '../../workflows/contract';
 import { fastRetry, unique, useKit } from '../helpers/kit';
+import { startOwnWorker } from '../helpers/ownWorker';
 import { call, eventually, workflowBundle, type Stack } from '../helpers/stack';
 
 /**
@@ -186,6 +187,27 @@ describe('first attempts as local activities', function () {
     // An endpoint of no event's tenant is no delivery of it, even then.
     assert.equal((await call(stack.api, 'GET', `/v1/deliveries/${sent.id}~no-such-endpoint`)).status, 404);
     await waitForStatus(sent.id, 'delivered');
+  });
+
+  it('lends a workflow-task slot for each local attempt out: slow receivers do not hold back other events', async () => {
+    const own = await startOwnWorker(stack, { prefix: 'lend', slots: { workflowTasks: 2, activityTasks: 10 } });
+    try {
+      const slow = await receiver(() => ({ status: 200, delayMs: 2_500 }));
+      const fast = await receiver();
+      await createEndpoint({ url: slow.url, filter: { 'data.agentId': 'slow' } });
+      await createEndpoint({ url: fast.url, filter: { 'data.agentId': 'fast' } });
+      const start = (agentId: string) => own.services.events.start({ event: { id: unique('evt'), ...completedCall(unique('call'), { agentId }) } });
+      // Four slow events on a worker of two workflow-task slots: each task waits on its receiver.
+      for (let i = 0; i < 4; i++) await start('slow');
+      const slowArrivals = await slow.waitFor(4);
+      await start('fast');
+      const [quick] = await fast.waitFor(1);
+      // Every slow attempt was out at once, and the fast one went before any slow one was answered.
+      const firstAnswer = Math.min(...slowArrivals.map((q) => q.at)) + 2_500;
+      assert.ok(quick.at < firstAnswer, `fast at ${quick.at}, first slow answer at ${firstAnswer}`);
+    } finally {
+      await own.close();
+    }
   });
 
   it('keeps runs started without the fast path on the regular path, and they replay', async () => {
