@@ -6,8 +6,10 @@ import { summarize, type Summary } from './percentiles';
  * Where an event's first attempt spent its time, read from its workflow's history: from the
  * scheduled send to the workflow's start (the API), the first workflow task (waiting in the queue:
  * scheduled → started; in the worker: started → completed, matching included, a local activity),
- * the `deliver` activity's wait in the queue, and from its start to the receiver's arrival. Timestamps are the
- * server's, on the same machine's clock as the bench's.
+ * the `deliver` activity's wait in the queue, and from its start to the receiver's arrival. An event
+ * whose first attempt ran as a local activity (workflows/firstAttempt.ts) has no `deliver` activity:
+ * its worker hop runs from the task's start to the arrival, and the two activity hops are 0.
+ * Timestamps are the server's, on the same machine's clock as the bench's.
  */
 
 const { EventType } = temporal.api.enums.v1;
@@ -16,9 +18,9 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 export const HOPS = [
   'API (send → workflow started)',
   'first workflow task queued',
-  'first workflow task in the worker (matching, a local activity)',
-  'deliver activity queued',
-  'deliver started → arrival',
+  'first workflow task in the worker (matching; a local first attempt up to its arrival)',
+  'deliver activity queued (0 if local)',
+  'deliver started → arrival (0 if local)',
 ] as const;
 
 /** History numbers are Longs ({ low, high }), strings or numbers; Number() alone does not read the first. */
@@ -46,15 +48,18 @@ function hopsOf(events: HistoryEvent[], sentAt: number, arrivedAt: number): numb
   const wftCompleted = firstWft(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, 'workflowTaskCompletedEventAttributes');
   const deliver = of(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliver');
   const deliverStarted = of(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).find((e) => num(e.activityTaskStartedEventAttributes?.scheduledEventId) === num(deliver?.eventId));
-  const hops = [
+  // No activity, or one that retried a first attempt made before it (the arrival came first): local.
+  if (!deliver || arrivedAt < ms(deliverStarted)) return finite([ms(started) - sentAt, ms(wftStarted) - ms(wftScheduled), arrivedAt - ms(wftStarted), 0, 0]);
+  return finite([
     ms(started) - sentAt,
     ms(wftStarted) - ms(wftScheduled),
     ms(wftCompleted) - ms(wftStarted),
     ms(deliverStarted) - ms(deliver),
     arrivedAt - ms(deliverStarted),
-  ];
-  return hops.every(Number.isFinite) ? hops : undefined;
+  ]);
 }
+
+const finite = (hops: number[]) => (hops.every(Number.isFinite) ? hops : undefined);
 
 /** Each hop's p50/p99 over the events given (workflow id, scheduled send, first arrival); events whose history is not as expected are left out. */
 export async function hopBreakdown(client: Client, events: Array<{ workflowId: string; sentAt: number; arrivedAt: number }>): Promise<Record<string, Summary>> {

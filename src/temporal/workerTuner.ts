@@ -86,7 +86,8 @@ function slotPool<SI extends SlotInfo>(capacity: (ctx: SlotReserveContext) => nu
         const onAbort = () => {
           const i = waiting.indexOf(waiter);
           if (i >= 0) waiting.splice(i, 1);
-          reject(Object.assign(new Error('slot reservation aborted'), { name: 'AbortError' }));
+          // The SDK takes the signal's own reason as the one expected way out (anything else it logs).
+          reject(abortSignal.reason);
         };
         abortSignal.addEventListener('abort', onAbort, { once: true });
         waiting.push(waiter);

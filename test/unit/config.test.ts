@@ -68,6 +68,7 @@ describe('loadConfig', () => {
       CALLBACKS_METRICS_CACHE_SECONDS: '30',
       CALLBACKS_WORKFLOW_TASK_SLOTS: '8',
       CALLBACKS_ACTIVITY_TASK_SLOTS: '200',
+      CALLBACKS_LOCAL_FIRST_ATTEMPT: 'false',
     });
     assert.deepEqual(c, {
       port: 8080,
@@ -97,6 +98,7 @@ describe('loadConfig', () => {
       publicUrl: 'https://callbacks.example.com',
       logLevel: 'debug',
       workerSlots: { workflowTasks: 8, activityTasks: 200 },
+      localFirstAttempt: false,
       metrics: { token: 'scrape-token-0123456789', workerPort: 9101, sdkPort: 9102, visibilityCacheMs: 30_000 },
     });
   });
