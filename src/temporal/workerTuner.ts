@@ -3,33 +3,36 @@ import type { CustomSlotSupplier, SlotInfo, SlotPermit, SlotReserveContext, Tune
 /**
  * How many tasks of each kind a worker holds at once (CALLBACKS_*_TASK_SLOTS, src/temporal/workerSlots.ts).
  *
- * A workflow task that waits for its local first attempts (workflows/firstAttempt.ts) keeps its
- * workflow-task slot until the receivers answer, yet the worker does nothing for it meanwhile. So
- * each local `deliver` attempt out lends one more workflow-task slot: the worker keeps
- * `workflowTasks` tasks of its own work at once however slow the receivers are, and what it leaves
- * on the task queue is still shared out fairly between tenants by the server (docs/tenants.md).
- * Only polls of the task queue itself take a lent slot: a sticky poll (for the next task of a run
- * this worker has cached) waits on the task queue until one comes and would sit on the slot idle.
+ * Workflow tasks come from two places: the task queue (every event's first task) and the worker's
+ * sticky queue (the next task of a run it has cached). Each has `workflowTasks` slots of its own, so
+ * sticky polls, which mostly wait (an event delivered at its first attempt has no next task), do not
+ * sit on the slots new events need.
+ *
+ * A task that waits for its local first attempts (workflows/firstAttempt.ts) keeps its slot until the
+ * receivers answer, yet the worker does nothing for it meanwhile. So each local `deliver` attempt out
+ * lends the task queue's side one more slot: the worker keeps `workflowTasks` new events' tasks of
+ * its own work at once however slow the receivers are, and what it leaves on the task queue is still
+ * shared out fairly between tenants by the server (docs/tenants.md).
  */
 export function workerTuner(slots: { workflowTasks: number; activityTasks: number; localActivities?: number }): TunerHolder {
   let localAttempts = 0;
-  const workflowTasks = slotPool((ctx) => slots.workflowTasks + (ctx.isSticky ? 0 : localAttempts));
+  const taskQueue = slotPool(() => slots.workflowTasks + localAttempts);
+  const sticky = slotPool(() => slots.workflowTasks);
   const attempting = new WeakSet<SlotPermit>();
-  const localActivities = slotPool(() => slots.localActivities ?? DEFAULT_LOCAL_ACTIVITY_SLOTS, {
-    used(permit, info) {
-      if (info.type !== 'local-activity' || info.activityType !== 'deliver') return;
-      attempting.add(permit);
-      localAttempts += 1;
-      workflowTasks.wake();
-    },
-    released(permit) {
-      if (!attempting.delete(permit)) return;
-      localAttempts -= 1;
-    },
-  });
+  const localActivities = slotPool(() => slots.localActivities ?? DEFAULT_LOCAL_ACTIVITY_SLOTS);
   return {
-    workflowTaskSlotSupplier: workflowTasks.supplier,
-    localActivityTaskSlotSupplier: localActivities.supplier,
+    workflowTaskSlotSupplier: supplier<SlotInfo>((ctx) => (ctx.isSticky ? sticky : taskQueue)),
+    localActivityTaskSlotSupplier: supplier<SlotInfo>(() => localActivities, {
+      used(permit, info) {
+        if (info.type !== 'local-activity' || info.activityType !== 'deliver') return;
+        attempting.add(permit);
+        localAttempts += 1;
+        taskQueue.wake();
+      },
+      released(permit) {
+        if (attempting.delete(permit)) localAttempts -= 1;
+      },
+    }),
     activityTaskSlotSupplier: { type: 'fixed-size', numSlots: slots.activityTasks },
     nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
   };
@@ -38,68 +41,79 @@ export function workerTuner(slots: { workflowTasks: number; activityTasks: numbe
 /** The SDK's own default for local activities (maxConcurrentLocalActivityExecutions). */
 const DEFAULT_LOCAL_ACTIVITY_SLOTS = 100;
 
-interface PoolHooks {
-  used?(permit: SlotPermit, info: SlotInfo): void;
-  released?(permit: SlotPermit): void;
+/** A counting pool whose size may change: a reservation is granted while fewer permits are out than it allows; the others wait, in order. */
+interface SlotPool {
+  reserve(abortSignal: AbortSignal): Promise<SlotPermit>;
+  tryReserve(): SlotPermit | null;
+  release(): void;
+  /** Grants what waits, after the pool grew. */
+  wake(): void;
 }
 
-interface Waiter {
-  ctx: SlotReserveContext;
-  grant(): void;
-}
-
-/**
- * A counting pool whose size may change and may differ by reservation: one is granted while fewer
- * permits are out than `capacity` allows it; the others wait, in order.
- */
-function slotPool<SI extends SlotInfo>(capacity: (ctx: SlotReserveContext) => number, hooks: PoolHooks = {}) {
+function slotPool(capacity: () => number): SlotPool {
   let out = 0;
-  const waiting: Waiter[] = [];
-  const fits = (ctx: SlotReserveContext) => out < capacity(ctx);
-
+  const waiting: Array<() => void> = [];
   const take = (): SlotPermit => {
     out += 1;
     return {};
   };
-  const wake = () => {
-    for (let i = 0; i < waiting.length; ) {
-      if (!fits(waiting[i].ctx)) {
-        i += 1;
-        continue;
-      }
-      waiting.splice(i, 1)[0].grant();
-    }
-  };
-
-  const supplier: CustomSlotSupplier<SI> = {
-    type: 'custom',
-    reserveSlot(ctx, abortSignal) {
-      if (fits(ctx)) return Promise.resolve(take());
+  const pool: SlotPool = {
+    reserve(abortSignal) {
+      if (waiting.length === 0 && out < capacity()) return Promise.resolve(take());
       return new Promise<SlotPermit>((resolve, reject) => {
-        const waiter: Waiter = {
-          ctx,
-          grant: () => {
-            abortSignal.removeEventListener('abort', onAbort);
-            resolve(take());
-          },
+        const grant = () => {
+          abortSignal.removeEventListener('abort', onAbort);
+          resolve(take());
         };
         const onAbort = () => {
-          const i = waiting.indexOf(waiter);
+          const i = waiting.indexOf(grant);
           if (i >= 0) waiting.splice(i, 1);
           // The SDK takes the signal's own reason as the one expected way out (anything else it logs).
           reject(abortSignal.reason);
         };
         abortSignal.addEventListener('abort', onAbort, { once: true });
-        waiting.push(waiter);
+        waiting.push(grant);
       });
     },
-    tryReserveSlot: (ctx) => (fits(ctx) ? take() : null),
-    markSlotUsed: ({ permit, slotInfo }) => hooks.used?.(permit, slotInfo),
-    releaseSlot: ({ permit }) => {
+    tryReserve: () => (waiting.length === 0 && out < capacity() ? take() : null),
+    release() {
       out -= 1;
-      hooks.released?.(permit);
-      wake();
+      pool.wake();
+    },
+    wake() {
+      while (waiting.length > 0 && out < capacity()) waiting.shift()!();
     },
   };
-  return { supplier, wake };
+  return pool;
+}
+
+interface SupplierHooks {
+  used?(permit: SlotPermit, info: SlotInfo): void;
+  released?(permit: SlotPermit): void;
+}
+
+/** The SDK's custom slot supplier over the pool each reservation belongs to. */
+function supplier<SI extends SlotInfo>(poolFor: (ctx: SlotReserveContext) => SlotPool, hooks: SupplierHooks = {}): CustomSlotSupplier<SI> {
+  const owner = new WeakMap<SlotPermit, SlotPool>();
+  const owned = (pool: SlotPool, permit: SlotPermit | null) => {
+    if (permit) owner.set(permit, pool);
+    return permit;
+  };
+  return {
+    type: 'custom',
+    async reserveSlot(ctx, abortSignal) {
+      const pool = poolFor(ctx);
+      return owned(pool, await pool.reserve(abortSignal))!;
+    },
+    tryReserveSlot: (ctx) => {
+      const pool = poolFor(ctx);
+      return owned(pool, pool.tryReserve());
+    },
+    markSlotUsed: ({ permit, slotInfo }) => hooks.used?.(permit, slotInfo),
+    releaseSlot: ({ permit }) => {
+      owner.get(permit)?.release();
+      owner.delete(permit);
+      hooks.released?.(permit);
+    },
+  };
 }

@@ -30,33 +30,36 @@ describe('worker slots', () => {
     return permit;
   };
 
-  it('holds as many workflow tasks as it is given, then makes the next one wait', async () => {
+  it('holds as many workflow tasks from the task queue as it is given, and as many sticky ones, then makes the next wait', async () => {
     const { wf, tuner } = setup();
     const never = new AbortController().signal;
     const a = await wf.reserveSlot(ctx('workflow'), never);
-    await wf.reserveSlot(ctx('workflow', true), never);
+    await wf.reserveSlot(ctx('workflow'), never);
     assert.equal(wf.tryReserveSlot(ctx('workflow')), null);
     const third = wf.reserveSlot(ctx('workflow'), never);
     assert.equal(await settled(third), false);
+    // Sticky polls have slots of their own: they do not sit on the task queue's.
+    const s = await wf.reserveSlot(ctx('workflow', true), never);
+    await wf.reserveSlot(ctx('workflow', true), never);
+    assert.equal(wf.tryReserveSlot(ctx('workflow', true)), null);
+    wf.releaseSlot({ permit: s });
+    assert.equal(await settled(third), false, 'a sticky slot freed is not the task queue\'s');
     wf.releaseSlot({ permit: a });
     assert.equal(await settled(third), true);
     assert.deepEqual(tuner.activityTaskSlotSupplier, { type: 'fixed-size', numSlots: 7 });
   });
 
-  it('lends a workflow-task slot per local deliver attempt out, to polls of the task queue only, until it ends', async () => {
+  it('lends the task queue a workflow-task slot per local deliver attempt out, until it ends', async () => {
     const { wf, la } = setup();
     const never = new AbortController().signal;
     await wf.reserveSlot(ctx('workflow'), never);
     await wf.reserveSlot(ctx('workflow'), never);
-    const sticky = wf.reserveSlot(ctx('workflow', true), never);
     const plain = wf.reserveSlot(ctx('workflow'), never);
     // The match is no attempt: nothing lent.
     await startAttempt(la, match);
     assert.equal(await settled(plain), false);
     const attempt = await startAttempt(la);
-    // The later non-sticky poll goes ahead of the sticky one, which gets no lent slot.
     assert.equal(await settled(plain), true);
-    assert.equal(await settled(sticky), false);
     assert.equal(wf.tryReserveSlot(ctx('workflow')), null);
     // The attempt answered: its slot is no longer lent, so nothing more fits.
     la.releaseSlot({ permit: attempt, slotInfo: deliver });
