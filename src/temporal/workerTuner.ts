@@ -14,12 +14,12 @@ import type { CustomSlotSupplier, SlotInfo, SlotPermit, SlotReserveContext, Tune
  * its own work at once however slow the receivers are, and what it leaves on the task queue is still
  * shared out fairly between tenants by the server (docs/tenants.md).
  */
-export function workerTuner(slots: { workflowTasks: number; activityTasks: number; localActivities?: number }): TunerHolder {
+export function workerTuner(slots: { workflowTasks: number; activityTasks: number }): TunerHolder {
   let localAttempts = 0;
   const taskQueue = slotPool(() => slots.workflowTasks + localAttempts);
   const sticky = slotPool(() => slots.workflowTasks);
   const attempting = new WeakSet<SlotPermit>();
-  const localActivities = slotPool(() => slots.localActivities ?? DEFAULT_LOCAL_ACTIVITY_SLOTS);
+  const localActivities = slotPool(() => LOCAL_ACTIVITY_SLOTS);
   return {
     workflowTaskSlotSupplier: supplier<SlotInfo>((ctx) => (ctx.isSticky ? sticky : taskQueue)),
     localActivityTaskSlotSupplier: supplier<SlotInfo>(() => localActivities, {
@@ -39,7 +39,7 @@ export function workerTuner(slots: { workflowTasks: number; activityTasks: numbe
 }
 
 /** The SDK's own default for local activities (maxConcurrentLocalActivityExecutions). */
-const DEFAULT_LOCAL_ACTIVITY_SLOTS = 100;
+const LOCAL_ACTIVITY_SLOTS = 100;
 
 /** A counting pool whose size may change: a reservation is granted while fewer permits are out than it allows; the others wait, in order. */
 interface SlotPool {

@@ -192,7 +192,7 @@ describe('first attempts as local activities', function () {
   it('lends a workflow-task slot for each local attempt out: slow receivers do not hold back other events', async () => {
     const own = await startOwnWorker(stack, { prefix: 'lend', slots: { workflowTasks: 2, activityTasks: 10 } });
     try {
-      const slow = await receiver(() => ({ status: 200, delayMs: 2_500 }));
+      const slow = await receiver(() => ({ status: 200, delayMs: 4_000 }));
       const fast = await receiver();
       await createEndpoint({ url: slow.url, filter: { 'data.agentId': 'slow' } });
       await createEndpoint({ url: fast.url, filter: { 'data.agentId': 'fast' } });
@@ -203,7 +203,7 @@ describe('first attempts as local activities', function () {
       await start('fast');
       const [quick] = await fast.waitFor(1);
       // Every slow attempt was out at once, and the fast one went before any slow one was answered.
-      const firstAnswer = Math.min(...slowArrivals.map((q) => q.at)) + 2_500;
+      const firstAnswer = Math.min(...slowArrivals.map((q) => q.at)) + 4_000;
       assert.ok(quick.at < firstAnswer, `fast at ${quick.at}, first slow answer at ${firstAnswer}`);
     } finally {
       await own.close();
