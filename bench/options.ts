@@ -1,3 +1,5 @@
+import { serviceEnvPair } from '../test/helpers/serviceEnvArg';
+
 /**
  * Command-line options. `--quick` is a short run (under 3 minutes on 2 cores); the default is
  * longer windows for steadier figures. The small-load flags let a test run the whole thing tiny.
@@ -114,9 +116,9 @@ export function parseOptions(argv: string[]): Options {
       case '--endpoints': o.endpoints = Math.floor(num()); break;
       case '--flood-limit': o.floodLimit = num(); break;
       case '--service-env': {
-        const [key, ...value] = (argv[++i] ?? '').split('=');
-        if (!/^[A-Z][A-Z0-9_]*$/.test(key) || value.length === 0) throw new Error(`--service-env needs KEY=VALUE\n${USAGE}`);
-        o.serviceEnv[key] = value.join('=');
+        const pair = serviceEnvPair(argv[++i]);
+        if (!pair) throw new Error(`--service-env needs KEY=VALUE\n${USAGE}`);
+        o.serviceEnv[pair[0]] = pair[1];
         break;
       }
       case '--wait-quiet-s': o.waitQuietMs = num() * 1000; break;

@@ -37,7 +37,7 @@ export function createTemporalServices(
   },
 ): TemporalServices {
   const forTenant = (tenantId: string, { weight }: { weight?: number } = {}): TenantServices => ({
-    events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart, tenantId, weight, localFirstAttempt: options.localFirstAttempt ?? true }),
+    events: createEventGateway(client, options.taskQueue, options.deadlineMs, { eagerStart: options.eagerStart, tenantId, weight, localFirstAttempt: options.localFirstAttempt }),
     deliveries: createDeliveryListing(client, options.namespace, tenantId),
     calls: createCallEvents(client, options.namespace, tenantId),
     jobs: createJobs(client, options.taskQueue, tenantId, weight),

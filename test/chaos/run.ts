@@ -15,6 +15,7 @@ import { stopAll, stopStackOnExit } from '../helpers/processes';
 import { ProcessStack } from '../helpers/processStack';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { loadToolSettings } from '../helpers/settings';
+import { serviceEnvPair } from '../helpers/serviceEnvArg';
 import { Admin } from './admin';
 import type { ChaosContext, Scenario, ScenarioResult } from './scenario';
 import { summaryLine } from './summary';
@@ -29,12 +30,12 @@ async function main(): Promise<number> {
   const env: Record<string, string> = {};
   for (const [i, a] of args.entries()) {
     if (a !== '--service-env') continue;
-    const [key, ...value] = (args[i + 1] ?? '').split('=');
-    if (!/^[A-Z][A-Z0-9_]*$/.test(key) || value.length === 0) {
+    const pair = serviceEnvPair(args[i + 1]);
+    if (!pair) {
       process.stderr.write('--service-env needs KEY=VALUE\n');
       return 2;
     }
-    env[key] = value.join('=');
+    env[pair[0]] = pair[1];
   }
   const chosen: Scenario[] = scenarios.filter((s) => !only || only.has(s.name));
   if (chosen.length === 0) {
