@@ -321,6 +321,12 @@ for (const kind of STORE_KINDS) {
       assert.equal((await t.api(gone.ingest, 'POST', '/v1/events', { id: eventId, ...completed('call-g', tag) })).status, 202);
       const deliveryId = `${eventId}~${endpoint.body.id}`;
       await eventually(async () => (await t.api(gone.admin, 'GET', `/v1/deliveries/${deliveryId}`)).body?.status === 'awaiting_review', 30_000, 'awaiting review');
+      // The failure begot an operational event (delivery_exhausted) of the tenant's own, which no
+      // endpoint takes: once it has finished, the waiting event is the tenant's only open one.
+      await eventually(async () => {
+        const { eventIds } = await t.services.forTenant(gone.id).deliveries.openEvents({ limit: 10 });
+        return eventIds.length === 1 && eventIds[0] === eventId;
+      }, 30_000, 'the waiting event to be the tenant\'s only open one');
 
       const deleted = await t.api(SERVICE_ADMIN, 'DELETE', `/v1/tenants/${gone.id}`);
       assert.equal(deleted.status, 202, JSON.stringify(deleted.body));
